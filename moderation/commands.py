@@ -1,0 +1,145 @@
+"""The ``moderation`` command line: thin commands over the library functions."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+
+import click
+from flask import Flask, current_app
+from tqdm import tqdm
+
+from .database import ensure_schema
+from .extensions import db
+from .importers import format_names, get_format
+from .ingest import ImportOutcome, import_stream
+from .sources import Source, SourceNotFound, expand_sources
+
+# Files smaller than this import too fast for a progress bar to help.
+PROGRESS_MIN_BYTES = 5 * 1024 * 1024
+
+SUMMARY_COLUMNS = [
+    ("file", None),
+    ("format", "format"),
+    ("status", "status"),
+    ("art new", "articles_new"),
+    ("art upd", "articles_updated"),
+    ("com new", "comments_new"),
+    ("com upd", "comments_updated"),
+    ("unchanged", "comments_unchanged"),
+    ("pingbacks", "pingbacks"),
+    ("skipped", "skipped"),
+]
+
+
+def import_one(source: Source, format_name: str | None, site: str) -> ImportOutcome:
+    fmt = get_format(format_name) if format_name else None
+    size = source.size
+    show_progress = size is not None and size >= PROGRESS_MIN_BYTES
+    bar = (
+        tqdm(total=size, unit="B", unit_scale=True, desc=source.path.name, leave=False)
+        if show_progress
+        else nullcontext()
+    )
+    with bar, open(source.path, "rb") if source.path else nullcontext(sys.stdin.buffer) as stream:
+        return import_stream(
+            db.session,
+            stream,
+            source.name,
+            format=fmt,
+            default_site=site,
+            chunk_size=current_app.config["IMPORT_CHUNK_SIZE"],
+            on_read=bar.update if show_progress else None,
+        )
+
+
+def summary_rows(outcomes: list[ImportOutcome]) -> list[list[str]]:
+    rows = []
+    for outcome in outcomes:
+        batch = outcome.batch
+        row = [batch.source_name]
+        row += [
+            str(getattr(batch, attr) or "-")
+            if attr in ("format", "status")
+            else str(getattr(batch, attr))
+            for _, attr in SUMMARY_COLUMNS[1:]
+        ]
+        rows.append(row)
+    return rows
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells):
+        return "  ".join(
+            cell.ljust(width) if i < 3 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def problem_lines(outcomes: list[ImportOutcome]) -> list[str]:
+    lines = []
+    for outcome in outcomes:
+        batch = outcome.batch
+        if batch.error:
+            lines.append(f"error: {batch.error}")
+        for problem in batch.problems or []:
+            where = (
+                f"{batch.source_name}:{problem['line']}"
+                if problem.get("line")
+                else batch.source_name
+            )
+            lines.append(f"{problem['kind']}: {where}: {problem['message']}")
+        hidden = outcome.problems_total - len(batch.problems or [])
+        if hidden > 0:
+            lines.append(f"... and {hidden} more problems in {batch.source_name}")
+    return lines
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "format_name", help="Skip detection: text, wxr, disqus, csv or jsonl.")
+@click.option("--site", default=None, help="Site name for articles whose source names none.")
+@click.option("--strict", is_flag=True, help="Exit non-zero when any record was skipped.")
+def import_command(paths: tuple[str, ...], format_name: str | None, site: str | None, strict: bool):
+    """Import comment threads from files, folders, globs or - (standard input)."""
+    if format_name and format_name not in format_names():
+        raise click.BadParameter(
+            f"choose one of {', '.join(format_names())}", param_hint="--format"
+        )
+    ensure_schema()
+    try:
+        sources = list(expand_sources(list(paths)))
+    except SourceNotFound as error:
+        raise click.ClickException(str(error)) from None
+    site = current_app.config["DEFAULT_SITE"] if site is None else site
+    outcomes = [import_one(source, format_name, site) for source in sources]
+
+    header = [title for title, _ in SUMMARY_COLUMNS]
+    click.echo(format_table(header, summary_rows(outcomes)))
+    for line in problem_lines(outcomes):
+        click.echo(line, err=True)
+    failed = [o for o in outcomes if not o.succeeded]
+    skipped = sum(o.batch.skipped for o in outcomes)
+    click.echo(
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} files imported"
+        + (f", {len(failed)} failed" if failed else "")
+        + (f", {skipped} records skipped" if skipped else "")
+    )
+    if failed or (strict and skipped):
+        sys.exit(1)
+
+
+@click.command("init")
+def init_command():
+    """Create the database or bring it up to the current schema."""
+    ensure_schema()
+    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(import_command)
+    app.cli.add_command(init_command)

@@ -1,0 +1,42 @@
+"""Database set-up: SQLite pragmas, and bringing any database up to the current schema."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from .extensions import db, migrate
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    # SQLite ignores foreign keys unless asked, per connection; WAL lets the
+    # web app read while an import writes.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+
+def schema_is_current() -> bool:
+    script = ScriptDirectory.from_config(migrate.get_config())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == set(script.get_heads())
+
+
+def ensure_schema() -> None:
+    """Bring an empty or older database up to the current schema; cheap when it is."""
+    if not schema_is_current():
+        upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+def init_app(app: Flask) -> None:
+    from . import models  # noqa: F401  (registers the tables with the metadata)

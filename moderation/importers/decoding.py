@@ -1,0 +1,69 @@
+"""Turning the bytes of a source into text, the way real exports arrive.
+
+Exports come as UTF-8 (with or without a byte-order mark), as Windows cp1252,
+with CRLF, LF or a mix of both. Binary files are refused here, once, so that
+no parser has to guess.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from typing import BinaryIO
+
+from .records import ImportFormatError
+
+SNIFF_BYTES = 64 * 1024
+
+
+def looks_binary(head: bytes) -> bool:
+    return b"\x00" in head
+
+
+def detect_encoding(head: bytes) -> str:
+    """utf-8-sig for UTF-8 (BOM or not), else cp1252, judged on the first bytes."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)  # a character cut at the end is fine
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8-sig"
+
+
+def open_text(stream: BinaryIO, source: str) -> io.TextIOWrapper:
+    """A text reader over ``stream`` with universal newlines and a detected encoding.
+
+    ``stream`` must be buffered (``peek``) or seekable so the head can be sniffed.
+    A decoding error later in the file surfaces as UnicodeDecodeError, which
+    callers turn into an ImportFormatError naming the line.
+    """
+    head = _peek(stream)
+    if looks_binary(head):
+        raise ImportFormatError(source, "binary file (NUL bytes), not a text export")
+    encoding = detect_encoding(head)
+    return io.TextIOWrapper(stream, encoding=encoding, newline=None)
+
+
+def decode_bytes(raw: bytes, source: str) -> str:
+    """The whole of a small source as text, newlines normalised to \\n."""
+    if looks_binary(raw[:SNIFF_BYTES]):
+        raise ImportFormatError(source, "binary file (NUL bytes), not a text export")
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; keep them visible rather than fail.
+        text = raw.decode("cp1252", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _peek(stream: BinaryIO) -> bytes:
+    if hasattr(stream, "peek"):
+        return stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    position = stream.tell()
+    head = stream.read(SNIFF_BYTES)
+    stream.seek(position)
+    return head

@@ -1,0 +1,97 @@
+"""What every parser yields: plain records, no database.
+
+A parser reads one source (a binary stream) and yields, in order:
+
+* an :class:`ArticleRecord` before any comment that refers to it,
+* :class:`CommentRecord` objects pointing at their article by ``article_key``,
+* :class:`Problem` objects for parts it had to skip or could not understand.
+
+A source that cannot be read at all (binary, truncated XML, a CSV without the
+required columns) makes the parser raise :class:`ImportFormatError`; ingest then
+rolls the whole file back. Parsers raise nothing else, whatever the input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+COMMENT_KINDS = ("comment", "pingback", "trackback")
+
+
+class ImportFormatError(Exception):
+    """The source cannot be imported; names the file and, when known, the line."""
+
+    def __init__(self, source: str, message: str, line: int | None = None):
+        self.source = source
+        self.message = message
+        self.line = line
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(slots=True)
+class ArticleRecord:
+    key: str
+    """Stable identity within the site: the source's id, the URL, or a content hash."""
+    site: str = ""
+    url: str | None = None
+    title: str = ""
+    author: str | None = None
+    published_at: datetime | None = None
+    """Timezone-aware, in UTC, when the source gives a date."""
+    body: str = ""
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class CommentRecord:
+    article_key: str
+    body: str
+    author_name: str = ""
+    position: int = 0
+    """1-based order in the thread as the source lists it."""
+    external_id: str | None = None
+    """The source's id; None makes ingest derive one from article, position and content."""
+    parent_external_id: str | None = None
+    kind: str = "comment"
+    author_email: str | None = None
+    author_url: str | None = None
+    author_ip: str | None = None
+    posted_at: datetime | None = None
+    source_status: str | None = None
+    """The status as the source said it, e.g. WordPress "1", "0", "spam", "trash"."""
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class Problem:
+    message: str
+    line: int | None = None
+    kind: Literal["skipped", "notice"] = "skipped"
+    """skipped: a record left out; notice: something the operator should know."""
+
+
+Record = ArticleRecord | CommentRecord | Problem
+
+
+@dataclass
+class ParsedSource:
+    """Everything one source yielded, collected; handy in tests."""
+
+    articles: list[ArticleRecord] = field(default_factory=list)
+    comments: list[CommentRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def collect(cls, records) -> ParsedSource:
+        parsed = cls()
+        for record in records:
+            if isinstance(record, ArticleRecord):
+                parsed.articles.append(record)
+            elif isinstance(record, CommentRecord):
+                parsed.comments.append(record)
+            else:
+                parsed.problems.append(record)
+        return parsed

@@ -1,0 +1,152 @@
+"""The data model: articles, their comments, and the import batches that brought them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Stores naive UTC (SQLite has no time zones), always hands back aware UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class CommentKind(enum.StrEnum):
+    COMMENT = "comment"
+    PINGBACK = "pingback"
+    TRACKBACK = "trackback"
+
+
+class ModerationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SPAM = "spam"
+    ESCALATED = "escalated"
+
+
+class Article(db.Model):
+    __tablename__ = "articles"
+    __table_args__ = (sa.UniqueConstraint("site", "key", name="uq_articles_site_key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    site: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    key: so.Mapped[str] = so.mapped_column(sa.String(500))
+    """The source's identity for the article: its id, URL, or a content hash."""
+    url: so.Mapped[str | None] = so.mapped_column(sa.String(2000))
+    title: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    author: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    published_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    body: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    comments: so.WriteOnlyMapped[Comment] = so.relationship(back_populates="article")
+
+    def __repr__(self) -> str:
+        return f"<Article {self.id} {self.title[:40]!r}>"
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "external_id", name="uq_comments_article_external"),
+        sa.Index("ix_comments_article_position", "article_id", "position"),
+        sa.Index("ix_comments_status", "status"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    article_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), index=False
+    )
+    external_id: so.Mapped[str] = so.mapped_column(sa.String(200))
+    """The source's id, or "h:" and a hash of article, position and content."""
+    parent_external_id: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    parent_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    author_name: so.Mapped[str] = so.mapped_column(sa.String(300), default="", index=True)
+    author_email: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    author_url: so.Mapped[str | None] = so.mapped_column(sa.String(2000))
+    author_ip: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    posted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    body: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20), default=CommentKind.COMMENT)
+    source_status: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default=ModerationStatus.PENDING)
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    """Raised by every change of status, so two moderators cannot overwrite each other."""
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    import_batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("import_batches.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    article: so.Mapped[Article] = so.relationship(back_populates="comments")
+    parent: so.Mapped[Comment | None] = so.relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Comment {self.id} by {self.author_name!r}>"
+
+
+class CommentRevision(db.Model):
+    """A comment's text as it was before a later import changed it."""
+
+    __tablename__ = "comment_revisions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    comment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    import_batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("import_batches.id"))
+    previous_body: so.Mapped[str] = so.mapped_column(sa.Text)
+    previous_source_status: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    recorded_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportBatch(db.Model):
+    """One file imported (or refused): what it was, what it brought, and why it failed."""
+
+    __tablename__ = "import_batches"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    source_name: so.Mapped[str] = so.mapped_column(sa.String(2000))
+    format: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    checksum: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
+    size_bytes: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="running")
+    """running, succeeded or failed."""
+    articles_new: so.Mapped[int] = so.mapped_column(default=0)
+    articles_updated: so.Mapped[int] = so.mapped_column(default=0)
+    comments_new: so.Mapped[int] = so.mapped_column(default=0)
+    comments_updated: so.Mapped[int] = so.mapped_column(default=0)
+    comments_unchanged: so.Mapped[int] = so.mapped_column(default=0)
+    pingbacks: so.Mapped[int] = so.mapped_column(default=0)
+    skipped: so.Mapped[int] = so.mapped_column(default=0)
+    problems: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    """Skipped records and notices: [{"line": 12, "kind": "skipped", "message": "..."}]."""
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)

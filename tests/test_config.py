@@ -1,0 +1,38 @@
+from moderation import create_app
+
+
+def test_default_database_is_sqlite_in_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("MODERATION_DATABASE_URL", raising=False)
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/moderation.sqlite")
+
+
+def test_environment_wins_over_config(monkeypatch, tmp_path):
+    monkeypatch.setenv("MODERATION_DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite")
+    monkeypatch.setenv("MODERATION_SECRET_KEY", "from-env")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///other.sqlite", "SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.sqlite"
+    assert app.config["SECRET_KEY"] == "from-env"
+
+
+def test_instance_config_file_is_read(monkeypatch, tmp_path):
+    monkeypatch.delenv("MODERATION_DATABASE_URL", raising=False)
+    import moderation
+
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("DEFAULT_SITE = 'example.org'\n")
+    monkeypatch.setattr(moderation, "Flask", _flask_with_instance(instance))
+    app = moderation.create_app()
+    assert app.config["DEFAULT_SITE"] == "example.org"
+
+
+def _flask_with_instance(instance):
+    from flask import Flask
+
+    def make(*args, **kwargs):
+        kwargs["instance_path"] = str(instance)
+        return Flask(*args, **kwargs)
+
+    return make

@@ -1,0 +1,210 @@
+"""Ingest on its own, fed by a stand-in format so that only ingest is under test."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from moderation.extensions import db
+from moderation.importers import Format
+from moderation.importers.records import (
+    ArticleRecord,
+    CommentRecord,
+    ImportFormatError,
+    Problem,
+)
+from moderation.ingest import import_stream
+from moderation.models import Article, Comment, CommentRevision, ImportBatch
+
+
+def _parse_test_records(stream, source):
+    """Each line: {"a": {...}} article, {"c": {...}} comment, {"p": msg} problem, {"fail": line}."""
+    for number, line in enumerate(stream.read().decode().splitlines(), start=1):
+        item = json.loads(line)
+        if "a" in item:
+            yield ArticleRecord(**item["a"])
+        elif "c" in item:
+            yield CommentRecord(**item["c"])
+        elif "p" in item:
+            yield Problem(item["p"], line=number)
+        elif "boom" in item:
+            raise RuntimeError("unexpected")
+        else:
+            raise ImportFormatError(source, "broken here", line=number)
+
+
+RECORDS = Format("records", "test records", _parse_test_records, lambda head, name: 0)
+
+
+def lines(*items) -> bytes:
+    return "\n".join(json.dumps(item) for item in items).encode()
+
+
+def run(data: bytes, name: str = "test.records"):
+    return import_stream(db.session, io.BytesIO(data), name, format=RECORDS)
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+ARTICLE = {
+    "a": {"key": "post-1", "site": "example.org", "title": "Budget vote", "body": "The council..."}
+}
+
+
+def comment(external_id, body, parent=None, **extra):
+    return {
+        "c": {
+            "article_key": "post-1",
+            "external_id": external_id,
+            "parent_external_id": parent,
+            "body": body,
+            "author_name": extra.pop("author", "Ann"),
+            **extra,
+        }
+    }
+
+
+def test_first_import_adds_articles_and_comments(app):
+    outcome = run(lines(ARTICLE, comment("1", "First"), comment("2", "Reply", parent="1")))
+    batch = outcome.batch
+    assert outcome.succeeded
+    assert (batch.articles_new, batch.comments_new, batch.comments_unchanged) == (1, 2, 0)
+    assert batch.checksum and batch.size_bytes > 0 and batch.format == "records"
+    reply = db.session.scalar(sa.select(Comment).where(Comment.external_id == "2"))
+    assert reply.parent.external_id == "1"
+    assert reply.article.title == "Budget vote"
+    assert reply.status == "pending"
+
+
+def test_importing_the_same_file_again_changes_nothing(app):
+    data = lines(ARTICLE, comment("1", "First"), comment("2", "Reply", parent="1"))
+    run(data)
+    before = db.session.execute(sa.select(Comment.id, Comment.updated_at, Comment.body)).all()
+    batch = run(data).batch
+    assert (batch.articles_new, batch.articles_updated) == (0, 0)
+    assert (batch.comments_new, batch.comments_updated, batch.comments_unchanged) == (0, 0, 2)
+    assert (
+        db.session.execute(sa.select(Comment.id, Comment.updated_at, Comment.body)).all() == before
+    )
+    assert count(CommentRevision) == 0
+
+
+def test_newer_export_adds_new_comments_and_records_edits(app):
+    run(lines(ARTICLE, comment("1", "First"), comment("2", "Reply")))
+    batch = run(
+        lines(ARTICLE, comment("1", "First, edited"), comment("2", "Reply"), comment("3", "New"))
+    ).batch
+    assert (batch.comments_new, batch.comments_updated, batch.comments_unchanged) == (1, 1, 1)
+    edited = db.session.scalar(sa.select(Comment).where(Comment.external_id == "1"))
+    assert edited.body == "First, edited"
+    revision = db.session.scalar(sa.select(CommentRevision))
+    assert revision.comment_id == edited.id and revision.previous_body == "First"
+    assert count(Comment) == 3
+
+
+def test_changed_article_counts_as_updated(app):
+    run(lines(ARTICLE))
+    changed = {"a": {**ARTICLE["a"], "body": "The council voted."}}
+    assert run(lines(changed)).batch.articles_updated == 1
+    assert db.session.scalar(sa.select(Article.body)) == "The council voted."
+
+
+def test_comments_without_ids_are_found_again_by_content(app):
+    same_twice = [comment(None, "+1"), comment(None, "+1"), comment(None, "Other", author="Bo")]
+    first = run(lines(ARTICLE, *same_twice)).batch
+    assert first.comments_new == 3
+    again = run(lines(ARTICLE, comment(None, "Earlier one"), *same_twice)).batch
+    assert (again.comments_new, again.comments_unchanged) == (1, 3)
+
+
+def test_a_broken_source_leaves_no_data_and_a_failed_batch(app):
+    outcome = run(lines(ARTICLE, comment("1", "First"), {"fail": True}), name="bad.records")
+    assert not outcome.succeeded
+    assert outcome.batch.error == "bad.records:3: broken here"
+    assert count(Article) == 0 and count(Comment) == 0
+    stored = db.session.scalar(sa.select(ImportBatch))
+    assert stored.status == "failed" and "broken here" in stored.error
+
+
+def test_an_unexpected_error_is_raised_after_recording_the_failure(app):
+    with pytest.raises(RuntimeError):
+        run(lines(ARTICLE, comment("1", "First"), {"boom": True}))
+    assert count(Comment) == 0
+    assert db.session.scalar(sa.select(ImportBatch.status)) == "failed"
+
+
+def test_missing_parent_is_reported_and_comment_kept_top_level(app):
+    outcome = run(lines(ARTICLE, comment("5", "Orphan", parent="404")))
+    assert outcome.succeeded
+    orphan = db.session.scalar(sa.select(Comment))
+    assert orphan.parent_id is None
+    assert any("parent 404 not found" in p["message"] for p in outcome.batch.problems)
+
+
+def test_parent_arriving_in_a_later_file_is_linked(app):
+    run(lines(ARTICLE, comment("2", "Reply", parent="1")))
+    run(lines(ARTICLE, comment("1", "First")))
+    reply = db.session.scalar(sa.select(Comment).where(Comment.external_id == "2"))
+    assert reply.parent.external_id == "1"
+
+
+def test_problems_and_unknown_articles_are_counted_as_skipped(app):
+    stray = {"c": {"article_key": "nowhere", "external_id": "9", "body": "x"}}
+    outcome = run(lines(ARTICLE, {"p": "post 7 has no thread"}, stray))
+    assert outcome.batch.skipped == 2
+    messages = [p["message"] for p in outcome.batch.problems]
+    assert "post 7 has no thread" in messages
+    assert any("unknown article 'nowhere'" in m for m in messages)
+
+
+def test_source_status_sets_the_initial_moderation_status(app):
+    run(
+        lines(
+            ARTICLE,
+            comment("1", "a", source_status="1"),
+            comment("2", "b", source_status="spam"),
+            comment("3", "c", source_status="trash"),
+            comment("4", "d", source_status="0"),
+            comment("5", "e", source_status=None),
+        )
+    )
+    statuses = dict(db.session.execute(sa.select(Comment.external_id, Comment.status)).all())
+    assert statuses == {
+        "1": "approved",
+        "2": "spam",
+        "3": "rejected",
+        "4": "pending",
+        "5": "pending",
+    }
+
+
+def test_pingbacks_are_counted_apart(app):
+    batch = run(
+        lines(ARTICLE, comment("1", "[…] x […]", kind="pingback"), comment("2", "hi"))
+    ).batch
+    assert (batch.comments_new, batch.pingbacks) == (2, 1)
+
+
+def test_repeats_across_chunk_boundaries_are_not_duplicated(app):
+    many = [comment(str(i), f"text {i}") for i in range(120)]
+    batch = run(lines(ARTICLE, *many, comment("3", "text 3"), comment("3", "text 3 edited"))).batch
+    assert batch.comments_new == 120
+    assert count(Comment) == 120
+    assert (
+        db.session.scalar(sa.select(Comment.body).where(Comment.external_id == "3"))
+        == "text 3 edited"
+    )
+
+
+def test_dates_are_stored_and_returned_in_utc(app):
+    posted = datetime(2024, 3, 1, 23, 30, tzinfo=UTC)
+    run(lines(ARTICLE, comment("1", "late")))
+    db.session.execute(sa.update(Comment).values(posted_at=posted))
+    db.session.commit()
+    assert db.session.scalar(sa.select(Comment.posted_at)) == posted
