@@ -10,3 +10,7 @@ def _create_app():
 
 
 main = FlaskGroup(create_app=_create_app, help="Reader-comment moderation and sentiment.")
+
+
+if __name__ == "__main__":
+    main()

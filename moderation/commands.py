@@ -7,6 +7,7 @@ from contextlib import nullcontext
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from .database import ensure_schema
@@ -100,6 +101,7 @@ def problem_lines(outcomes: list[ImportOutcome]) -> list[str]:
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "format_name", help="Skip detection: text, wxr, disqus, csv or jsonl.")
 @click.option("--site", default=None, help="Site name for articles whose source names none.")
@@ -134,6 +136,7 @@ def import_command(paths: tuple[str, ...], format_name: str | None, site: str | 
 
 
 @click.command("init")
+@with_appcontext
 def init_command():
     """Create the database or bring it up to the current schema."""
     ensure_schema()

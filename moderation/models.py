@@ -74,7 +74,8 @@ class Comment(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("article_id", "external_id", name="uq_comments_article_external"),
         sa.Index("ix_comments_article_position", "article_id", "position"),
-        sa.Index("ix_comments_status", "status"),
+        # The queue's order: one index serves "pending, highest priority first".
+        sa.Index("ix_comments_queue", "status", "priority", "id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -97,6 +98,8 @@ class Comment(db.Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(20), default=CommentKind.COMMENT)
     source_status: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default=ModerationStatus.PENDING)
+    priority: so.Mapped[float | None]
+    """Copied from the comment's score so the queue is one indexed table; None until scored."""
     version: so.Mapped[int] = so.mapped_column(default=1)
     """Raised by every change of status, so two moderators cannot overwrite each other."""
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
@@ -150,3 +153,92 @@ class ImportBatch(db.Model):
     error: so.Mapped[str | None] = so.mapped_column(sa.Text)
     started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+
+class CommentScore(db.Model):
+    """Every score of one comment, with what it was computed from.
+
+    A score is stale when the scorer version, the configuration hash or the
+    comment's content hash differs from the ones stored here.
+    """
+
+    __tablename__ = "comment_scores"
+
+    comment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
+    )
+    scorer_version: so.Mapped[str] = so.mapped_column(sa.String(20))
+    config_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    compound: so.Mapped[float]
+    positive: so.Mapped[float]
+    neutral: so.Mapped[float]
+    negative: so.Mapped[float]
+    sentiment_label: so.Mapped[str] = so.mapped_column(sa.String(10), index=True)
+    sentiment_words: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    """[[word, valence], ...], strongest first: the words behind the score."""
+    sentences: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    """[[sentence, compound], ...] for comments of several sentences."""
+    sentiment_truncated: so.Mapped[bool] = so.mapped_column(default=False)
+    drift: so.Mapped[float] = so.mapped_column(index=True)
+    article_similarity: so.Mapped[float]
+    thread_similarity: so.Mapped[float | None]
+    drift_reasons: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    shared_terms: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    missing_terms: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    self_label: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    flags: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    """[{"code": "links", "reason": "3 links (limit 2)"}, ...]"""
+    fingerprint: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
+    priority: so.Mapped[float]
+    priority_reasons: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    scored_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommentFlag(db.Model):
+    """One row per flag a comment carries, so the queue can filter by flag on an index."""
+
+    __tablename__ = "comment_flags"
+
+    comment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: so.Mapped[str] = so.mapped_column(sa.String(30), primary_key=True, index=True)
+
+
+class ThreadSummary(db.Model):
+    """Per article: where its thread derails, as found by the last scoring run."""
+
+    __tablename__ = "thread_summaries"
+
+    article_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    derail_comment_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("comments.id", ondelete="SET NULL")
+    )
+    mean_drift: so.Mapped[float | None]
+    scored_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class WatchWordEntry(db.Model):
+    """A word, phrase or pattern that admins want flagged, held or rejected."""
+
+    __tablename__ = "watch_words"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    phrase: so.Mapped[str] = so.mapped_column(sa.String(300))
+    match: so.Mapped[str] = so.mapped_column(sa.String(10), default="word")
+    """word: whole word or phrase, any case; pattern: a regular expression."""
+    action: so.Mapped[str] = so.mapped_column(sa.String(10), default="flag")
+    """flag, hold or reject."""
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class Setting(db.Model):
+    """Settings admins change at run time (weights, thresholds), overriding the config file."""
+
+    __tablename__ = "settings"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(100), primary_key=True)
+    value: so.Mapped[dict | list | str | float | int | bool | None] = so.mapped_column(sa.JSON)
