@@ -242,3 +242,64 @@ class Setting(db.Model):
 
     key: so.Mapped[str] = so.mapped_column(sa.String(100), primary_key=True)
     value: so.Mapped[dict | list | str | float | int | bool | None] = so.mapped_column(sa.JSON)
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    """Everything: accounts, watch-words, thresholds, web import, and deciding comments."""
+    MODERATOR = "moderator"
+    """Decides comments and reads reports."""
+    ANALYST = "analyst"
+    """Reads reports only."""
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(300))
+    role: so.Mapped[str] = so.mapped_column(sa.String(20), default=Role.MODERATOR)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} ({self.role})>"
+
+
+class Decision(db.Model):
+    """One moderation decision: the audit log. Rows are only ever added, never changed,
+    except ``undone_by_id``, set when a later decision undoes this one."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (sa.Index("ix_decisions_moderator_time", "moderator_id", "created_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    comment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    moderator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    from_status: so.Mapped[str] = so.mapped_column(sa.String(20))
+    to_status: so.Mapped[str] = so.mapped_column(sa.String(20))
+    reason: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    bulk: so.Mapped[bool] = so.mapped_column(default=False)
+    undoes_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("decisions.id"))
+    """Set on an undo: the decision it reverses."""
+    undone_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("decisions.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    comment: so.Mapped[Comment] = so.relationship()
+    moderator: so.Mapped[User] = so.relationship()
+
+
+class RejectReason(db.Model):
+    """The reasons a moderator picks from when rejecting; admins edit the list."""
+
+    __tablename__ = "reject_reasons"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    label: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
