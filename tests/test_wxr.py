@@ -1,0 +1,384 @@
+"""The WordPress (WXR) parser: fields, skipped items, hostile and broken files, memory."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from moderation.importers import wxr
+from moderation.importers.records import (
+    ArticleRecord,
+    CommentRecord,
+    ImportFormatError,
+    ParsedSource,
+    Problem,
+)
+
+DATA = Path(__file__).parent / "data" / "xml"
+EXPORT = DATA / "wordpress_export.xml"
+REPO = Path(__file__).parent.parent
+
+
+def parse_bytes(raw: bytes, source: str = "export.xml") -> ParsedSource:
+    return ParsedSource.collect(wxr.parse(io.BytesIO(raw), source))
+
+
+def parse_file(path: Path) -> ParsedSource:
+    with path.open("rb") as stream:
+        return ParsedSource.collect(wxr.parse(stream, path.name))
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location(
+        "generate_wxr", REPO / "bench" / "generate_wxr.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def export() -> ParsedSource:
+    return parse_file(EXPORT)
+
+
+def test_articles_are_posts_and_commented_pages(export: ParsedSource) -> None:
+    assert [a.key for a in export.articles] == [
+        "wp:101",
+        "wp:105",
+        "wp:106",
+        "https://www.riverside-courier.example/2019/05/old-story/",
+    ]
+
+
+def test_post_fields(export: ParsedSource) -> None:
+    assert export.articles[0] == ArticleRecord(
+        key="wp:101",
+        site="www.riverside-courier.example",
+        url="https://www.riverside-courier.example/2024/01/council-bridge/",
+        title="Council approves new bridge — café owners react",
+        author="jmorales",
+        published_at=utc(2024, 1, 10, 8, 0),
+        body=(
+            "The council voted 7–2 on Tuesday to fund the new footbridge.\n\n"
+            "Read the full plan (https://www.riverside-courier.example/docs/plan.pdf) "
+            "or visit https://council.example.gov.\n\n"
+            "Cost: £4.2m\nOpens: 2026"
+        ),
+        line=30,
+    )
+
+
+def test_post_dates_fall_back_and_never_fail(export: ParsedSource) -> None:
+    by_key = {a.key: a for a in export.articles}
+    # post_date_gmt "not a date": the pubDate is used instead.
+    assert by_key["wp:105"].published_at == utc(2024, 1, 3, 10, 0)
+    # A draft: post_date_gmt 0000-00-00 and pubDate in the year -0001.
+    assert by_key["wp:106"].published_at is None
+    # No wp:post_id: keyed by link, pubDate with an offset converted to UTC.
+    old = by_key["https://www.riverside-courier.example/2019/05/old-story/"]
+    assert old.published_at == utc(2019, 5, 3, 12, 20)
+
+
+def test_comment_fields(export: ParsedSource) -> None:
+    first, reply = export.comments[0], export.comments[1]
+    assert first == CommentRecord(
+        article_key="wp:101",
+        body="About time!\nMy kids cross that road every day.\n\nThank you, council.",
+        author_name="Zoë Brontë",
+        position=1,
+        external_id="501",
+        parent_external_id=None,
+        kind="comment",
+        author_email="zoe@example.org",
+        author_url="https://zoe.example.org",
+        author_ip="198.51.100.7",
+        posted_at=utc(2024, 1, 10, 9, 15),
+        source_status="1",
+        line=59,
+    )
+    assert reply.parent_external_id == "501"
+    assert reply.body == (
+        "@Zoë I disagree & here is why: see the figures "
+        "(https://stats.example.net/road-safety).\n\n"
+        'Second point: it\'s "too expensive".'
+    )
+    assert reply.author_email is None
+    assert reply.author_url is None  # WordPress writes a bare "http://"
+    assert reply.author_ip == "2001:db8::42"
+
+
+def test_comment_kinds_statuses_and_order(export: ParsedSource) -> None:
+    on_post = [c for c in export.comments if c.article_key == "wp:101"]
+    summary = [
+        (c.external_id, c.position, c.kind, c.source_status, c.parent_external_id) for c in on_post
+    ]
+    assert summary == [
+        ("501", 1, "comment", "1", None),
+        ("502", 2, "comment", "1", "501"),
+        ("503", 3, "pingback", "1", None),
+        ("504", 4, "trackback", "1", None),
+        ("505", 5, "comment", "spam", None),
+        ("506", 6, "comment", "trash", "502"),
+        ("507", 7, "comment", "0", None),
+    ]
+    pingback = on_post[2]
+    assert pingback.author_name == "Valley Blog » Bridge news"
+    assert pingback.body == "[…] the Courier reports the council approved the bridge […]"
+    assert on_post[4].body == "Great post!!! buy now (http://pills.example/buy)"
+
+
+def test_comment_dates(export: ParsedSource) -> None:
+    by_id = {c.external_id: c for c in export.comments}
+    # comment_date_gmt 0000-00-00: comment_date is used.
+    assert by_id["507"].posted_at == utc(2024, 1, 11, 7, 45)
+    # Both dates unusable: no date, and the comment is still imported.
+    assert by_id["801"].posted_at is None
+    assert by_id["801"].body == "I remember this."
+    for comment in export.comments:
+        assert comment.posted_at is None or comment.posted_at.tzinfo is UTC
+
+
+def test_comments_follow_their_article(export: ParsedSource) -> None:
+    with EXPORT.open("rb") as stream:
+        records = list(wxr.parse(stream, "export.xml"))
+    seen: set[str] = set()
+    for record in records:
+        if isinstance(record, ArticleRecord):
+            seen.add(record.key)
+        elif isinstance(record, CommentRecord):
+            assert record.article_key in seen
+    assert {c.article_key for c in export.comments} == {
+        "wp:101",
+        "wp:105",
+        "https://www.riverside-courier.example/2019/05/old-story/",
+    }
+
+
+def test_attachments_menus_and_empty_pages_are_left_out(export: ParsedSource) -> None:
+    keys = {a.key for a in export.articles}
+    assert not keys & {"wp:102", "wp:103", "wp:104", "wp:107"}
+    # Only the attachment that had comments is reported, since they are lost.
+    assert export.problems == [
+        Problem(
+            "'attachment' item 'Gallery: the old bridge' left out with its 1 comments: "
+            "only posts and pages are imported",
+            line=245,
+            kind="skipped",
+        )
+    ]
+    assert "701" not in {c.external_id for c in export.comments}
+
+
+def test_item_without_any_identity_is_a_problem() -> None:
+    raw = b"""<?xml version="1.0"?>
+<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>
+<item><title>Nameless</title><wp:comment><wp:comment_content>hi</wp:comment_content></wp:comment></item>
+</channel></rss>"""
+    parsed = parse_bytes(raw)
+    assert parsed.articles == [] and parsed.comments == []
+    assert parsed.problems == [
+        Problem("item 'Nameless' has no wp:post_id, link or guid; left out with its 1 comments", 3)
+    ]
+
+
+def test_older_namespaces_and_other_prefixes() -> None:
+    raw = EXPORT.read_bytes()
+    raw = raw.replace(b"wordpress.org/export/1.2/", b"wordpress.org/export/1.0/")
+    raw = raw.replace(b"xmlns:wp=", b"xmlns:wordpress=")
+    raw = raw.replace(b"<wp:", b"<wordpress:").replace(b"</wp:", b"</wordpress:")
+    assert parse_bytes(raw) == parse_file(EXPORT)
+
+
+def test_excerpt_is_not_taken_for_the_body(export: ParsedSource) -> None:
+    assert all("excerpt" not in a.body for a in export.articles)
+
+
+def test_byte_order_mark_and_leading_garbage_are_skipped() -> None:
+    garbage = b"\xef\xbb\xbf\n<br />\n<b>Warning</b>: Cannot modify header information in x.php\n"
+    parsed = parse_bytes(garbage + EXPORT.read_bytes())
+    reference = parse_file(EXPORT)
+    assert [a.key for a in parsed.articles] == [a.key for a in reference.articles]
+    # Lines still point into the file as given: three lines of garbage came first.
+    assert parsed.articles[0].line == reference.articles[0].line + 3
+    assert parsed.comments[0].line == reference.comments[0].line + 3
+
+
+def test_windows_1252_export() -> None:
+    raw = (
+        '<?xml version="1.0" encoding="windows-1252"?>\n'
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n'
+        "<item><title>Caf\u00e9 \u201cquotes\u201d</title><wp:post_id>9</wp:post_id>\n"
+        "<wp:comment><wp:comment_id>1</wp:comment_id>"
+        "<wp:comment_content>na\u00efve \u2013 yes</wp:comment_content></wp:comment>\n"
+        "</item></channel></rss>\n"
+    ).encode("cp1252")
+    parsed = parse_bytes(raw)
+    assert parsed.articles[0].title == "Café “quotes”"
+    assert parsed.comments[0].body == "naïve – yes"
+
+
+def test_stream_is_left_open() -> None:
+    stream = io.BytesIO(EXPORT.read_bytes())
+    list(wxr.parse(stream, "export.xml"))
+    assert not stream.closed
+
+
+@pytest.mark.parametrize("name", ["billion_laughs.xml", "xxe_file.xml"])
+def test_entity_declarations_are_refused(name: str) -> None:
+    with pytest.raises(ImportFormatError) as caught:
+        parse_file(DATA / name)
+    assert caught.value.source == name
+    assert caught.value.line == 3
+    assert "entity declarations are not allowed" in caught.value.message
+
+
+def test_xxe_never_reads_the_file() -> None:
+    passwd = Path("/etc/passwd").read_text(errors="replace").splitlines()[0]
+    records = []
+    with (DATA / "xxe_file.xml").open("rb") as stream, pytest.raises(ImportFormatError) as caught:
+        records.extend(wxr.parse(stream, "xxe_file.xml"))
+    assert passwd not in str(caught.value)
+    assert all(passwd not in repr(record) for record in records)
+    assert "root:" not in str(caught.value)
+
+
+def test_quadratic_blowup_is_refused() -> None:
+    big = "x" * 100_000
+    raw = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "{big}">]>\n'
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><item>'
+        f"<title>{'&a;' * 10_000}</title></item></channel></rss>"
+    ).encode()
+    with pytest.raises(ImportFormatError, match="entity declarations are not allowed"):
+        parse_bytes(raw)
+
+
+def test_truncated_file_names_the_line() -> None:
+    raw = EXPORT.read_bytes()
+    cut = raw[: len(raw) // 2]
+    with pytest.raises(ImportFormatError) as caught:
+        parse_bytes(cut, "cut.xml")
+    assert caught.value.line == cut.count(b"\n") + 1
+    assert str(caught.value).startswith(f"cut.xml:{caught.value.line}: malformed XML")
+
+
+def test_records_before_the_damage_are_yielded_first() -> None:
+    raw = EXPORT.read_bytes()
+    records: list = []
+    with pytest.raises(ImportFormatError):
+        records.extend(wxr.parse(io.BytesIO(raw[: raw.index(b"<title><![CDATA[About us")]), "x"))
+    assert [r.key for r in records if isinstance(r, ArticleRecord)] == ["wp:101"]
+
+
+def test_mismatched_tag_names_its_line() -> None:
+    raw = b'<?xml version="1.0"?>\n<rss>\n<channel>\n<item><title>x</item>\n</channel></rss>'
+    with pytest.raises(ImportFormatError, match="mismatched tag") as caught:
+        parse_bytes(raw)
+    assert caught.value.line == 4
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"\x00\x01\x02PK binary", "binary"),
+        (b"", "no element found"),
+        (b"just some text", "no element found"),
+        (b"<html><body>Error 500</body></html>", "expected <rss>"),
+        (b'<?xml version="1.0"?><disqus></disqus>', "expected <rss>"),
+    ],
+)
+def test_unreadable_sources(raw: bytes, message: str) -> None:
+    with pytest.raises(ImportFormatError, match=message):
+        parse_bytes(raw)
+
+
+def test_invalid_utf8_after_the_head_names_a_line() -> None:
+    # The encoding is judged on the first 64 KB; a bad byte later cannot be decoded.
+    filler = b"<item><title>ok</title><wp:post_id>1</wp:post_id></item>\n" * 2000
+    raw = (
+        b'<?xml version="1.0"?>\n<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n'
+        + filler
+        + b"<item><title>bad \xff byte</title></item>\n</channel></rss>\n"
+    )
+    bad_line = raw[: raw.index(b"\xff")].count(b"\n") + 1
+    with pytest.raises(ImportFormatError, match="not valid text") as caught:
+        parse_bytes(raw)
+    assert 1 < caught.value.line <= bad_line
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000))
+def test_arbitrary_bytes_raise_only_import_format_error(raw: bytes) -> None:
+    try:
+        parsed = parse_bytes(raw)
+    except ImportFormatError as error:
+        assert error.source == "export.xml"
+        return
+    keys = {a.key for a in parsed.articles}
+    assert all(c.article_key in keys for c in parsed.comments)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_damaged_exports_raise_only_import_format_error(data: st.DataObject) -> None:
+    raw = bytearray(EXPORT.read_bytes())
+    for _ in range(data.draw(st.integers(1, 5))):
+        position = data.draw(st.integers(0, len(raw) - 1))
+        raw[position : position + 1] = data.draw(st.binary(max_size=3))
+    raw = raw[: data.draw(st.integers(0, len(raw)))]
+    try:
+        parsed = parse_bytes(bytes(raw))
+    except ImportFormatError:
+        return
+    assert all(a.key for a in parsed.articles)
+
+
+def test_sniff() -> None:
+    head = EXPORT.read_bytes()[:65536]
+    assert wxr.sniff(head, "export.xml") == 90
+    assert wxr.sniff((DATA / "disqus_export.xml").read_bytes(), "d.xml") < 50
+    assert wxr.sniff(b'<?xml version="1.0"?><rss version="2.0"><channel>', "feed.xml") < 50
+    assert wxr.sniff(b"id,body\n1,hello\n", "comments.csv") == 0
+
+
+@pytest.mark.slow
+def test_large_export_parses_in_bounded_memory(tmp_path: Path) -> None:
+    generator = load_generator()
+    path = generator.write_wxr(tmp_path / "big.xml", 40, 200, seed=1, comment_words=700)
+    size = path.stat().st_size
+    assert size > 45_000_000
+    comments = 0
+    tracemalloc.start()
+    try:
+        with path.open("rb") as stream:
+            for record in wxr.parse(stream, "big.xml"):
+                comments += isinstance(record, CommentRecord)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert comments == 40 * 200
+    assert peak < 16_000_000, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.0f} MB file"
+
+
+def test_generated_export_round_trips(tmp_path: Path) -> None:
+    generator = load_generator()
+    path = generator.write_wxr(tmp_path / "small.xml", 3, 5, seed=7)
+    parsed = parse_file(path)
+    assert [a.key for a in parsed.articles] == ["wp:1", "wp:2", "wp:3"]
+    assert [c.external_id for c in parsed.comments] == [str(i) for i in range(1, 16)]
+    assert all(c.body and c.posted_at for c in parsed.comments)
+    ids = {c.external_id for c in parsed.comments}
+    assert all(c.parent_external_id in ids for c in parsed.comments if c.parent_external_id)
+    assert parse_file(generator.write_wxr(tmp_path / "again.xml", 3, 5, seed=7)) == parsed
