@@ -1,0 +1,1 @@
+"""Pure scorers: text in, scores out; no database."""

@@ -1,0 +1,198 @@
+"""Evaluation metrics (moderation.evaluation) and the labelled evaluation data."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from moderation.evaluation import (
+    EvalArticle,
+    EvalComment,
+    EvalData,
+    evaluate,
+    evaluate_file,
+    paired_auc,
+    parse_eval_lines,
+    precision_recall,
+    roc_auc,
+    vader_label,
+)
+from moderation.scoring.drift import DEFAULT_OFF_TOPIC_THRESHOLD
+
+EVAL_FILE = Path(__file__).resolve().parent / "data" / "offtopic_eval.jsonl"
+# Measured on the file: 0.909 (off-topic) and 0.929 (swap). Pinned slightly below.
+OFF_TOPIC_AUC_FLOOR = 0.88
+SWAP_AUC_FLOOR = 0.90
+
+
+# --------------------------------------------------------------------------- ROC AUC
+
+
+@pytest.mark.parametrize(
+    ("scores", "labels", "expected"),
+    [
+        ([0.1, 0.2, 0.8, 0.9], [False, False, True, True], 1.0),
+        ([0.1, 0.2, 0.8, 0.9], [True, True, False, False], 0.0),
+        # 3 of the 4 positive-negative pairs are ordered correctly.
+        ([0.1, 0.4, 0.35, 0.8], [False, False, True, True], 0.75),
+        # Ties count half: the 0.5/0.5 pair gives 0.5, the other three pairs are right.
+        ([0.5, 0.5, 0.2, 0.9], [True, False, False, True], 0.875),
+        ([0.3, 0.3, 0.3, 0.3], [True, False, True, False], 0.5),
+        ([1, 2, 3], [False, True, False], 0.5),
+    ],
+)
+def test_roc_auc_hand_computed(scores, labels, expected):
+    assert roc_auc(scores, labels) == pytest.approx(expected)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=5), st.booleans()), min_size=2, max_size=40
+    ).filter(lambda pairs: len({label for _, label in pairs}) == 2)
+)
+def test_roc_auc_equals_the_pairwise_definition(pairs):
+    scores = [score for score, _ in pairs]
+    labels = [label for _, label in pairs]
+    positives = [score for score, label in pairs if label]
+    negatives = [score for score, label in pairs if not label]
+    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in positives for n in negatives)
+    assert roc_auc(scores, labels) == pytest.approx(wins / (len(positives) * len(negatives)))
+
+
+def test_roc_auc_needs_both_classes_and_equal_lengths():
+    with pytest.raises(ValueError):
+        roc_auc([0.1, 0.2], [True, True])
+    with pytest.raises(ValueError):
+        roc_auc([0.1, 0.2], [True])
+
+
+def test_paired_auc_ranks_the_first_group_above_the_second():
+    assert paired_auc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert paired_auc([0.5], [0.5]) == 0.5
+
+
+def test_precision_recall_counts():
+    counts = precision_recall(
+        [0.9, 0.7, 0.6, 0.2, 0.1], [True, False, True, True, False], threshold=0.6
+    )
+    assert (counts.true_positives, counts.false_positives, counts.false_negatives) == (2, 1, 1)
+    assert counts.precision == pytest.approx(2 / 3)
+    assert counts.recall == pytest.approx(2 / 3)
+    assert counts.f1 == pytest.approx(2 / 3)
+    nothing = precision_recall([0.1], [True], threshold=0.5)
+    assert (nothing.precision, nothing.recall, nothing.f1) == (0.0, 0.0, 0.0)
+
+
+def test_vader_label_thresholds():
+    analyzer = SentimentIntensityAnalyzer()
+    assert vader_label(analyzer, "I love this, wonderful news") == "positive"
+    assert vader_label(analyzer, "I hate this, terrible news") == "negative"
+    assert vader_label(analyzer, "The meeting is on Tuesday") == "neutral"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def test_parse_eval_lines_reports_the_line_of_a_bad_entry():
+    article = json.dumps({"type": "article", "article_id": "a", "title": "T", "body": "B"})
+    comment = {
+        "type": "comment",
+        "article_id": "a",
+        "comment_id": "c1",
+        "parent_id": None,
+        "author": "x",
+        "text": "hi",
+        "off_topic": False,
+        "sentiment": "neutral",
+    }
+    assert len(parse_eval_lines([article, json.dumps(comment)]).comments) == 1
+    bad_cases = [
+        [json.dumps(comment)],  # comment before its article
+        [article, json.dumps({**comment, "sentiment": "angry"})],
+        [article, "{not json"],
+        [article, json.dumps({"type": "poll"})],
+    ]
+    for lines in bad_cases:
+        with pytest.raises(ValueError, match=r"line \d"):
+            parse_eval_lines(lines)
+
+
+def test_evaluate_on_a_tiny_hand_made_set():
+    data = EvalData(
+        articles=(
+            EvalArticle("x", "Sanctions on Russian oil", "Sanctions target oil tankers " * 20),
+            EvalArticle("y", "Heatwave alert", "Temperatures and heat alerts " * 20),
+        ),
+        comments=(
+            EvalComment("x", "x1", None, "More oil sanctions please", False, "positive"),
+            EvalComment("x", "x2", None, "OT: lovely heatwave today", True, "positive"),
+            EvalComment("y", "y1", None, "The heat is terrible", False, "negative"),
+            EvalComment("y", "y2", None, "Sanctions on tankers now", True, "neutral"),
+        ),
+    )
+    report = evaluate(data)
+    assert (report.article_count, report.comment_count, report.off_topic_count) == (2, 4, 2)
+    assert report.off_topic_auc == 1.0
+    assert report.swap_auc == 1.0
+    assert sum(report.sentiment_confusion.values()) == 4
+
+
+# --------------------------------------------------------------------------- the real file
+
+
+def _entries() -> list[dict]:
+    return [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines()]
+
+
+def test_eval_file_is_large_varied_and_well_formed():
+    entries = _entries()
+    articles = [entry for entry in entries if entry["type"] == "article"]
+    comments = [entry for entry in entries if entry["type"] == "comment"]
+    assert len(articles) >= 10
+    assert len(comments) >= 220
+    # Written articles are 250-500 words; the seed-000 article is included as published.
+    written = [article for article in articles if article["article_id"] != "a01-huawei-russia"]
+    assert all(250 <= len(article["body"].split()) <= 500 for article in written)
+    off_share = sum(comment["off_topic"] for comment in comments) / len(comments)
+    assert 0.25 <= off_share <= 0.35
+    assert set(Counter(comment["sentiment"] for comment in comments)) == {
+        "positive",
+        "neutral",
+        "negative",
+    }
+    seen: set[str] = set()
+    for comment in comments:
+        # Parents are earlier comments on the same article.
+        if comment["parent_id"] is not None:
+            assert comment["parent_id"] in seen
+            assert comment["parent_id"].split("-")[0] == comment["comment_id"].split("-")[0]
+        seen.add(comment["comment_id"])
+    seed_thread = [c for c in comments if c["article_id"] == "a01-huawei-russia"]
+    assert len(seed_thread) == 5
+    assert [c["off_topic"] for c in seed_thread] == [False, False, False, True, False]
+
+
+def test_report_on_the_real_file():
+    report = evaluate_file(EVAL_FILE)
+    assert report.article_count == 12
+    assert report.comment_count == 236
+    assert report.off_topic_count == 63
+    assert report.threshold == DEFAULT_OFF_TOPIC_THRESHOLD
+    assert report.off_topic_auc >= OFF_TOPIC_AUC_FLOOR
+    assert report.swap_auc >= SWAP_AUC_FLOOR
+    assert 0.0 <= report.swap_auc_all <= 1.0
+    assert 0.0 < report.precision <= 1.0 and 0.0 < report.recall <= 1.0
+    assert 0.0 < report.f1 <= 1.0
+    assert 0.0 <= report.sentiment_agreement <= 1.0
+    assert sum(report.sentiment_confusion.values()) == report.comment_count
+    text = report.format()
+    assert f"{report.off_topic_auc:.3f}" in text
+    assert f"{report.swap_auc:.3f}" in text
+    assert f"{report.sentiment_agreement:.3f}" in text
+    assert "precision" in text and "recall" in text
