@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -14,7 +15,10 @@ from .database import ensure_schema
 from .extensions import db
 from .importers import format_names, get_format
 from .ingest import ImportOutcome, import_stream
+from .scoring_runner import ScoreRunSummary, count_stale, score_stale
 from .sources import Source, SourceNotFound, expand_sources
+
+EVALUATION_DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "offtopic_eval.jsonl"
 
 # Files smaller than this import too fast for a progress bar to help.
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024
@@ -106,7 +110,10 @@ def problem_lines(outcomes: list[ImportOutcome]) -> list[str]:
 @click.option("--format", "format_name", help="Skip detection: text, wxr, disqus, csv or jsonl.")
 @click.option("--site", default=None, help="Site name for articles whose source names none.")
 @click.option("--strict", is_flag=True, help="Exit non-zero when any record was skipped.")
-def import_command(paths: tuple[str, ...], format_name: str | None, site: str | None, strict: bool):
+@click.option("--no-score", is_flag=True, help="Import only; score later with `moderation score`.")
+def import_command(
+    paths: tuple[str, ...], format_name: str | None, site: str | None, strict: bool, no_score: bool
+):
     """Import comment threads from files, folders, globs or - (standard input)."""
     if format_name and format_name not in format_names():
         raise click.BadParameter(
@@ -131,8 +138,56 @@ def import_command(paths: tuple[str, ...], format_name: str | None, site: str | 
         + (f", {len(failed)} failed" if failed else "")
         + (f", {skipped} records skipped" if skipped else "")
     )
+    if not no_score and any(o.succeeded for o in outcomes):
+        run_scoring(rescore_all=False, workers=None)
     if failed or (strict and skipped):
         sys.exit(1)
+
+
+def run_scoring(rescore_all: bool, workers: int | None) -> ScoreRunSummary:
+    stale = None if rescore_all else count_stale(db.session)
+    if stale == 0:
+        click.echo("scores: all up to date")
+        return ScoreRunSummary()
+    bar = tqdm(total=stale, unit=" comments", desc="scoring", leave=False, disable=None)
+    with bar:
+        summary = score_stale(
+            db.session, rescore_all=rescore_all, workers=workers, progress=bar.update
+        )
+    rate = summary.comments_scored / summary.seconds if summary.seconds else 0
+    click.echo(
+        f"scored {summary.comments_scored} comments in {summary.threads} threads "
+        f"({summary.seconds:.1f} s, {rate:,.0f}/s, {summary.workers} process"
+        f"{'es' if summary.workers > 1 else ''}); "
+        f"{summary.duplicates_flagged} flagged as duplicates"
+    )
+    if summary.interrupted:
+        click.echo("interrupted: finished batches are saved; run `moderation score` to go on")
+        sys.exit(130)
+    return summary
+
+
+@click.command("score")
+@with_appcontext
+@click.option(
+    "--all", "rescore_all", is_flag=True, help="Rescore every comment, not only stale ones."
+)
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes to use (default: by size).")
+def score_command(rescore_all: bool, workers: int | None):
+    """Score comments whose scores are missing or stale (config, text or scorer changed)."""
+    ensure_schema()
+    run_scoring(rescore_all, workers)
+
+
+@click.command("evaluate")
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def evaluate_command(path: Path | None):
+    """Measure drift and sentiment against labelled comments (default: the bundled set)."""
+    from .evaluation import evaluate_file
+
+    click.echo(evaluate_file(path or EVALUATION_DATA).format())
 
 
 @click.command("init")
@@ -146,3 +201,5 @@ def init_command():
 def init_app(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(init_command)
+    app.cli.add_command(score_command)
+    app.cli.add_command(evaluate_command)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from .decoding import looks_binary
 from .records import ImportFormatError, Record
 
 Parse = Callable[[BinaryIO, str], Iterator[Record]]
@@ -36,7 +37,13 @@ def register(fmt: Format) -> Format:
 def detect_format(head: bytes, filename: str, source: str | None = None) -> Format:
     """The registered format most confident about ``head``; raises when none is."""
     _load_builtin_formats()
-    scored = sorted(((fmt.sniff(head, filename), fmt.name) for fmt in FORMATS.values()), reverse=True)
+    if not head.strip():
+        raise ImportFormatError(source or filename, "empty file")
+    if looks_binary(head):
+        raise ImportFormatError(source or filename, "binary file (NUL bytes), not a text export")
+    scored = sorted(
+        ((fmt.sniff(head, filename), fmt.name) for fmt in FORMATS.values()), reverse=True
+    )
     if not scored or scored[0][0] <= 0:
         raise ImportFormatError(
             source or filename,

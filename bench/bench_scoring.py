@@ -1,0 +1,163 @@
+"""Scoring throughput, end to end, against bare VADER on the same texts.
+
+    python bench/bench_scoring.py                    # 200,000 comments over 1,000 articles
+    python bench/bench_scoring.py --comments 20000   # a quicker look
+
+Fills a fresh SQLite database with synthetic articles and comments of realistic,
+varied length (10 to 300 words), then runs the real batch runner (read,
+sentiment, drift, flags, priority, write) on both cores, and a bare loop of the
+unmodified ``SentimentIntensityAnalyzer().polarity_scores`` over the same texts in
+one process. Prints both rates, their ratio, and the slowest single comment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from moderation import create_app
+from moderation.database import ensure_schema
+from moderation.extensions import db
+from moderation.models import Article, Comment
+from moderation.scoring_runner import ThreadScorer, ThreadTask, corpus_stats, score_stale
+from moderation.settings import current_scoring_config
+
+COMMON = """the a of to and in that it is was for on with as this by be are at from not but
+they have we you what all would there their if so about people just more can one will no
+think really because even still only much why how government said time year""".split()
+FEELING = """good great love excellent happy best hope agree thanks fair bad terrible hate awful
+worst sad angry wrong stupid disgrace lies corrupt shame disappointed ridiculous nice
+brilliant wonderful horrible pathetic useless fantastic""".split()
+TOPICS = [
+    "council budget tax school road housing rent transport bus lane parking".split(),
+    "football club transfer striker manager season goal league stadium fans".split(),
+    "heatwave temperature climate drought water heat summer warning record".split(),
+    "interest rates inflation bank mortgage economy prices lending borrowing".split(),
+    "election debate candidate vote campaign poll party minister policy".split(),
+    "vaccine rollout clinic doses health nurses hospital appointments".split(),
+    "layoffs technology company staff jobs startup engineers software".split(),
+    "wildfire firefighters evacuation forest smoke homes burn crews".split(),
+]
+
+
+def synthetic_text(rng: random.Random, topic: list[str], words: int) -> str:
+    out = []
+    for position in range(words):
+        roll = rng.random()
+        if roll < 0.12:
+            word = rng.choice(topic)
+        elif roll < 0.2:
+            word = rng.choice(FEELING)
+        elif roll < 0.23:
+            word = rng.choice(["not", "never", "very", "really", "extremely", "but"])
+        else:
+            word = rng.choice(COMMON)
+        if rng.random() < 0.02:
+            word = word.upper()
+        out.append(word)
+        if position % rng.randint(8, 20) == 0 and position:
+            out[-1] += rng.choice([".", "!", "?", "..."])
+    return " ".join(out).capitalize() + "."
+
+
+def fill(comments: int, articles: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    per_article = comments // articles
+    article_rows = []
+    for number in range(articles):
+        topic = TOPICS[number % len(TOPICS)]
+        body = synthetic_text(rng, topic, 400)
+        article_rows.append(
+            {
+                "site": "bench",
+                "key": f"a{number}",
+                "title": f"{topic[0].title()} {topic[1]} story {number}",
+                "body": body,
+                "content_hash": hashlib.sha256(body.encode()).hexdigest(),
+            }
+        )
+    db.session.execute(sa.insert(Article), article_rows)
+    ids = db.session.scalars(sa.select(Article.id).order_by(Article.id)).all()
+    texts = []
+    for number, article_id in enumerate(ids):
+        topic = TOPICS[number % len(TOPICS)] if rng.random() < 0.8 else rng.choice(TOPICS)
+        rows = []
+        for position in range(per_article):
+            text = synthetic_text(rng, topic, rng.randint(10, 300))
+            texts.append(text)
+            rows.append(
+                {
+                    "article_id": article_id,
+                    "external_id": str(position),
+                    "position": position,
+                    "author_name": f"reader{rng.randint(1, 5000)}",
+                    "body": text,
+                    "content_hash": hashlib.sha256(text.encode()).hexdigest(),
+                }
+            )
+        db.session.execute(sa.insert(Comment), rows)
+    db.session.commit()
+    return texts
+
+
+def bare_vader_rate(texts: list[str], seconds: float = 20.0) -> float:
+    """Comments per second of the unmodified library in one process, on a fair sample."""
+    analyzer = SentimentIntensityAnalyzer()
+    sample = random.Random(1).sample(texts, min(len(texts), 20000))
+    started = time.perf_counter()
+    done = 0
+    for text in sample:
+        analyzer.polarity_scores(text)
+        done += 1
+        if time.perf_counter() - started > seconds:
+            break
+    return done / (time.perf_counter() - started)
+
+
+def slowest_comment(texts: list[str]) -> tuple[float, int]:
+    """Seconds for the slowest of the 200 longest comments through one scorer, and its length."""
+    scorer = ThreadScorer(corpus_stats(db.session), current_scoring_config(db.session), "bench")
+    worst = (0.0, 0)
+    for text in sorted(texts, key=len)[-200:]:
+        task = ThreadTask(0, "Title", "Body text", [1], [text], ["comment"], [None], [True], ["h"])
+        started = time.perf_counter()
+        scorer.score(task)
+        worst = max(worst, (time.perf_counter() - started, len(text)))
+    return worst
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--comments", type=int, default=200_000)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder, 'bench.sqlite')}"
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            ensure_schema()
+            texts = fill(arguments.comments, arguments.articles)
+            words = sum(len(t.split()) for t in texts) / len(texts)
+            print(f"{len(texts):,} comments over {arguments.articles:,} articles,", end=" ")
+            print(f"{words:.0f} words on average")
+            summary = score_stale(db.session, workers=arguments.workers)
+            rate = summary.comments_scored / summary.seconds
+            bare = bare_vader_rate(texts)
+            worst, length = slowest_comment(texts)
+            print(f"pipeline ({summary.workers} processes, read+score+write):", end=" ")
+            print(f"{rate:,.0f} comments/s ({summary.seconds:.1f} s)")
+            print(f"bare SentimentIntensityAnalyzer.polarity_scores, 1 process: {bare:,.0f}/s")
+            print(f"ratio: {rate / bare:.1f}x (target 4x)")
+            print(f"slowest of the 200 longest comments: {worst * 1000:.1f} ms ({length:,} chars)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,466 @@
+"""The batch runner: finds stale scores, scores whole threads, writes the results.
+
+Scorers are pure (:mod:`moderation.scoring`); this module is the only one that
+reads comments for scoring and writes :class:`~moderation.models.CommentScore`.
+
+A comment's score is stale when it has none, or when the scorer version, the
+configuration hash or the comment's content hash differs from the ones stored
+with it. Threads are scored whole (drift compares each comment with those before
+it), but only stale comments are written. Work is split into batches of whole
+threads; each batch is committed on its own, so an interrupted run keeps what it
+finished and the next run picks up the rest. Large runs use worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from .models import Article, Comment, CommentFlag, CommentKind, CommentScore, ThreadSummary, utcnow
+from .scoring.drift import (
+    ArticleProfile,
+    CorpusStats,
+    article_text,
+    find_derail_point,
+    score_thread,
+)
+from .scoring.duplicates import DuplicateInfo, fingerprint
+from .scoring.flags import Flag, compute_flags, duplicate_flag
+from .scoring.priority import compute_priority
+from .scoring.sentiment import SentimentScorer
+from .scoring.watchwords import compile_watchwords
+from .settings import ScoringConfig, current_scoring_config
+
+SCORER_VERSION = "1"
+"""Raise when any scorer's results change, so every stored score becomes stale."""
+
+BATCH_COMMENTS = 2000
+"""About this many comments per batch: one commit, one unit of work for a worker."""
+IN_PROCESS_BELOW = 4000
+"""Fewer stale comments than this are scored in this process: workers cost a second to start."""
+DUPLICATE_MIN_CHARS = 20
+"""Shorter texts ("Thanks!", "+1") repeat innocently and are never duplicate spam."""
+
+
+# --- What crosses the process boundary --------------------------------------------------
+
+
+@dataclass
+class ThreadTask:
+    article_id: int
+    title: str
+    body: str
+    comment_ids: list[int]
+    texts: list[str]
+    kinds: list[str]
+    parent_indexes: list[int | None]
+    stale: list[bool]
+    content_hashes: list[str]
+
+
+@dataclass
+class ThreadResult:
+    article_id: int
+    scores: list[dict]
+    derail_comment_id: int | None
+    mean_drift: float | None
+
+
+@dataclass
+class ScoreRunSummary:
+    comments_scored: int = 0
+    threads: int = 0
+    duplicates_flagged: int = 0
+    workers: int = 1
+    seconds: float = 0.0
+    interrupted: bool = False
+
+
+# --- Pure scoring of one thread ---------------------------------------------------------
+
+
+@dataclass
+class ThreadScorer:
+    """Everything needed to score threads; built once per process."""
+
+    stats: CorpusStats
+    config: ScoringConfig
+    config_hash: str
+    sentiment: SentimentScorer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sentiment = SentimentScorer(
+            positive_threshold=self.config.positive_threshold,
+            negative_threshold=self.config.negative_threshold,
+        )
+        self.watchlist = compile_watchwords(self.config.watchwords)
+
+    def score(self, task: ThreadTask) -> ThreadResult:
+        profile = ArticleProfile.build(task.title, task.body, self.stats)
+        drifts = score_thread(
+            list(zip(task.texts, task.parent_indexes, strict=True)), profile, self.stats
+        )
+        scores = []
+        for index, drift in enumerate(drifts):
+            if task.stale[index]:
+                scores.append(self._comment_scores(task, index, drift))
+        comment_drifts = [
+            (comment_id, drift.score)
+            for comment_id, kind, drift in zip(task.comment_ids, task.kinds, drifts, strict=True)
+            if kind == CommentKind.COMMENT
+        ]
+        derail = find_derail_point(
+            [score for _, score in comment_drifts], threshold=self.config.off_topic_threshold
+        )
+        return ThreadResult(
+            article_id=task.article_id,
+            scores=scores,
+            derail_comment_id=comment_drifts[derail][0] if derail is not None else None,
+            mean_drift=round(statistics.fmean(s for _, s in comment_drifts), 4)
+            if comment_drifts
+            else None,
+        )
+
+    def _comment_scores(self, task: ThreadTask, index: int, drift) -> dict:
+        text, kind = task.texts[index], task.kinds[index]
+        sentiment = self.sentiment.score(text)
+        flags = compute_flags(text, kind, self.config.flags, self.watchlist)
+        priority = compute_priority(
+            sentiment.compound,
+            sentiment.label,
+            drift.score,
+            drift.reasons,
+            flags,
+            self.config.weights,
+            off_topic_threshold=self.config.off_topic_threshold,
+        )
+        return {
+            "comment_id": task.comment_ids[index],
+            "scorer_version": SCORER_VERSION,
+            "config_hash": self.config_hash,
+            "content_hash": task.content_hashes[index],
+            "compound": sentiment.compound,
+            "positive": sentiment.pos,
+            "neutral": sentiment.neu,
+            "negative": sentiment.neg,
+            "sentiment_label": sentiment.label,
+            "sentiment_words": [list(pair) for pair in sentiment.words],
+            "sentences": [list(pair) for pair in sentiment.sentences],
+            "sentiment_truncated": sentiment.truncated,
+            "drift": drift.score,
+            "article_similarity": drift.article_similarity or 0.0,
+            "thread_similarity": drift.thread_similarity,
+            "drift_reasons": list(drift.reasons),
+            "shared_terms": list(drift.shared_terms),
+            "missing_terms": list(drift.missing_terms),
+            "self_label": drift.self_label,
+            "flags": [flag_to_json(flag) for flag in flags],
+            "fingerprint": _duplicate_fingerprint(text, kind),
+            "priority": priority.score,
+            "priority_reasons": list(priority.reasons),
+        }
+
+
+def flag_to_json(flag: Flag) -> dict:
+    return {"code": flag.code, "reason": flag.reason, "weight_key": flag.weight_key}
+
+
+def flag_from_json(data: dict) -> Flag:
+    return Flag(data["code"], data["reason"], data.get("weight_key", data["code"]))
+
+
+def _duplicate_fingerprint(text: str, kind: str) -> str | None:
+    if kind != CommentKind.COMMENT or len(text.strip()) < DUPLICATE_MIN_CHARS:
+        return None
+    return fingerprint(text)
+
+
+# The worker processes' own scorer, built once by the pool's initializer.
+_worker_scorer: ThreadScorer | None = None
+
+
+def _init_worker(stats: dict, config: ScoringConfig, config_hash: str) -> None:
+    global _worker_scorer
+    _worker_scorer = ThreadScorer(CorpusStats.from_dict(stats), config, config_hash)
+
+
+def _score_in_worker(tasks: list[ThreadTask]) -> list[ThreadResult]:
+    return [_worker_scorer.score(task) for task in tasks]
+
+
+# --- Reading and writing -----------------------------------------------------------------
+
+
+def _stale_condition(config_hash: str):
+    return sa.or_(
+        CommentScore.comment_id.is_(None),
+        CommentScore.scorer_version != SCORER_VERSION,
+        CommentScore.config_hash != config_hash,
+        CommentScore.content_hash != Comment.content_hash,
+    )
+
+
+def count_stale(session: so.Session, config: ScoringConfig | None = None) -> int:
+    config = config or current_scoring_config(session)
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Comment)
+        .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
+        .where(_stale_condition(config.hash()))
+    )
+
+
+def corpus_stats(session: so.Session) -> CorpusStats:
+    """Document frequencies over every article: what makes an article's terms distinctive."""
+    rows = session.execute(sa.select(Article.title, Article.body)).yield_per(500)
+    return CorpusStats.from_documents(article_text(title, body) for title, body in rows)
+
+
+def _article_batches(session: so.Session, stale, rescore_all: bool) -> Iterator[list[int]]:
+    """Ids of articles with stale comments, grouped so a batch holds ~BATCH_COMMENTS comments."""
+    thread_sizes = (
+        sa.select(Comment.article_id, sa.func.count())
+        .group_by(Comment.article_id)
+        .order_by(Comment.article_id)
+    )
+    if not rescore_all:
+        with_stale = (
+            sa.select(Comment.article_id)
+            .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
+            .where(stale)
+        )
+        thread_sizes = thread_sizes.where(Comment.article_id.in_(with_stale))
+    batch, batch_size = [], 0
+    for article_id, size in session.execute(thread_sizes).all():
+        batch.append(article_id)
+        batch_size += size
+        if batch_size >= BATCH_COMMENTS:
+            yield batch
+            batch, batch_size = [], 0
+    if batch:
+        yield batch
+
+
+def _load_tasks(
+    session: so.Session, article_ids: Sequence[int], stale, rescore_all: bool
+) -> list[ThreadTask]:
+    articles = {
+        row.id: ThreadTask(row.id, row.title, row.body, [], [], [], [], [], [])
+        for row in session.execute(
+            sa.select(Article.id, Article.title, Article.body).where(Article.id.in_(article_ids))
+        )
+    }
+    is_stale = sa.literal(True) if rescore_all else stale
+    rows = session.execute(
+        sa.select(
+            Comment.id,
+            Comment.article_id,
+            Comment.body,
+            Comment.kind,
+            Comment.parent_id,
+            Comment.content_hash,
+            is_stale.label("is_stale"),
+        )
+        .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
+        .where(Comment.article_id.in_(article_ids))
+        .order_by(Comment.article_id, Comment.position, Comment.posted_at, Comment.id)
+    )
+    index_in_thread: dict[int, int] = {}
+    for row in rows:
+        task = articles[row.article_id]
+        index_in_thread[row.id] = len(task.comment_ids)
+        task.comment_ids.append(row.id)
+        task.texts.append(row.body)
+        task.kinds.append(row.kind)
+        task.parent_indexes.append(index_in_thread.get(row.parent_id))
+        task.stale.append(bool(row.is_stale))
+        task.content_hashes.append(row.content_hash)
+    return list(articles.values())
+
+
+def _write(session: so.Session, results: list[ThreadResult]) -> int:
+    scores = [score for result in results for score in result.scores]
+    ids = [score["comment_id"] for score in scores]
+    if ids:
+        # Delete and insert rather than upsert: portable across SQLite and PostgreSQL.
+        session.execute(sa.delete(CommentScore).where(CommentScore.comment_id.in_(ids)))
+        session.execute(sa.delete(CommentFlag).where(CommentFlag.comment_id.in_(ids)))
+        session.execute(sa.insert(CommentScore), scores)
+        flags = [
+            {"comment_id": score["comment_id"], "code": code}
+            for score in scores
+            for code in sorted({flag["code"] for flag in score["flags"]})
+        ]
+        if flags:
+            session.execute(sa.insert(CommentFlag), flags)
+        session.execute(
+            sa.update(Comment),
+            [{"id": score["comment_id"], "priority": score["priority"]} for score in scores],
+        )
+    article_ids = [result.article_id for result in results]
+    session.execute(sa.delete(ThreadSummary).where(ThreadSummary.article_id.in_(article_ids)))
+    session.execute(
+        sa.insert(ThreadSummary),
+        [
+            {
+                "article_id": result.article_id,
+                "derail_comment_id": result.derail_comment_id,
+                "mean_drift": result.mean_drift,
+                "scored_at": utcnow(),
+            }
+            for result in results
+        ],
+    )
+    return len(scores)
+
+
+def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:
+    """Flag comments whose text (normalised) was posted on several threads or by several authors.
+
+    Looks at every fingerprint written by this run, against all comments ever scored,
+    so a copy arriving today also flags the original imported last month.
+    """
+    groups = session.execute(
+        sa.select(
+            CommentScore.fingerprint,
+            sa.func.count(),
+            sa.func.count(sa.distinct(Comment.article_id)),
+            sa.func.count(sa.distinct(Comment.author_name)),
+        )
+        .join(Comment, Comment.id == CommentScore.comment_id)
+        .where(
+            CommentScore.fingerprint.in_(
+                sa.select(CommentScore.fingerprint).where(
+                    CommentScore.scored_at >= since, CommentScore.fingerprint.is_not(None)
+                )
+            )
+        )
+        .group_by(CommentScore.fingerprint)
+        .having(
+            sa.or_(
+                sa.func.count(sa.distinct(Comment.article_id)) > 1,
+                sa.func.count(sa.distinct(Comment.author_name)) > 1,
+            )
+        )
+    ).all()
+    flagged = 0
+    for fingerprint_value, size, threads, authors in groups:
+        flag = duplicate_flag(DuplicateInfo(group_size=size, threads=threads, authors=authors))
+        members = session.scalars(
+            sa.select(CommentScore).where(CommentScore.fingerprint == fingerprint_value)
+        )
+        for score in members:
+            flags = [f for f in score.flags if f["code"] != "duplicate"] + [flag_to_json(flag)]
+            if flags == score.flags:
+                continue
+            score.flags = flags
+            _reprioritise(session, score, config)
+            flagged += 1
+    return flagged
+
+
+def _reprioritise(session: so.Session, score: CommentScore, config: ScoringConfig) -> None:
+    priority = compute_priority(
+        score.compound,
+        score.sentiment_label,
+        score.drift,
+        score.drift_reasons,
+        [flag_from_json(flag) for flag in score.flags],
+        config.weights,
+        off_topic_threshold=config.off_topic_threshold,
+    )
+    score.priority = priority.score
+    score.priority_reasons = list(priority.reasons)
+    session.execute(
+        sa.update(Comment).where(Comment.id == score.comment_id).values(priority=priority.score)
+    )
+    session.merge(CommentFlag(comment_id=score.comment_id, code="duplicate"))
+
+
+def score_stale(
+    session: so.Session,
+    *,
+    rescore_all: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    config: ScoringConfig | None = None,
+) -> ScoreRunSummary:
+    """Score every comment whose score is missing or stale (or all of them); commit per batch.
+
+    ``workers`` None picks one process for small runs and one per core (at most two
+    here) for large ones. ``progress`` is called with the number of comments each
+    finished batch scored. On KeyboardInterrupt, finished batches stay committed.
+    """
+    started = time.perf_counter()
+    run_started = utcnow()
+    config = config or current_scoring_config(session)
+    config_hash = config.hash()
+    stale = _stale_condition(config_hash)
+    summary = ScoreRunSummary()
+    total = session.scalar(sa.select(sa.func.count()).select_from(Comment)) if rescore_all else None
+    total = total if total is not None else count_stale(session, config)
+    if total == 0:
+        return summary
+    if workers is None:
+        workers = 1 if total < IN_PROCESS_BELOW else min(2, os.cpu_count() or 1)
+    summary.workers = workers
+    stats = corpus_stats(session)
+    batches = _article_batches(session, stale, rescore_all)
+
+    def record(results: list[ThreadResult]) -> None:
+        scored = _write(session, results)
+        session.commit()
+        summary.comments_scored += scored
+        summary.threads += len(results)
+        if progress:
+            progress(scored)
+
+    try:
+        if workers == 1:
+            scorer = ThreadScorer(stats, config, config_hash)
+            for article_ids in batches:
+                tasks = _load_tasks(session, article_ids, stale, rescore_all)
+                record([scorer.score(task) for task in tasks])
+        else:
+            _score_with_workers(
+                session, batches, stale, rescore_all, stats, config, workers, record
+            )
+    except KeyboardInterrupt:
+        session.rollback()
+        summary.interrupted = True
+    else:
+        summary.duplicates_flagged = _flag_duplicates(session, run_started, config)
+        session.commit()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _score_with_workers(session, batches, stale, rescore_all, stats, config, workers, record):
+    """Keep every worker busy while this process reads the next batch and writes the last."""
+    config_hash = config.hash()
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(stats.to_dict(), config, config_hash),
+    ) as pool:
+        in_flight: list[Future] = []
+        try:
+            for article_ids in batches:
+                tasks = _load_tasks(session, article_ids, stale, rescore_all)
+                in_flight.append(pool.submit(_score_in_worker, tasks))
+                if len(in_flight) > workers:
+                    record(in_flight.pop(0).result())
+            for future in in_flight:
+                record(future.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise

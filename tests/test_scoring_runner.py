@@ -1,0 +1,212 @@
+"""The batch runner over a real database: what gets scored, when, and what is stored."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from moderation import scoring_runner
+from moderation.extensions import db
+from moderation.ingest import import_stream
+from moderation.models import Comment, CommentFlag, CommentScore, ThreadSummary, WatchWordEntry
+from moderation.scoring_runner import count_stale, score_stale
+from moderation.settings import current_scoring_config, update_scoring_settings
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def import_seed(name: str = "000_d5ec5eac8c7d0052.txt") -> None:
+    with open(SEEDS / name, "rb") as stream:
+        assert import_stream(db.session, stream, name).succeeded
+
+
+def import_csv(text: str, name: str = "extra.csv") -> None:
+    assert import_stream(db.session, io.BytesIO(text.encode()), name).succeeded
+
+
+def scores_by_author() -> dict[str, CommentScore]:
+    rows = db.session.execute(
+        sa.select(Comment.author_name, CommentScore).join(
+            CommentScore, CommentScore.comment_id == Comment.id
+        )
+    )
+    return {author: score for author, score in rows}
+
+
+def test_every_imported_comment_gets_scores_with_reasons(app):
+    import_seed()
+    summary = score_stale(db.session)
+    assert summary.comments_scored == 5
+    scores = scores_by_author()
+    assert set(scores) == {"", "BillA", "Canosin", "thomas malthaus", "cap960"}
+    most_off_topic = max(scores, key=lambda author: scores[author].drift)
+    assert most_off_topic == "thomas malthaus"
+    thomas = scores["thomas malthaus"]
+    assert thomas.self_label and "off topic" in thomas.self_label.lower()
+    assert any(reason.startswith("off topic") for reason in thomas.priority_reasons)
+    cap = scores["cap960"]
+    assert cap.sentiment_label == "negative"
+    assert "sad" in [word for word, _ in cap.sentiment_words]
+    assert len(cap.sentences) == 3
+    assert [flag["code"] for flag in scores[""].flags] == ["pingback"]
+    priorities = dict(db.session.execute(sa.select(Comment.author_name, Comment.priority)).all())
+    assert priorities == {author: score.priority for author, score in scores.items()}
+
+
+def test_nothing_is_rescored_until_something_changes(app):
+    import_seed()
+    score_stale(db.session)
+    assert count_stale(db.session) == 0
+    assert score_stale(db.session).comments_scored == 0
+    assert score_stale(db.session, rescore_all=True).comments_scored == 5
+
+
+def test_a_configuration_change_makes_every_score_stale(app):
+    import_seed()
+    score_stale(db.session)
+    before = current_scoring_config(db.session).hash()
+    update_scoring_settings(db.session, {"weights": {"negative_sentiment": 9.0}})
+    assert current_scoring_config(db.session).hash() != before
+    assert count_stale(db.session) == 5
+    score_stale(db.session)
+    bill = scores_by_author()["BillA"]
+    assert bill.config_hash == current_scoring_config(db.session).hash()
+
+
+def test_invalid_settings_are_refused_and_nothing_stored(app):
+    with pytest.raises(ValueError, match="must be a number"):
+        update_scoring_settings(db.session, {"off_topic_threshold": "high"})
+    with pytest.raises(ValueError, match="unknown scoring settings"):
+        update_scoring_settings(db.session, {"colour": "red"})
+    assert count_stale(db.session) == 0
+
+
+def test_an_edited_comment_alone_becomes_stale(app):
+    csv_header = "article_id,article_title,article_body,comment_id,author,text\n"
+    row = "a1,Bus lanes,The council approved bus lanes on High Street.,{id},{author},{text}\n"
+    import_csv(
+        csv_header
+        + row.format(id=1, author="Ann", text="Bus lanes are great")
+        + row.format(id=2, author="Bo", text="Terrible idea")
+    )
+    score_stale(db.session)
+    import_csv(
+        csv_header
+        + row.format(id=1, author="Ann", text="Bus lanes are great")
+        + row.format(id=2, author="Bo", text='"Terrible, terrible idea"')
+    )
+    assert count_stale(db.session) == 1
+    assert score_stale(db.session).comments_scored == 1
+
+
+def test_duplicate_text_on_two_threads_is_flagged_on_both(app):
+    spam = "Earn 5000 dollars a week from home and visit my profile for details"
+    import_csv(
+        "article_id,article_title,article_body,comment_id,author,text\n"
+        f"a1,Budget,The council budget.,1,Ann,{spam}\n"
+        "a1,Budget,The council budget.,2,Bo,The budget is too small\n"
+        f"a2,Floods,River levels rose.,3,Cy,{spam}\n"
+    )
+    summary = score_stale(db.session)
+    assert summary.duplicates_flagged == 2
+    flagged = db.session.scalars(
+        sa.select(CommentFlag.comment_id).where(CommentFlag.code == "duplicate")
+    ).all()
+    external = db.session.scalars(
+        sa.select(Comment.external_id).where(Comment.id.in_(flagged)).order_by(Comment.external_id)
+    ).all()
+    assert external == ["1", "3"]
+    score = db.session.get(CommentScore, flagged[0])
+    assert any("same text as 1 other comment" in reason for reason in score.priority_reasons)
+
+
+def test_a_copy_arriving_later_flags_the_original_too(app):
+    spam = "Cheap watches and bags at my site with best prices guaranteed for all"
+    import_csv(
+        f"article_id,article_title,article_body,comment_id,author,text\na1,T,B,1,Ann,{spam}\n"
+    )
+    score_stale(db.session)
+    import_csv(
+        f"article_id,article_title,article_body,comment_id,author,text\na2,U,C,9,Zed,{spam}\n",
+        name="later.csv",
+    )
+    score_stale(db.session)
+    codes = db.session.scalars(sa.select(CommentFlag.code).where(CommentFlag.code == "duplicate"))
+    assert len(codes.all()) == 2
+
+
+def test_watch_words_flag_and_raise_priority(app):
+    import_seed()
+    score_stale(db.session)
+    before = scores_by_author()["Canosin"].priority
+    db.session.add(WatchWordEntry(phrase="mama rossiya", match="word", action="hold"))
+    db.session.commit()
+    assert count_stale(db.session) == 5
+    score_stale(db.session)
+    canosin = scores_by_author()["Canosin"]
+    assert [flag["code"] for flag in canosin.flags] == ["watchword"]
+    assert canosin.priority > before
+
+
+def test_the_derail_point_is_stored_per_thread(app):
+    import_seed()  # other articles, so that the corpus knows which words are distinctive
+    import_seed("003_b18330b4de0cd4a8.txt")
+    rows = ["article_id,article_title,article_body,comment_id,author,text"]
+    body = "The council approved new bus lanes on High Street after a long consultation."
+    on_topic = ["Bus lanes will help", "High Street traffic is awful", "The consultation was fair"]
+    off_topic = [
+        "Anyone watch the football last night",
+        "My cat knocked over a vase",
+        "Best pizza recipe uses fresh basil",
+        "The weather at the seaside was lovely",
+    ]
+    for number, text in enumerate(on_topic + off_topic, start=1):
+        rows.append(f"a1,Bus lanes approved,{body},{number},User{number},{text}")
+    import_csv("\n".join(rows) + "\n")
+    score_stale(db.session)
+    bus_lanes = db.session.scalar(sa.select(Comment.article_id).where(Comment.external_id == "1"))
+    summary = db.session.get(ThreadSummary, bus_lanes)
+    assert summary.derail_comment_id is not None
+    derail = db.session.get(Comment, summary.derail_comment_id)
+    assert derail.body == "Anyone watch the football last night"
+
+
+def test_two_processes_give_the_same_scores_as_one(app, monkeypatch):
+    import_seed()
+    import_seed("003_b18330b4de0cd4a8.txt")
+    monkeypatch.setattr(scoring_runner, "BATCH_COMMENTS", 1)
+    score_stale(db.session, workers=1)
+    one = {
+        s.comment_id: (s.compound, s.drift, s.priority, s.flags)
+        for s in db.session.scalars(sa.select(CommentScore))
+    }
+    summary = score_stale(db.session, rescore_all=True, workers=2)
+    assert summary.workers == 2 and summary.comments_scored == 5
+    two = {
+        s.comment_id: (s.compound, s.drift, s.priority, s.flags)
+        for s in db.session.scalars(sa.select(CommentScore))
+    }
+    assert one == two
+
+
+def test_an_interrupted_run_keeps_finished_batches_and_resumes(app, monkeypatch):
+    import_csv(
+        "article_id,article_title,article_body,comment_id,author,text\n"
+        + "".join(f"a{n},Title {n},Body {n}.,{n},Ann,Comment {n}\n" for n in range(1, 4))
+    )
+    monkeypatch.setattr(scoring_runner, "BATCH_COMMENTS", 1)
+    batches_done = []
+
+    def interrupt_after_first(scored: int) -> None:
+        batches_done.append(scored)
+        if len(batches_done) == 1:
+            raise KeyboardInterrupt
+
+    summary = score_stale(db.session, progress=interrupt_after_first)
+    assert summary.interrupted and summary.comments_scored == 1
+    assert count_stale(db.session) == 2
+    assert score_stale(db.session).comments_scored == 2
+    assert count_stale(db.session) == 0
