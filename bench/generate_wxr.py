@@ -1,11 +1,14 @@
-"""Write a synthetic WordPress export (WXR 1.2) of any size, for tests and benchmarks.
+"""Write a synthetic WordPress export (WXR 1.2) or Disqus export of any size.
 
-The output looks like a real export: a channel with site metadata, posts with
-HTML bodies, threaded comments (some replies, some held, some spam, the odd
-pingback) with authors, e-mail addresses, IPs and GMT dates. The same seed gives
-the same file.
+For tests and benchmarks. The WXR output looks like a real export: a channel
+with site metadata, posts with HTML bodies, threaded comments (some replies,
+some held, some spam, the odd pingback) with authors, e-mail addresses, IPs and
+GMT dates. The Disqus output lists every thread, then every post (HTML
+messages, replies, some spam or deleted) in the order posted, threads
+interleaved, as Disqus does. The same seed gives the same file.
 
     python bench/generate_wxr.py out.xml --articles 1000 --comments 200
+    python bench/generate_wxr.py out.xml --articles 1000 --comments 200 --disqus
 """
 
 from __future__ import annotations
@@ -130,6 +133,99 @@ def _comment(rng: random.Random, comment_id: int, parent: int, posted: datetime,
 """
 
 
+DISQUS_HEADER = """<?xml version="1.0" encoding="utf-8"?>
+<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
+xsi:schemaLocation="http://disqus.com/api/schemas/1.0/disqus.xsd \
+http://disqus.com/api/schemas/1.0/disqus-internals.xsd">
+  <category dsq:id="1">
+    <forum>generated-gazette</forum>
+    <title>General</title>
+    <isDefault>true</isDefault>
+  </category>
+"""
+
+
+def write_disqus(
+    path: str | Path,
+    threads: int,
+    posts_per_thread: int,
+    seed: int = 0,
+    post_words: int = 40,
+) -> Path:
+    """Write a Disqus export with ``threads`` threads of ``posts_per_thread`` posts each.
+
+    Post ``n`` (from 1) belongs to thread ``(n - 1) % threads + 1``, so threads
+    are interleaved as in a real export. Returns the path written.
+    """
+    path = Path(path)
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write(DISQUS_HEADER)
+        for thread_id in range(1, threads + 1):
+            out.write(_disqus_thread(rng, thread_id))
+        posts_so_far: list[list[int]] = [[] for _ in range(threads)]
+        for post_id in range(1, threads * posts_per_thread + 1):
+            thread_index = (post_id - 1) % threads
+            earlier = posts_so_far[thread_index]
+            parent = rng.choice(earlier) if earlier and rng.random() < 0.3 else None
+            earlier.append(post_id)
+            out.write(_disqus_post(rng, post_id, thread_index + 1, parent, post_words))
+        out.write("</disqus>\n")
+    return path
+
+
+def _disqus_thread(rng: random.Random, thread_id: int) -> str:
+    created = START + timedelta(hours=thread_id)
+    return f"""  <thread dsq:id="{thread_id}">
+    <id>{thread_id} https://gazette.example.com/?p={thread_id}</id>
+    <forum>generated-gazette</forum>
+    <category dsq:id="1" />
+    <link>https://gazette.example.com/story-{thread_id}/</link>
+    <title>Story number {thread_id}</title>
+    <message><![CDATA[<p>{_sentence(rng, 30)}</p>]]></message>
+    <createdAt>{created:%Y-%m-%dT%H:%M:%SZ}</createdAt>
+    <author>
+      <name>Reporter {thread_id % 7}</name>
+      <isAnonymous>false</isAnonymous>
+      <username>reporter{thread_id % 7}</username>
+    </author>
+    <isClosed>false</isClosed>
+    <isDeleted>false</isDeleted>
+  </thread>
+"""
+
+
+def _disqus_post(
+    rng: random.Random, post_id: int, thread_id: int, parent: int | None, words: int
+) -> str:
+    posted = START + timedelta(hours=thread_id, minutes=post_id % 5000)
+    author = f"reader{rng.randrange(5000)}"
+    message = f"<p>{_sentence(rng, words)}</p>"
+    if rng.random() < 0.3:
+        message += f"<p>{_sentence(rng, max(1, words // 2))}</p>"
+    if rng.random() < 0.1:
+        message += '<p>See <a href="https://example.net/source" rel="nofollow">this</a>.</p>'
+    spam, deleted = rng.choices(["false", "true"], weights=[95, 5], k=2)
+    parent_line = f'\n    <parent dsq:id="{parent}" />' if parent else ""
+    return f"""  <post dsq:id="{post_id}">
+    <id />
+    <message><![CDATA[{message}]]></message>
+    <createdAt>{posted:%Y-%m-%dT%H:%M:%SZ}</createdAt>
+    <isDeleted>{deleted}</isDeleted>
+    <isSpam>{spam}</isSpam>
+    <author>
+      <email>{author}@mail.example.net</email>
+      <name>{author.capitalize()}</name>
+      <isAnonymous>false</isAnonymous>
+      <username>{author}</username>
+    </author>
+    <ipAddress>203.0.113.{post_id % 250}</ipAddress>
+    <thread dsq:id="{thread_id}" />{parent_line}
+  </post>
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path)
@@ -137,8 +233,10 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=200, help="comments per article")
     parser.add_argument("--words", type=int, default=40, help="words per comment")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--disqus", action="store_true", help="a Disqus export instead")
     args = parser.parse_args()
-    written = write_wxr(args.path, args.articles, args.comments, args.seed, args.words)
+    write = write_disqus if args.disqus else write_wxr
+    written = write(args.path, args.articles, args.comments, args.seed, args.words)
     print(f"{written}: {written.stat().st_size / 1e6:.1f} MB")
 
 

@@ -235,11 +235,11 @@ class _Ingester:
             else:
                 revisions.append(self._update(existing, record, content_hash))
         if new_rows:
-            self.session.execute(sa.insert(Comment), new_rows)
+            self.session.execute(sa.insert(Comment.__table__), new_rows)
             self.counts.comments_new += len(new_rows)
             self.counts.pingbacks += sum(row["kind"] != CommentKind.COMMENT for row in new_rows)
         if revisions:
-            self.session.execute(sa.insert(CommentRevision), revisions)
+            self.session.execute(sa.insert(CommentRevision.__table__), revisions)
             self.counts.comments_updated += len(revisions)
 
     def _known_comments(self, pending) -> dict[tuple[int, str], sa.Row]:

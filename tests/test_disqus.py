@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from moderation.importers.records import (
 )
 
 DATA = Path(__file__).parent / "data" / "xml"
+REPO = Path(__file__).parent.parent
 EXPORT = DATA / "disqus_export.xml"
 HEADER = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'
@@ -218,7 +222,7 @@ def test_truncated_export_names_the_line() -> None:
         (b"\x00\x00\x00\x18ftypmp42", "binary"),
         (b"", "no element found"),
         (b'<?xml version="1.0"?><rss version="2.0"></rss>', "expected <disqus>"),
-        (HEADER + b"<thread dsq:id='1'><title>x</thread></disqus>", "mismatched tag"),
+        (HEADER + b"<thread dsq:id='1'><title>x</thread></disqus>", "tag mismatch"),
     ],
 )
 def test_unreadable_sources(raw: bytes, message: str) -> None:
@@ -259,3 +263,65 @@ def test_sniff() -> None:
     assert disqus.sniff(b"\xef\xbb\xbfjunk\n" + HEADER, "export.xml") == 90
     assert disqus.sniff((DATA / "wordpress_export.xml").read_bytes(), "wp.xml") < 50
     assert disqus.sniff(b"name,comment\n", "x.csv") == 0
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location(
+        "generate_wxr", REPO / "bench" / "generate_wxr.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generated_export_round_trips(tmp_path: Path) -> None:
+    path = load_generator().write_disqus(tmp_path / "small.xml", 3, 4, seed=7)
+    with path.open("rb") as stream:
+        parsed = ParsedSource.collect(disqus.parse(stream, "small.xml"))
+    assert [a.key for a in parsed.articles] == ["disqus:1", "disqus:2", "disqus:3"]
+    assert [c.external_id for c in parsed.comments] == [str(i) for i in range(1, 13)]
+    # Posts are interleaved: post n belongs to thread (n - 1) % 3 + 1.
+    assert [c.article_key for c in parsed.comments[:4]] == [
+        "disqus:1",
+        "disqus:2",
+        "disqus:3",
+        "disqus:1",
+    ]
+    assert [c.position for c in parsed.comments if c.article_key == "disqus:2"] == [1, 2, 3, 4]
+    assert all(c.body and "<" not in c.body and c.posted_at for c in parsed.comments)
+    by_id = {c.external_id: c for c in parsed.comments}
+    for comment in parsed.comments:
+        if comment.parent_external_id:
+            assert by_id[comment.parent_external_id].article_key == comment.article_key
+    assert parsed.problems == []
+
+
+# A child process: the parsed tree lives in libxml2's memory, which tracemalloc
+# does not see, so the resident set size is what tells.
+MEMORY_PROBE = """
+import resource, sys
+from moderation.importers import disqus
+from moderation.importers.records import CommentRecord
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open(sys.argv[1], "rb") as stream:
+    comments = sum(isinstance(record, CommentRecord) for record in disqus.parse(stream, "big"))
+print(comments, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+@pytest.mark.slow
+def test_large_export_parses_in_bounded_memory(tmp_path: Path) -> None:
+    path = load_generator().write_disqus(tmp_path / "big.xml", 40, 250, seed=1, post_words=200)
+    size = path.stat().st_size
+    assert size > 15_000_000
+    finished = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    comments, growth_kib = (int(value) for value in finished.stdout.split())
+    assert comments == 40 * 250
+    # Keeping the whole tree would take several times the file's size.
+    assert growth_kib < 25_000, f"peak RSS grew {growth_kib / 1024:.0f} MB for {size / 1e6:.0f} MB"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import codecs
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from .records import ImportFormatError
@@ -32,18 +34,27 @@ def detect_encoding(head: bytes) -> str:
     return "utf-8-sig"
 
 
-def open_text(stream: BinaryIO, source: str) -> io.TextIOWrapper:
+@contextmanager
+def open_text(stream: BinaryIO, source: str) -> Iterator[io.TextIOWrapper]:
     """A text reader over ``stream`` with universal newlines and a detected encoding.
+
+        with open_text(stream, source) as text:
+            for line in text: ...
 
     ``stream`` must be buffered (``peek``) or seekable so the head can be sniffed.
     A decoding error later in the file surfaces as UnicodeDecodeError, which
-    callers turn into an ImportFormatError naming the line.
+    callers turn into an ImportFormatError naming the line. On leaving the block
+    the reader is detached, leaving ``stream`` open: closing it is the caller's
+    job (a text wrapper left to the garbage collector would close it, and warn).
     """
     head = _peek(stream)
     if looks_binary(head):
         raise ImportFormatError(source, "binary file (NUL bytes), not a text export")
-    encoding = detect_encoding(head)
-    return io.TextIOWrapper(stream, encoding=encoding, newline=None)
+    text = io.TextIOWrapper(stream, encoding=detect_encoding(head), newline=None)
+    try:
+        yield text
+    finally:
+        text.detach()
 
 
 def decode_bytes(raw: bytes, source: str) -> str:

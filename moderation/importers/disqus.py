@@ -22,12 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import BinaryIO
-from xml.etree.ElementTree import Element
 
 from . import Format, register
 from .html_text import html_to_text
 from .records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
-from .xml_stream import attribute, child, child_text, iter_record_elements, local_name
+from .xml_stream import Element, RecordReader, attribute, children_by_name, local_name, text_of
 from .xml_stream import parse_utc_datetime as parse_date
 
 
@@ -35,10 +34,11 @@ def parse(stream: BinaryIO, source: str) -> Iterator[Record]:
     """Threads as articles and posts as comments, streamed from a Disqus export."""
     # Thread dsq:id -> how many of its posts have been read (for positions).
     posts_per_thread: dict[str, int] = {}
+    reader = RecordReader(stream, source, root_name="disqus", depth=1, names=("thread", "post"))
     try:
-        for element, lines in iter_record_elements(stream, source, root_name="disqus", depth=1):
+        for element in reader:
             name = local_name(element.tag)
-            line = lines.get(element)
+            line = reader.line(element)
             if name == "thread":
                 yield from _thread_records(element, line, posts_per_thread)
             elif name == "post":
@@ -61,25 +61,25 @@ def sniff(head: bytes, filename: str) -> int:
 def _thread_records(
     thread: Element, line: int | None, posts_per_thread: dict[str, int]
 ) -> Iterator[Record]:
+    fields = children_by_name(thread)
     thread_id = attribute(thread, "id")
     if not thread_id:
-        yield Problem(f"thread {child_text(thread, 'title')!r} has no dsq:id", line=line)
+        yield Problem(f"thread {text_of(fields.get('title'))!r} has no dsq:id", line=line)
         return
     if thread_id in posts_per_thread:
         yield Problem(f"thread {thread_id} appears twice; the second is ignored", line=line)
         return
     posts_per_thread[thread_id] = 0  # deleted threads count too: their posts still refer to them
-    link = child_text(thread, "link")
     yield ArticleRecord(
         key="disqus:" + thread_id,
         # The forum's short name, not the link's host: links often point at
         # staging or localhost copies of the site, and this is one per export.
-        site=child_text(thread, "forum"),
-        url=link or None,
-        title=child_text(thread, "title"),
-        author=_author_name(thread) or None,
-        published_at=parse_date(child_text(thread, "createdAt")),
-        body=html_to_text(_message(thread)),
+        site=text_of(fields.get("forum")),
+        url=text_of(fields.get("link")) or None,
+        title=text_of(fields.get("title")),
+        author=_author_name(fields) or None,
+        published_at=parse_date(text_of(fields.get("createdAt"))),
+        body=html_to_text(_message(fields)),
         line=line,
     )
 
@@ -87,8 +87,9 @@ def _thread_records(
 def _post_records(
     post: Element, line: int | None, posts_per_thread: dict[str, int]
 ) -> Iterator[Record]:
+    fields = children_by_name(post)
     post_id = attribute(post, "id")
-    thread_id = _reference(post, "thread")
+    thread_id = _reference(fields.get("thread"))
     if thread_id is None:
         yield Problem(f"post {post_id} names no thread", line=line)
         return
@@ -98,50 +99,52 @@ def _post_records(
         )
         return
     posts_per_thread[thread_id] += 1
-    author = child(post, "author")
+    author = _author(fields)
     yield CommentRecord(
         article_key="disqus:" + thread_id,
-        body=html_to_text(_message(post)),
-        author_name=_author_name(post),
+        body=html_to_text(_message(fields)),
+        author_name=text_of(author.get("name")) or text_of(author.get("username")),
         position=posts_per_thread[thread_id],
         external_id=post_id or None,
-        parent_external_id=_reference(post, "parent"),
+        parent_external_id=_reference(fields.get("parent")),
         kind="comment",
-        author_email=(child_text(author, "email") if author is not None else "") or None,
-        author_ip=child_text(post, "ipAddress") or None,
-        posted_at=parse_date(child_text(post, "createdAt")),
-        source_status=_status(post),
+        author_email=text_of(author.get("email")) or None,
+        author_ip=text_of(fields.get("ipAddress")) or None,
+        posted_at=parse_date(text_of(fields.get("createdAt"))),
+        source_status=_status(fields),
         line=line,
     )
 
 
-def _status(post: Element) -> str:
-    if _is_true(child_text(post, "isSpam")):
+def _status(fields: dict[str, Element]) -> str:
+    if _is_true(text_of(fields.get("isSpam"))):
         return "spam"
-    if _is_true(child_text(post, "isDeleted")):
+    if _is_true(text_of(fields.get("isDeleted"))):
         return "deleted"
     return "approved"
 
 
-def _message(element: Element) -> str:
-    # Not child_text: leading and trailing whitespace there is the HTML's business.
-    message = child(element, "message")
+def _message(fields: dict[str, Element]) -> str:
+    # Not text_of: leading and trailing whitespace there is the HTML's business.
+    message = fields.get("message")
     return (message.text or "") if message is not None else ""
 
 
-def _reference(element: Element, name: str) -> str | None:
-    """The dsq:id of a ``<thread dsq:id=".."/>`` or ``<parent .../>`` child, if any."""
-    found = child(element, name)
+def _reference(found: Element | None) -> str | None:
+    """The dsq:id of a ``<thread dsq:id=".."/>`` or ``<parent .../>`` element, if any."""
     if found is None:
         return None
     return (attribute(found, "id") or "").strip() or None
 
 
-def _author_name(element: Element) -> str:
-    author = child(element, "author")
-    if author is None:
-        return ""
-    return child_text(author, "name") or child_text(author, "username")
+def _author(fields: dict[str, Element]) -> dict[str, Element]:
+    author = fields.get("author")
+    return children_by_name(author) if author is not None else {}
+
+
+def _author_name(fields: dict[str, Element]) -> str:
+    author = _author(fields)
+    return text_of(author.get("name")) or text_of(author.get("username"))
 
 
 def _is_true(value: str) -> bool:

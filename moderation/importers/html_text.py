@@ -75,8 +75,18 @@ def html_to_text(markup: str) -> str:
 
 
 def _normalise_whitespace(text: str) -> str:
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    text = "\n".join([_tidy_line(line) for line in text.split("\n")])
+    if "\n\n\n" in text:  # the regex alone costs microseconds even when nothing matches
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+def _tidy_line(line: str) -> str:
+    # Every whitespace character but " " is unprintable, so a printable line
+    # without a double space has nothing for _SPACES to replace: skip the regex.
+    if line.isprintable() and "  " not in line:
+        return line.strip()
+    return _SPACES.sub(" ", line).strip()
 
 
 def _same_address(text: str, url: str) -> bool:

@@ -16,7 +16,6 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from itertools import chain
@@ -291,7 +290,7 @@ def _decoding_error(source: str, error: UnicodeDecodeError, lines_read: int) -> 
 
 def parse_csv(stream: BinaryIO, source: str) -> Iterator[Record]:
     """Records from a CSV file with a header row (delimiter , ; or tab, sniffed)."""
-    with _text_reader(stream, source) as text:
+    with open_text(stream, source) as text:
         yield from _csv_records(text, source)
 
 
@@ -417,7 +416,7 @@ def sniff_csv(head: bytes, filename: str) -> int:
 
 def parse_jsonl(stream: BinaryIO, source: str) -> Iterator[Record]:
     """Records from JSON lines: one JSON object per line; blank lines are ignored."""
-    with _text_reader(stream, source) as text:
+    with open_text(stream, source) as text:
         yield from _jsonl_records(text, source)
 
 
@@ -528,20 +527,6 @@ def sniff_jsonl(head: bytes, filename: str) -> int:
 
 
 # --- Shared helpers and registration ---------------------------------------------------------
-
-
-@contextmanager
-def _text_reader(stream: BinaryIO, source: str) -> Iterator[io.TextIOWrapper]:
-    """open_text over ``stream``, detached when done: closing the stream is the caller's job.
-
-    A text wrapper left to the garbage collector would close the stream under the
-    caller (and warn about it).
-    """
-    text = open_text(stream, source)
-    try:
-        yield text
-    finally:
-        text.detach()
 
 
 def _numbered_lines(text: io.TextIOWrapper, source: str) -> Iterator[tuple[int, str]]:

@@ -32,12 +32,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import BinaryIO
 from urllib.parse import urlsplit
-from xml.etree.ElementTree import Element
 
 from . import Format, register
 from .html_text import html_to_text
 from .records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
-from .xml_stream import iter_record_elements, local_name, namespace_of, parse_utc_datetime
+from .xml_stream import Element, RecordReader, local_name, namespace_of, parse_utc_datetime
 
 ARTICLE_POST_TYPES = ("post", "page")
 COMMENT_TYPES = ("comment", "pingback", "trackback")
@@ -47,13 +46,15 @@ EMPTY_URLS = ("", "http://", "https://")
 def parse(stream: BinaryIO, source: str) -> Iterator[Record]:
     """Articles and their comments from a WXR export, streamed item by item."""
     site = ""
+    # The channel's <link> is the site; it comes before the items.
+    reader = RecordReader(stream, source, root_name="rss", depth=2, names=("item", "link"))
     try:
-        for element, lines in iter_record_elements(stream, source, root_name="rss", depth=2):
+        for element in reader:
             name = short_name(element.tag)
             if name == "link" and not site:
                 site = _host(element.text)
             elif name == "item":
-                yield from _item_records(element, lines, site)
+                yield from _item_records(element, reader, site)
     except ImportFormatError:
         raise
     except Exception as error:  # the contract: nothing but ImportFormatError escapes
@@ -77,7 +78,10 @@ def short_name(tag: str) -> str:
 
     Prefixes are the conventional ones, chosen by namespace URI: WXR files may
     bind other prefixes, and content:encoded and excerpt:encoded differ only by it.
+    An entity reference left unexpanded (its tag is not a string) gives "".
     """
+    if not isinstance(tag, str):
+        return ""
     namespace, name = namespace_of(tag), local_name(tag)
     if "wordpress.org/export" in namespace:
         prefix = "excerpt" if namespace.rstrip("/").endswith("excerpt") else "wp"
@@ -92,18 +96,20 @@ def short_name(tag: str) -> str:
     return f"{prefix}:{name}"
 
 
-def _fields(element: Element) -> dict[str, str]:
-    """Text of each direct child by short name (the first, when a name repeats)."""
-    fields: dict[str, str] = {}
-    for child in element:
-        fields.setdefault(short_name(child.tag), (child.text or "").strip())
-    return fields
+def _fields(children: list[Element]) -> dict[str, str]:
+    """Text of each element by short name (the first, when a name repeats).
+
+    Runs for every comment, so it is one comprehension: built from the last
+    element back, so that the first of a repeated name is the one kept.
+    """
+    return {short_name(child.tag): (child.text or "").strip() for child in reversed(children)}
 
 
-def _item_records(item: Element, lines: dict[Element, int], site: str) -> Iterator[Record]:
-    fields = _fields(item)
-    line = lines.get(item)
-    comments = [child for child in item if short_name(child.tag) == "wp:comment"]
+def _item_records(item: Element, reader: RecordReader, site: str) -> Iterator[Record]:
+    children = list(item)
+    fields = _fields(children)
+    comments = [child for child in children if short_name(child.tag) == "wp:comment"]
+    line = reader.line(item)
     post_type = fields.get("wp:post_type") or "post"
     if post_type not in ARTICLE_POST_TYPES:
         if comments:
@@ -137,7 +143,7 @@ def _item_records(item: Element, lines: dict[Element, int], site: str) -> Iterat
         line=line,
     )
     for position, comment in enumerate(comments, start=1):
-        yield _comment_record(comment, key, position, lines.get(comment))
+        yield _comment_record(comment, key, position, reader.line(comment))
 
 
 def _article_key(fields: dict[str, str]) -> str | None:
@@ -149,7 +155,7 @@ def _article_key(fields: dict[str, str]) -> str | None:
 def _comment_record(
     comment: Element, article_key: str, position: int, line: int | None
 ) -> CommentRecord:
-    fields = _fields(comment)
+    fields = _fields(list(comment))
     parent = fields.get("wp:comment_parent", "")
     comment_type = fields.get("wp:comment_type", "")
     author_url = fields.get("wp:comment_author_url", "")
