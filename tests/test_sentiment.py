@@ -6,7 +6,9 @@ not approximately, exactly.
 
 from __future__ import annotations
 
+import math
 import random
+import re
 import sys
 
 import pytest
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vaderSentiment import vaderSentiment as vader
 
+from moderation.scoring import sentiment
 from moderation.scoring.sentiment import (
     MAX_CHARS,
     MAX_SENTENCES,
@@ -343,23 +346,255 @@ def test_sentence_split_rule(text: str, sentences: list[str]) -> None:
     assert split_sentences(text) == sentences
 
 
-def test_each_sentence_gets_the_library_compound_of_that_sentence() -> None:
+class _RecordingAnalyzer(vader.SentimentIntensityAnalyzer):
+    """The unmodified library, keeping the per-token valences of its last call.
+
+    ``score_valence`` receives one valence per token after every rule, the "but"
+    rule included: the library's own answer to "what did each word contribute".
+    """
+
+    sentiments: list[float]
+
+    def score_valence(self, sentiments: list, text: str) -> dict:
+        self.sentiments = list(sentiments)
+        return super().score_valence(sentiments, text)
+
+
+RECORDER = _RecordingAnalyzer()
+
+
+def _library_sentence_sums(text: str) -> list[float]:
+    """Each sentence's summed valence in the library's analysis of the whole text.
+
+    The sentence's tokens are found by the library itself: scoring the sentence
+    alone yields one valence per token, so their count says how many of the whole
+    text's tokens it covers. Sums run in token order from 0.0, as the scorer's do.
+    """
+    RECORDER.polarity_scores(text)
+    whole = RECORDER.sentiments
+    sums = []
+    start = 0
+    for sentence in split_sentences(text):
+        RECORDER.polarity_scores(sentence)
+        end = start + len(RECORDER.sentiments)
+        total = 0.0
+        for valence in whole[start:end]:
+            total += valence
+        sums.append(total)
+        start = end
+    assert start == len(whole), "the library's sentence tokens do not cover the text"
+    return sums
+
+
+def _sentence_compounds(text: str) -> list[float]:
+    return [sentence.compound for sentence in SCORER.score(text).sentences]
+
+
+def _expected_compounds(text: str) -> list[float]:
+    """What the scorer must give: normalize() of the library's per-sentence sums."""
+    sums = _library_sentence_sums(text)
+    if len(sums) < 2:
+        return []
+    return [round(vader.normalize(total), 4) for total in sums[:MAX_SENTENCES]]
+
+
+def test_sentence_scores_are_the_library_valences_of_their_words() -> None:
     text = "I love this paper. The editorial was a disgrace!! Why?? Not bad at all."
     result = SCORER.score(text)
     assert [sentence.text for sentence in result.sentences] == split_sentences(text)
-    for sentence in result.sentences:
-        assert isinstance(sentence, SentenceScore)
-        assert sentence.compound == LIBRARY.polarity_scores(sentence.text)["compound"]
-    assert {sentence.compound > 0 for sentence in result.sentences} == {True, False}
+    assert all(isinstance(sentence, SentenceScore) for sentence in result.sentences)
+    assert _sentence_compounds(text) == _expected_compounds(text)
+    love, disgrace, why, not_bad = _sentence_compounds(text)
+    assert love > 0 and disgrace < 0 and why == 0.0 and not_bad > 0
+    # "!!" and "??" add no emphasis to a sentence (VADER alone would add it).
+    assert disgrace == round(vader.normalize(LIBRARY.lexicon["disgrace"]), 4)
+    assert disgrace > LIBRARY.polarity_scores("The editorial was a disgrace!!")["compound"]
+
+
+def test_generated_texts_get_the_library_valences_per_sentence() -> None:
+    """The exact oracle, over texts with emoji, odd whitespace, capitals and "but"."""
+    texts = [*FIXED_TEXTS, *_generated_texts(1_500, seed=20240612)]
+    several = [text for text in texts if 2 <= len(split_sentences(text)) <= MAX_SENTENCES]
+    assert len(several) > 300
+    assert sum(SCORER._has_emoji(text) for text in several) > 100
+    mismatches = [text for text in texts if _sentence_compounds(text) != _expected_compounds(text)]
+    assert mismatches[:3] == []
+    # Never the fallback: every text of several sentences gets its breakdown.
+    assert all(SCORER.score(text).sentences for text in several)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_VOCABULARY), st.sampled_from(["lower", "upper", "title"])),
+        max_size=60,
+    ),
+    st.sampled_from([" ", "  ", "\n", ". ", "! "]),
+)
+def test_word_salad_sentences_get_the_library_valences(
+    tokens: list[tuple[str, str]], separator: str
+) -> None:
+    text = separator.join(getattr(word, shape)() for word, shape in tokens)
+    assert _sentence_compounds(text) == _expected_compounds(text)
+
+
+def _raw_sums(text: str) -> tuple[list[float], list[float]]:
+    """The scorer's per-sentence sums and the comment's per-word valences."""
+    analysis = SCORER._analyse(text)
+    sums = [total for _, total in SCORER._sentence_valences(text, analysis)]
+    return sums, analysis.valences
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_sentence_sums_add_up_to_the_comment_sum(text: str) -> None:
+    sums, valences = _raw_sums(text)
+    sentences = split_sentences(text)
+    if len(sentences) < 2:
+        assert sums == []
+        return
+    assert len(sums) == min(len(sentences), MAX_SENTENCES)
+    if len(sentences) <= MAX_SENTENCES:
+        assert math.isclose(math.fsum(sums), math.fsum(valences), abs_tol=1e-9)
+    assert all(-1.0 <= sentence.compound <= 1.0 for sentence in SCORER.score(text).sentences)
+
+
+def test_sentence_sums_rebuild_the_library_compound() -> None:
+    """Adding the comment's "!"/"?" emphasis back to the sentences' sums gives its score."""
+    text = "What a great plan. The roads are awful!!! Who pays?? Nobody, sadly. Fine."
+    sums, _ = _raw_sums(text)
+    assert len(sums) == 5
+    total = math.fsum(sums)
+    emphasis = LIBRARY._punctuation_emphasis(text)
+    assert emphasis > 0
+    rebuilt = total + emphasis if total > 0 else total - emphasis
+    assert round(vader.normalize(rebuilt), 4) == LIBRARY.polarity_scores(text)["compound"]
+
+
+_POSITIVE_WORDS = ["good", "great", "happy", "love", "nice"]
+_NEGATIVE_WORDS = ["bad", "awful", "sad", "hate", "terrible"]
+_NEUTRAL_WORDS = ["the", "council", "met", "on", "tuesday", "food", "service", "we"]
+
+
+def test_sentence_vocabulary_is_plain() -> None:
+    """The words below carry their lexicon valence unmodified: no boosters or negations."""
+    for word in _POSITIVE_WORDS + _NEGATIVE_WORDS:
+        assert word in LIBRARY.lexicon and word not in vader.BOOSTER_DICT
+    for word in _NEUTRAL_WORDS:
+        assert word not in LIBRARY.lexicon and word not in vader.BOOSTER_DICT
+        assert word not in vader.NEGATE and word not in {"but", "least", "kind", "no"}
+    assert all(LIBRARY.lexicon[word] > 0 for word in _POSITIVE_WORDS)
+    assert all(LIBRARY.lexicon[word] < 0 for word in _NEGATIVE_WORDS)
+
+
+_plain_sentence = st.lists(
+    st.sampled_from(_NEUTRAL_WORDS + _POSITIVE_WORDS), min_size=1, max_size=12
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(_plain_sentence, min_size=1, max_size=8),
+    st.lists(st.sampled_from(_NEGATIVE_WORDS), min_size=1, max_size=5),
+    st.lists(st.sampled_from(_NEUTRAL_WORDS), max_size=5),
+    st.data(),
+)
+def test_the_sentence_holding_the_negative_words_scores_lowest(
+    others: list[list[str]], negatives: list[str], filler: list[str], data: st.DataObject
+) -> None:
+    where = data.draw(st.integers(0, len(others)))
+    negative_sentence = data.draw(st.permutations(negatives + filler))
+    sentences = [" ".join(words) + "." for words in others]
+    sentences.insert(where, " ".join(negative_sentence) + ".")
+    compounds = _sentence_compounds(" ".join(sentences))
+    assert len(compounds) == len(sentences)
+    assert compounds[where] < 0
+    assert compounds[where] == min(compounds)
+    for words, compound in zip(others, compounds[:where] + compounds[where + 1 :], strict=True):
+        if set(words).isdisjoint(_POSITIVE_WORDS):
+            assert compound == 0.0
+        else:
+            assert compound > 0
+
+
+def test_a_sentence_without_sentiment_words_scores_zero() -> None:
+    text = "The food was good. We met on Tuesday at nine. The service was horrible and rude."
+    good, neutral, horrible = _sentence_compounds(text)
+    lexicon = LIBRARY.lexicon
+    assert neutral == 0.0
+    assert good == round(vader.normalize(lexicon["good"]), 4)
+    assert horrible == round(vader.normalize(lexicon["horrible"] + lexicon["rude"]), 4)
+    assert horrible == min(good, neutral, horrible)
+
+
+def test_modifiers_reach_across_sentence_boundaries_as_in_the_comment() -> None:
+    lexicon = LIBRARY.lexicon
+    # The negation before the full stop still negates "Good", as in the comment's score.
+    negated = SCORER.score("It is not. Good.")
+    assert [sentence.compound for sentence in negated.sentences] == [
+        0.0,
+        round(vader.normalize(lexicon["good"] * vader.N_SCALAR), 4),
+    ]
+    assert negated.sentences[1].compound < 0 < LIBRARY.polarity_scores("Good.")["compound"]
+    assert negated.compound < 0
+    # "But" in the second sentence halves the first and boosts the second.
+    contrast = _sentence_compounds("The food was good. But the service was bad.")
+    assert contrast == [
+        round(vader.normalize(lexicon["good"] * 0.5), 4),
+        round(vader.normalize(lexicon["bad"] * 1.5), 4),
+    ]
 
 
 def test_single_sentence_comment_has_no_sentence_breakdown() -> None:
     assert SCORER.score("Just one sentence here, nothing more!").sentences == ()
 
 
+def test_sentences_come_in_text_order_and_repeat_exactly() -> None:
+    text = "Awful start. Then it got better… Great ending!\nLoved it, mostly. 😁 The end"
+    first = SCORER.score(text)
+    assert [sentence.text for sentence in first.sentences] == split_sentences(text)
+    assert first.sentences == SCORER.score(text).sentences
+    assert first.sentences == SentimentScorer().score(text).sentences
+    assert first.sentences[0].compound < 0 < first.sentences[2].compound
+
+
 def test_sentence_breakdown_is_capped() -> None:
+    lexicon = LIBRARY.lexicon
     result = SCORER.score("Good. Bad. " * (MAX_SENTENCES + 50))
     assert len(result.sentences) == MAX_SENTENCES
+    good = round(vader.normalize(lexicon["good"]), 4)
+    bad = round(vader.normalize(lexicon["bad"]), 4)
+    compounds = [sentence.compound for sentence in result.sentences]
+    assert compounds == [good, bad] * (MAX_SENTENCES // 2)
+    # Words after the last shown sentence count in the comment's score only.
+    text = "Fine. " + "We met. " * (MAX_SENTENCES - 1) + "Awful, awful, awful. Terrible!"
+    tail = SCORER.score(text)
+    assert len(tail.sentences) == MAX_SENTENCES
+    assert tail.compound < 0 < tail.sentences[0].compound
+    sums, _ = _raw_sums(text)
+    assert sums == [lexicon["fine"]] + [0.0] * (MAX_SENTENCES - 1)
+
+
+def test_sentences_that_do_not_line_up_with_the_tokens_give_no_breakdown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A boundary inside a word must drop the breakdown, not shift scores onto neighbours."""
+    text = "good day. Bad news"
+    assert len(SCORER.score(text).sentences) == 2
+    monkeypatch.setattr(sentiment, "split_sentences", lambda _: ["go", "od day. Bad news"])
+    assert SCORER.score(text).sentences == ()
+    monkeypatch.setattr(sentiment, "split_sentences", lambda _: ["good day.", "Bad"])
+    assert SCORER.score(text).sentences == ()
+
+
+_DOCUMENTED_SENTENCE_END = re.compile(r"[.!?…][.!?…\"'”’)\]]*(?=\s)|\n")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=".!?…\"'”’)](ab \n\t\u2028\u00a0", max_size=40) | st.text(max_size=80))
+def test_sentence_ends_follow_the_documented_rule(text: str) -> None:
+    expected = [match.span() for match in _DOCUMENTED_SENTENCE_END.finditer(text)]
+    assert [match.span() for match in sentiment._SENTENCE_END.finditer(text)] == expected
 
 
 # -- words and explanation -------------------------------------------------------
