@@ -26,7 +26,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = configuration.sqlite_url(app.instance_path)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY)
+    from .queue import include_in_autogenerate
+
+    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, include_name=include_in_autogenerate)
 
     from . import database
 
@@ -35,4 +37,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import commands
 
     commands.init_app(app)
+
+    from . import web
+    from .web import commands as web_commands
+
+    web.init_app(app)
+    web_commands.init_app(app)
+
+    from .reports import cli as reports_cli
+
+    reports_cli.init_app(app)
     return app

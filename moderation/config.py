@@ -7,10 +7,15 @@ installation at another database without editing anything.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 ENVIRONMENT_KEYS = {
     "MODERATION_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "MODERATION_SECRET_KEY": "SECRET_KEY",
+}
+# Environment variables read as yes/no: 1, true, yes, on (any case) mean yes.
+BOOLEAN_ENVIRONMENT_KEYS = {
+    "MODERATION_SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
 }
 
 
@@ -22,18 +27,35 @@ class Config:
     MAX_CONTENT_LENGTH = 50 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Session cookies go over HTTPS only. ``moderation serve`` turns this off when it
+    # serves plain HTTP on loopback (see moderation/web/commands.py); anywhere else,
+    # serve behind HTTPS or set MODERATION_SESSION_COOKIE_SECURE=0 knowingly.
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "moderation_session"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # CSRF tokens live as long as the session: a queue page left open over lunch still works.
+    WTF_CSRF_TIME_LIMIT = None
+    # The most comments one bulk action ("all matching the filter") decides.
+    BULK_DECISION_LIMIT = 1000
+    QUEUE_PAGE_SIZE = 50
+    # The time zone reports show days and hours in; comments are stored in UTC.
+    REPORT_TIMEZONE = "UTC"
     # Site name given to articles whose source does not name one (scraped pages).
     DEFAULT_SITE = ""
     # Comments per database round trip during import.
     IMPORT_CHUNK_SIZE = 2000
 
 
-def from_environment() -> dict[str, str]:
-    return {
+def from_environment() -> dict[str, str | bool]:
+    values: dict[str, str | bool] = {
         config_key: os.environ[variable]
         for variable, config_key in ENVIRONMENT_KEYS.items()
         if os.environ.get(variable)
     }
+    for variable, config_key in BOOLEAN_ENVIRONMENT_KEYS.items():
+        if os.environ.get(variable):
+            values[config_key] = os.environ[variable].strip().lower() in ("1", "true", "yes", "on")
+    return values
 
 
 def sqlite_url(instance_path: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -41,6 +41,7 @@ from .models import (
     ModerationStatus,
     utcnow,
 )
+from .search_index import index_imported
 
 # How the statuses of moderation systems we import from map to ours. A page
 # scraped from the web says nothing about moderation, so its comments wait.
@@ -145,6 +146,8 @@ class _Ingester:
         self.article_ids: dict[str, int] = {}
         self.copies_seen: dict[bytes, int] = {}
         self.pending: dict[tuple[int, str], tuple[CommentRecord, str]] = {}
+        # Comments this file inserts get ids above this one; the search index has all below.
+        self.indexed_up_to = session.scalar(sa.select(sa.func.max(Comment.id))) or 0
 
     def feed(self, records: Iterable[Record]) -> None:
         for record in records:
@@ -236,6 +239,10 @@ class _Ingester:
                 revisions.append(self._update(existing, record, content_hash))
         if new_rows:
             self.session.execute(sa.insert(Comment.__table__), new_rows)
+            # Indexed now, not at the end of the file: an edit later in the same file
+            # must find its comment in the search index.
+            index_imported(self.session, self.batch_id, self.indexed_up_to)
+            self.indexed_up_to = self.session.scalar(sa.select(sa.func.max(Comment.id)))
             self.counts.comments_new += len(new_rows)
             self.counts.pingbacks += sum(row["kind"] != CommentKind.COMMENT for row in new_rows)
         if revisions:
@@ -341,6 +348,38 @@ class ImportOutcome:
         return self.batch.status == "succeeded"
 
 
+class StreamParse:
+    """A source parsed in this process, its bytes hashed and counted for the batch record."""
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        source_name: str,
+        format: Format | None = None,
+        on_read: Callable[[int], None] | None = None,
+    ):
+        self.reader = HashingReader(stream, on_read)
+        self._buffered = io.BufferedReader(self.reader, buffer_size=SNIFF_BYTES)
+        self._format = format or detect_format(
+            self._buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES], source_name
+        )
+        self.format_name = self._format.name
+        self.source_name = source_name
+
+    def records(self) -> Iterator[Record]:
+        yield from self._format.parse(self._buffered, self.source_name)
+        while self._buffered.read(1 << 20):
+            pass  # hash the whole file, even what the parser did not need
+
+    @property
+    def checksum(self) -> str:
+        return self.reader.sha256.hexdigest()
+
+    @property
+    def size(self) -> int:
+        return self.reader.size
+
+
 def import_stream(
     session: so.Session,
     stream: BinaryIO,
@@ -352,25 +391,41 @@ def import_stream(
     on_read: Callable[[int], None] | None = None,
 ) -> ImportOutcome:
     """Import one source whole or not at all; the returned batch says which and why."""
+    return import_parsed(
+        session,
+        source_name,
+        lambda: StreamParse(stream, source_name, format, on_read),
+        default_site=default_site,
+        chunk_size=chunk_size,
+        format_name=format.name if format else None,
+    )
+
+
+def import_parsed(
+    session: so.Session,
+    source_name: str,
+    start_parse: Callable[[], StreamParse],
+    *,
+    default_site: str = "",
+    chunk_size: int = 2000,
+    format_name: str | None = None,
+) -> ImportOutcome:
+    """Import what ``start_parse()`` yields: a :class:`StreamParse` or anything shaped like one
+    (``format_name``, ``records()``, then ``checksum`` and ``size``)."""
     batch = ImportBatch(source_name=source_name, status="running")
     session.add(batch)
     session.commit()
     batch_id = batch.id
 
-    reader = HashingReader(stream, on_read)
-    buffered = io.BufferedReader(reader, buffer_size=SNIFF_BYTES)
     ingester = _Ingester(session, batch_id, default_site, chunk_size)
-    format_name = format.name if format else None
     try:
-        fmt = format or detect_format(buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES], source_name)
-        format_name = fmt.name
-        ingester.feed(fmt.parse(buffered, source_name))
-        while buffered.read(1 << 20):
-            pass  # hash the whole file, even what the parser did not need
+        parsed = start_parse()
+        format_name = parsed.format_name
+        ingester.feed(parsed.records())
     except ImportFormatError as error:
-        return _fail(session, batch_id, format_name, reader, str(error))
-    except Exception as error:
-        _fail(session, batch_id, format_name, reader, f"{source_name}: {error!r}")
+        return _fail(session, batch_id, format_name, str(error))
+    except BaseException as error:
+        _fail(session, batch_id, format_name, f"{source_name}: {error!r}")
         raise
 
     counts = ingester.counts
@@ -387,8 +442,8 @@ def import_stream(
     ):
         setattr(batch, name, getattr(counts, name))
     batch.format = format_name
-    batch.checksum = reader.sha256.hexdigest()
-    batch.size_bytes = reader.size
+    batch.checksum = parsed.checksum
+    batch.size_bytes = parsed.size
     batch.status = "succeeded"
     batch.finished_at = utcnow()
     session.commit()
@@ -396,14 +451,13 @@ def import_stream(
 
 
 def _fail(
-    session: so.Session, batch_id: int, format_name: str | None, reader: HashingReader, message: str
+    session: so.Session, batch_id: int, format_name: str | None, message: str
 ) -> ImportOutcome:
     session.rollback()
     batch = session.get(ImportBatch, batch_id)
     batch.status = "failed"
     batch.format = format_name
     batch.error = message
-    batch.size_bytes = reader.size
     batch.finished_at = utcnow()
     session.commit()
     return ImportOutcome(batch)

@@ -76,6 +76,10 @@ class Comment(db.Model):
         sa.Index("ix_comments_article_position", "article_id", "position"),
         # The queue's order: one index serves "pending, highest priority first".
         sa.Index("ix_comments_queue", "status", "priority", "id"),
+        # The queue filtered to one article, in the same order.
+        sa.Index("ix_comments_article_queue", "article_id", "status", "priority", "id"),
+        # ... and to one author.
+        sa.Index("ix_comments_author_queue", "author_name", "status", "priority", "id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -292,6 +296,8 @@ class Decision(db.Model):
 
     comment: so.Mapped[Comment] = so.relationship()
     moderator: so.Mapped[User] = so.relationship()
+    bulk_id: so.Mapped[str | None] = so.mapped_column(sa.String(32), index=True)
+    """Shared by the decisions of one bulk action, so that it is undone as one."""
 
 
 class RejectReason(db.Model):
@@ -303,3 +309,36 @@ class RejectReason(db.Model):
     label: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
     position: so.Mapped[int] = so.mapped_column(default=0)
     active: so.Mapped[bool] = so.mapped_column(default=True)
+
+
+class SignInFailure(db.Model):
+    """A failed sign-in, kept for a while so that guessing passwords is rate-limited
+    per account and per address, across processes and restarts."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        sa.Index("ix_sign_in_failures_username_time", "username", "created_at"),
+        sa.Index("ix_sign_in_failures_address_time", "address", "created_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(80))
+    address: so.Mapped[str] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommentStatusCount(db.Model):
+    """How many comments have each status: the queue's tab counts without counting rows.
+
+    Kept by database triggers (migration 0004), so every writer keeps it right.
+    A status's count is the SUM of ``delta`` over its rows: SQLite keeps one row
+    per status; PostgreSQL appends a row per statement (so concurrent writers
+    never wait on each other's counter row) which :func:`moderation.queue.status_counts`
+    folds together now and then.
+    """
+
+    __tablename__ = "comment_status_counts"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), index=True)
+    delta: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)

@@ -1,0 +1,348 @@
+"""Speed of the sentiment reports on a million comments: the queries, and the pages.
+
+Run: ``python bench/bench_reports.py`` (from the repository root, venv active).
+Options: ``--comments N`` (default 1,000,000), ``--articles N`` (5,000),
+``--db PATH`` to keep (and reuse) the filled database, ``--repeats N`` per case.
+
+It fills a fresh SQLite database through the migrations (so the triggers on
+``comments`` run as in production) with scored comments over articles spread
+over a year, replies, pingbacks and decisions (a few of them undone), inserted
+with executemany rather than the ORM. Then it times the report query functions
+directly, and the report pages through a signed-in Flask test client (routing,
+session, templates and, for the chart images, Vega-Altair rendering), and prints
+the median and the worst time of each case.
+
+Targets: under 200 ms for one article's report, under 2 s for the site-wide view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa  # noqa: E402
+
+from moderation import create_app  # noqa: E402
+from moderation.database import ensure_schema  # noqa: E402
+from moderation.extensions import db  # noqa: E402
+from moderation.models import Comment, User  # noqa: E402
+from moderation.web.access import Account  # noqa: E402
+
+SITES = ["news.example", "sport.example", "culture.example"]
+STATUSES = [("pending", 0.55), ("approved", 0.30), ("rejected", 0.08), ("spam", 0.05),
+            ("escalated", 0.02)]  # fmt: skip
+LABELS = [("negative", 0.35), ("neutral", 0.35), ("positive", 0.30)]
+MODERATORS = 8
+BATCH = 20_000
+TARGETS_MS = {"article": 200, "site": 2000}
+
+
+def weighted(rng: random.Random, pairs):
+    values, weights = zip(*pairs, strict=True)
+    return rng.choices(values, weights=weights)[0]
+
+
+def text(moment: datetime) -> str:
+    """How UTCDateTime stores a moment in SQLite: naive UTC text."""
+    return moment.replace(tzinfo=None).isoformat(" ")
+
+
+def fill(engine, comments: int, articles: int, seed: int = 11) -> None:
+    """Users, articles, comments, scores, decisions and thread summaries, in batches."""
+    rng = random.Random(seed)
+    year_start = datetime(2024, 1, 1, tzinfo=UTC)
+    now = text(datetime.now(UTC))
+    published = {
+        i: year_start + timedelta(seconds=rng.randrange(365 * 86400))
+        for i in range(1, articles + 1)
+    }
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO users (id, username, password_hash, role, active, created_at)"
+            " VALUES (?, ?, 'x', 'moderator', 1, ?)",
+            [(i, f"mod{i}", now) for i in range(1, MODERATORS + 1)],
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO articles (id, site, key, title, body, content_hash, published_at,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'x', ?, ?, ?)",
+            [
+                (
+                    i,
+                    SITES[i % len(SITES)],
+                    f"a{i}",
+                    f"Article {i}",
+                    f"Body of article {i}.",
+                    text(published[i]),
+                    now,
+                    now,
+                )
+                for i in range(1, articles + 1)
+            ],  # fmt: skip
+        )
+    thread_ids: dict[int, list[int]] = {}
+    made = decision_id = 0
+    while made < comments:
+        size = min(BATCH, comments - made)
+        comment_rows, score_rows, decision_rows = [], [], []
+        for offset in range(size):
+            comment_id = made + offset + 1
+            article_id = rng.randint(1, articles)
+            earlier = thread_ids.setdefault(article_id, [])
+            parent = rng.choice(earlier) if earlier and rng.random() < 0.3 else None
+            earlier.append(comment_id)
+            # Most comments come in the first hours after publication, a few weeks later.
+            posted = published[article_id] + timedelta(hours=rng.expovariate(1 / 20))
+            kind = "pingback" if rng.random() < 0.02 else "comment"
+            status = weighted(rng, STATUSES)
+            label = weighted(rng, LABELS)
+            compound = {
+                "negative": -rng.uniform(0.05, 1),
+                "neutral": rng.uniform(-0.049, 0.049),
+                "positive": rng.uniform(0.05, 1),
+            }[label]
+            priority = round(rng.random(), 6)
+            comment_rows.append((
+                comment_id, article_id, f"c{comment_id}", len(earlier), parent,
+                f"author{rng.randint(1, 50_000)}", text(posted), f"comment {comment_id}", kind,
+                status, priority, "x", now, now,
+            ))  # fmt: skip
+            score_rows.append((
+                comment_id, compound, max(compound, 0), 1 - abs(compound), max(-compound, 0),
+                label, round(rng.random(), 4), priority, now,
+            ))  # fmt: skip
+            if status != "pending":
+                decided = posted + timedelta(minutes=rng.expovariate(1 / 90))
+                moderator = rng.randint(1, MODERATORS)
+                if rng.random() < 0.02:  # a decision undone, then decided again
+                    decision_rows.append(
+                        (
+                            decision_id + 1,
+                            comment_id,
+                            moderator,
+                            "pending",
+                            "rejected",
+                            None,
+                            decision_id + 2,
+                            text(decided),
+                        )
+                    )
+                    decision_rows.append((decision_id + 2, comment_id, moderator, "rejected",
+                                          "pending", decision_id + 1, None,
+                                          text(decided + timedelta(minutes=1))))  # fmt: skip
+                    decision_id += 2
+                    decided += timedelta(minutes=5)
+                decision_id += 1
+                decision_rows.append(
+                    (
+                        decision_id,
+                        comment_id,
+                        moderator,
+                        "pending",
+                        status,
+                        None,
+                        None,
+                        text(decided),
+                    )
+                )
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO comments (id, article_id, external_id, position, parent_id,"
+                " author_name, posted_at, body, kind, status, priority, content_hash,"
+                " created_at, updated_at, version)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                comment_rows,
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO comment_scores (comment_id, scorer_version, config_hash,"
+                " content_hash, compound, positive, neutral, negative, sentiment_label,"
+                " sentiment_words, sentences, sentiment_truncated, drift, article_similarity,"
+                " drift_reasons, shared_terms, missing_terms, flags, priority,"
+                " priority_reasons, scored_at) VALUES (?, 'bench', 'bench', 'x', ?, ?, ?, ?, ?,"
+                " '[]', '[]', 0, ?, 0.5, '[]', '[]', '[]', '[]', ?, '[]', ?)",
+                score_rows,
+            )
+            # Undo rows point at later ones: insert without the foreign-key check order.
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            connection.exec_driver_sql(
+                "INSERT INTO decisions (id, comment_id, moderator_id, from_status, to_status,"
+                " undoes_id, undone_by_id, created_at, bulk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                decision_rows,
+            )
+        made += size
+        print(f"\r  {made:,} comments", end="", flush=True)
+    print()
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO thread_summaries (article_id, derail_comment_id, mean_drift, scored_at)"
+            " SELECT article_id, max(id), 0.4, ? FROM comments GROUP BY article_id",
+            (now,),
+        )
+        # What an operator's periodic `PRAGMA optimize` does: statistics for the planner.
+        connection.exec_driver_sql("ANALYZE")
+
+
+def timed(function, repeats: int, before=None) -> list[float]:
+    """Milliseconds per call, after one call to warm the database pages (and, for charts,
+    the per-process rendering engine); ``before`` runs untimed before each call."""
+    function()
+    times = []
+    for _ in range(repeats):
+        if before:
+            before()
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--comments", type=int, default=1_000_000)
+    parser.add_argument("--articles", type=int, default=5_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--db", type=Path, help="database file to fill, or reuse if filled")
+    parser.add_argument("--fill-only", action="store_true", help="fill the database and stop")
+    options = parser.parse_args()
+
+    workdir = tempfile.TemporaryDirectory(prefix="bench-reports-")
+    path = options.db or Path(workdir.name) / "bench.sqlite"
+    reuse = path.exists()
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SECRET_KEY": "bench",
+            "SESSION_COOKIE_SECURE": False,
+        }  # fmt: skip
+    )
+    with app.app_context():
+        ensure_schema()
+        if not reuse:
+            print(f"filling {path} with {options.comments:,} comments ...")
+            started = time.perf_counter()
+            fill(db.engine, options.comments, options.articles)
+            print(f"  filled in {time.perf_counter() - started:.0f} s")
+        if options.fill_only:
+            return
+        run_cases(app, options.repeats)
+    workdir.cleanup()
+
+
+def run_cases(app, repeats: int) -> None:
+    from moderation.reports import queries
+    from moderation.reports.cache import ResultCache
+    from moderation.reports.filters import ReportFilter, report_zone
+
+    user = db.session.scalar(sa.select(User).where(User.username == "bench-analyst"))
+    if user is None:
+        user = User(username="bench-analyst", role="analyst", password_hash="x")
+        db.session.add(user)
+        db.session.commit()
+    session_id = Account(user).get_id()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
+    # A busy article: the report's cost grows with its comments.
+    article_id = db.session.execute(
+        sa.select(Comment.article_id, sa.func.count())
+        .group_by(Comment.article_id)
+        .order_by(sa.func.count().desc())
+        .limit(1)
+    ).first()[0]
+    everything = ReportFilter()
+    one_month = ReportFilter.from_strings(since="2024-06-01", until="2024-06-30")
+    zone = report_zone(app.config.get("REPORT_TIMEZONE"))
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+
+    def get(url):
+        def request():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        return request
+
+    def forget_results():
+        """Cold: no cached report results (the page's own queries all run)."""
+        app.extensions.get("reports_cache", ResultCache()).clear()
+
+    session = db.session
+    threshold = 0.5
+    cases = [
+        ("article", "query: article report", lambda: queries.article_report(
+            session, article_id, threshold, zone)),
+        ("article", "page: /reports/articles/ID", get(f"/reports/articles/{article_id}")),
+        ("article", "chart: timeline.svg", get(f"/reports/articles/{article_id}/timeline.svg")),
+        ("article", "chart: histogram.svg", get(f"/reports/articles/{article_id}/histogram.svg")),
+        ("site", "query: site totals", lambda: queries.site_totals(session, everything, threshold)),
+        ("site", "query: articles table", lambda: queries.article_rows(
+            session, everything, threshold, sort="negativity", limit=50)),
+        ("site", "query: site over time", lambda: queries.site_timeline(
+            session, everything, zone, threshold)),
+        ("site", "query: authors", lambda: queries.author_rows(
+            session, everything, threshold, limit=50)),
+        ("site", "query: moderators per day", lambda: queries.moderator_activity(
+            session, everything, zone)),
+        ("site", "page: /reports/", get("/reports/")),
+        ("site", "page: /reports/ (one month)", get("/reports/?since=2024-06-01&until=2024-06-30")),
+        ("site", "query: site totals (one month)", lambda: queries.site_totals(
+            session, one_month, threshold, zone)),
+        ("site", "chart: site timeline.svg", get("/reports/timeline.svg")),
+        ("site", "page: /reports/articles", get("/reports/articles?sort=rejection")),
+        ("site", "page: /reports/authors", get("/reports/authors")),
+        ("site", "page: /reports/moderators", get("/reports/moderators")),
+        ("site", "download: articles.csv", get("/reports/articles.csv")),
+    ]  # fmt: skip
+    warm = [
+        ("site", "warm: /reports/ (results cached)", get("/reports/")),
+        ("site", "warm: chart after its page", get("/reports/timeline.svg")),
+        ("article", "warm: article page", get(f"/reports/articles/{article_id}")),
+    ]
+    from moderation.reports import rollup
+
+    def recount_everything():
+        session.execute(sa.delete(rollup.ReportRollupState))
+        session.commit()
+        rollup.refresh(session, threshold)
+
+    def one_status_change():
+        """What a decision does to the rollup: a note for one article (the trigger)."""
+        session.execute(
+            sa.update(Comment)
+            .where(Comment.id == 1)
+            .values(status=sa.case((Comment.status == "approved", "pending"), else_="approved"))
+        )
+        session.commit()
+
+    started = time.perf_counter()
+    recount_everything()
+    print(f"rollup: full recount (first report, or a new threshold) "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    cases.insert(0, ("article", "rollup: refresh after a decision",
+                     lambda: rollup.refresh(session, threshold)))  # fmt: skip
+    before_refresh = {"rollup: refresh after a decision": one_status_change}
+    print(f"{total:,} comments; article #{article_id}; {repeats} runs each")
+    print(f"{'case':36} {'median ms':>10} {'max ms':>8} {'target':>8}")
+    failed = False
+    for kind, name, function in cases + warm:
+        before = before_refresh.get(name, None if name.startswith("warm") else forget_results)
+        times = timed(function, repeats, before=before)
+        target = TARGETS_MS[kind]
+        worst = max(times)
+        verdict = "ok" if worst < target else "SLOW"
+        failed |= worst >= target
+        print(f"{name:36} {statistics.median(times):10.1f} {worst:8.1f} {target:6d}ms {verdict}")
+    db.session.remove()
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

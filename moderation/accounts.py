@@ -1,0 +1,160 @@
+"""Accounts: creating users, hashing passwords, and signing in with a rate limit.
+
+Failed sign-ins are stored in the database (:class:`~moderation.models.SignInFailure`),
+not in memory, so the limit holds across worker threads, processes and restarts.
+Within any 15 minutes an account may fail 5 times and an address 20 times; after
+that even the right password is refused until the oldest failure ages out. A
+successful sign-in clears the account's failures.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .models import Role, SignInFailure, User, utcnow
+
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+MIN_PASSWORD_LENGTH = 10
+USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,80}$")
+
+# Checked against when the username is unknown, so that a wrong name takes as
+# long as a wrong password and does not reveal which accounts exist.
+_UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16), method="scrypt")
+
+
+class AccountError(ValueError):
+    """A username, role or password that cannot be used; the message says why."""
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash (werkzeug's format: method, salt and hash in one string)."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def generate_password() -> str:
+    """A random password of 16 URL-safe characters (96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def validate_username(username: str) -> str:
+    username = username.strip()
+    if not USERNAME_PATTERN.match(username):
+        raise AccountError(
+            "a username is 1 to 80 letters, digits or . @ + - _ (no spaces): "
+            f"{username[:80]!r} is not"
+        )
+    return username
+
+
+def validate_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def validate_role(role: str) -> str:
+    if role not in {r.value for r in Role}:
+        raise AccountError(f"role must be one of {', '.join(r.value for r in Role)}")
+    return role
+
+
+def create_user(session: so.Session, username: str, role: str, password: str) -> User:
+    """Add an account (committed); raises AccountError for a bad or taken name."""
+    username = validate_username(username)
+    validate_role(role)
+    validate_password(password)
+    if find_user(session, username) is not None:
+        raise AccountError(f"there is already an account named {username!r}")
+    user = User(username=username, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.commit()
+    return user
+
+
+def set_password(session: so.Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(validate_password(password))
+    session.commit()
+
+
+def find_user(session: so.Session, username: str) -> User | None:
+    return session.scalar(sa.select(User).where(User.username == username))
+
+
+def count_admins(session: so.Session) -> int:
+    return session.scalar(
+        sa.select(sa.func.count()).where(User.role == Role.ADMIN, User.active.is_(True))
+    )
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User | None
+    """The account signed in, or None."""
+    retry_after: timedelta | None = None
+    """Set when the attempt was refused by the rate limit: how long until it may retry."""
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.retry_after is not None
+
+
+def sign_in(
+    session: so.Session,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime | None = None,
+) -> SignInResult:
+    """Check a username and password under the rate limit; records the outcome (committed)."""
+    now = now or utcnow()
+    key = username.strip().lower()[:80]
+    address = (address or "unknown")[:64]
+    since = now - FAILURE_WINDOW
+    session.execute(sa.delete(SignInFailure).where(SignInFailure.created_at < since))
+
+    retry_after = _retry_after(session, key, address, since, now)
+    if retry_after is not None:
+        session.commit()
+        return SignInResult(None, retry_after)
+
+    user = find_user(session, username.strip())
+    password_ok = check_password_hash(user.password_hash if user else _UNKNOWN_USER_HASH, password)
+    if user is None or not password_ok or not user.active:
+        session.add(SignInFailure(username=key, address=address, created_at=now))
+        session.commit()
+        return SignInResult(None)
+
+    session.execute(sa.delete(SignInFailure).where(SignInFailure.username == key))
+    user.last_login_at = now
+    session.commit()
+    return SignInResult(user)
+
+
+def _retry_after(
+    session: so.Session, key: str, address: str, since: datetime, now: datetime
+) -> timedelta | None:
+    for column, value, limit in (
+        (SignInFailure.username, key, MAX_FAILURES_PER_ACCOUNT),
+        (SignInFailure.address, address, MAX_FAILURES_PER_ADDRESS),
+    ):
+        recent = (
+            session.scalars(
+                sa.select(SignInFailure.created_at)
+                .where(column == value, SignInFailure.created_at >= since)
+                .order_by(SignInFailure.created_at.desc())
+                .limit(limit)
+            )
+        ).all()
+        if len(recent) >= limit:
+            # Free again when the oldest of the last ``limit`` failures leaves the window.
+            return max(recent[-1] + FAILURE_WINDOW - now, timedelta(seconds=1))
+    return None

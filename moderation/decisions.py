@@ -1,0 +1,290 @@
+"""Deciding comments: status changes that never overwrite each other, each with its audit row.
+
+Every change of a comment's status is one conditional update,
+``UPDATE comments SET status=?, version=version+1 WHERE id=? AND version=?``,
+and the :class:`~moderation.models.Decision` row recording it, in one
+transaction. The version is the one the moderator saw on the page: if anyone
+changed the comment since, no row matches and the moderator gets a
+:class:`Conflict` saying who decided it and when, instead of silently winning.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from .models import Comment, Decision, ModerationStatus, Role, User, utcnow
+
+# What each decision button does.
+ACTIONS: dict[str, ModerationStatus] = {
+    "approve": ModerationStatus.APPROVED,
+    "reject": ModerationStatus.REJECTED,
+    "spam": ModerationStatus.SPAM,
+    "escalate": ModerationStatus.ESCALATED,
+}
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be made at all (unknown comment, nothing to undo...)."""
+
+
+@dataclass
+class Conflict(Exception):
+    """Someone changed the comment after the moderator loaded it; nothing was changed."""
+
+    comment_id: int
+    status: str
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def message(self) -> str:
+        if self.decided_by and self.decided_at:
+            when = self.decided_at.strftime("%Y-%m-%d %H:%M UTC")
+            who = f"already decided by {self.decided_by} at {when}"
+        else:
+            who = "changed by someone else"
+        return (
+            f"Comment #{self.comment_id} was {who} (now {self.status}); "
+            "your decision was not applied."
+        )
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action (or the undo of one) did: decisions made and conflicts met."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    bulk_id: str | None = None
+
+
+def decide(
+    session: so.Session,
+    comment_id: int,
+    expected_version: int,
+    to_status: str,
+    moderator: User,
+    reason: str | None = None,
+    note: str | None = None,
+    bulk: bool = False,
+) -> Decision:
+    """Set one comment's status if it is still at ``expected_version`` (committed).
+
+    Raises :class:`Conflict` when it is not, :class:`DecisionError` when the
+    comment does not exist or the status is not one a moderator can choose.
+    """
+    try:
+        decision = _decide_one(
+            session, comment_id, expected_version, to_status, moderator, reason, note, bulk
+        )
+    except (Conflict, DecisionError):
+        session.rollback()
+        raise
+    session.commit()
+    return decision
+
+
+def bulk_decide(
+    session: so.Session,
+    targets: Iterable[tuple[int, int]],
+    to_status: str,
+    moderator: User,
+    reason: str | None = None,
+    note: str | None = None,
+) -> BulkOutcome:
+    """Decide many ``(comment_id, expected_version)`` pairs in one transaction.
+
+    Comments changed meanwhile are left alone and reported as conflicts; the
+    others are decided. The decisions share a ``bulk_id`` so they undo as one.
+    """
+    _check_status(to_status)
+    outcome = BulkOutcome(bulk_id=uuid.uuid4().hex)
+    for comment_id, expected_version in targets:
+        try:
+            decision = _decide_one(
+                session, comment_id, expected_version, to_status, moderator, reason, note, True
+            )
+        except Conflict as conflict:
+            outcome.conflicts.append(conflict)
+            continue
+        except DecisionError:
+            continue  # deleted meanwhile, or already at that status: nothing to do
+        decision.bulk_id = outcome.bulk_id
+        outcome.decisions.append(decision)
+    session.commit()
+    return outcome
+
+
+def undo(session: so.Session, decision_id: int, moderator: User) -> Decision:
+    """Put a comment back to the status it had before ``decision_id`` (committed).
+
+    Only the comment's latest decision can be undone, once, by whoever made it
+    or an admin; otherwise :class:`Conflict` or :class:`DecisionError`.
+    """
+    try:
+        decision = _undo_one(session, decision_id, moderator)
+    except (Conflict, DecisionError):
+        session.rollback()
+        raise
+    session.commit()
+    return decision
+
+
+def undo_last(session: so.Session, moderator: User) -> BulkOutcome:
+    """Undo the moderator's most recent action: one decision, or a whole bulk action."""
+    last = session.scalar(
+        sa.select(Decision)
+        .where(
+            Decision.moderator_id == moderator.id,
+            Decision.undoes_id.is_(None),
+            Decision.undone_by_id.is_(None),
+        )
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
+    if last is None:
+        raise DecisionError("You have no decision left to undo.")
+    if last.bulk_id is None:
+        return BulkOutcome(decisions=[undo(session, last.id, moderator)])
+    return undo_bulk(session, last.bulk_id, moderator)
+
+
+def undo_bulk(session: so.Session, bulk_id: str, moderator: User) -> BulkOutcome:
+    """Undo every decision of one bulk action that nobody has decided again since."""
+    ids = session.scalars(
+        sa.select(Decision.id)
+        .where(Decision.bulk_id == bulk_id, Decision.undone_by_id.is_(None))
+        .order_by(Decision.id)
+    ).all()
+    outcome = BulkOutcome(bulk_id=bulk_id)
+    for decision_id in ids:
+        try:
+            outcome.decisions.append(_undo_one(session, decision_id, moderator))
+        except Conflict as conflict:
+            outcome.conflicts.append(conflict)
+    session.commit()
+    return outcome
+
+
+def latest_decision(session: so.Session, comment_id: int) -> Decision | None:
+    return session.scalar(
+        sa.select(Decision)
+        .where(Decision.comment_id == comment_id)
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
+
+
+def can_undo(decision: Decision, moderator: User) -> bool:
+    return decision.moderator_id == moderator.id or moderator.role == Role.ADMIN
+
+
+# Internals: one change each, no commit -------------------------------------------
+
+
+def _check_status(to_status: str) -> None:
+    if to_status not in set(ACTIONS.values()):
+        raise DecisionError(f"{to_status!r} is not a status a moderator can choose")
+
+
+def _decide_one(
+    session: so.Session,
+    comment_id: int,
+    expected_version: int,
+    to_status: str,
+    moderator: User,
+    reason: str | None,
+    note: str | None,
+    bulk: bool,
+) -> Decision:
+    _check_status(to_status)
+    current = session.execute(
+        sa.select(Comment.status, Comment.version).where(Comment.id == comment_id)
+    ).one_or_none()
+    if current is None:
+        raise DecisionError(f"There is no comment #{comment_id}.")
+    if current.version != expected_version:
+        raise _conflict(session, comment_id)
+    if current.status == to_status:
+        raise DecisionError(f"Comment #{comment_id} is already {to_status}.")
+    _set_status(session, comment_id, expected_version, to_status)
+    decision = Decision(
+        comment_id=comment_id,
+        moderator_id=moderator.id,
+        from_status=current.status,
+        to_status=to_status,
+        reason=(reason or None) and reason[:200],
+        note=note or None,
+        bulk=bulk,
+        created_at=utcnow(),
+    )
+    session.add(decision)
+    session.flush()
+    return decision
+
+
+def _undo_one(session: so.Session, decision_id: int, moderator: User) -> Decision:
+    original = session.get(Decision, decision_id)
+    if original is None:
+        raise DecisionError(f"There is no decision #{decision_id}.")
+    if original.undoes_id is not None:
+        raise DecisionError("An undo cannot itself be undone; decide the comment again instead.")
+    if not can_undo(original, moderator):
+        raise DecisionError("Only the moderator who made a decision, or an admin, can undo it.")
+    comment_id = original.comment_id
+    latest = latest_decision(session, comment_id)
+    if original.undone_by_id is not None or latest is None or latest.id != original.id:
+        raise _conflict(session, comment_id)
+    version = session.scalar(sa.select(Comment.version).where(Comment.id == comment_id))
+    _set_status(session, comment_id, version, original.from_status)
+    reversal = Decision(
+        comment_id=comment_id,
+        moderator_id=moderator.id,
+        from_status=original.to_status,
+        to_status=original.from_status,
+        reason="undo",
+        bulk=original.bulk,
+        undoes_id=original.id,
+        created_at=utcnow(),
+    )
+    session.add(reversal)
+    session.flush()
+    original.undone_by_id = reversal.id
+    session.flush()
+    return reversal
+
+
+def _set_status(session: so.Session, comment_id: int, expected_version: int, status: str) -> None:
+    """The conditional update; raises Conflict when another writer got there first."""
+    result = session.execute(
+        sa.update(Comment)
+        .where(Comment.id == comment_id, Comment.version == expected_version)
+        .values(status=status, version=Comment.version + 1, updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        raise _conflict(session, comment_id)
+
+
+def _conflict(session: so.Session, comment_id: int) -> Conflict:
+    row = session.execute(
+        sa.select(Comment.status, User.username, Decision.created_at)
+        .select_from(Comment)
+        .outerjoin(Decision, Decision.comment_id == Comment.id)
+        .outerjoin(User, User.id == Decision.moderator_id)
+        .where(Comment.id == comment_id)
+        .order_by(Decision.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if row is None:
+        return Conflict(comment_id, "deleted")
+    return Conflict(comment_id, row.status, row.username, row.created_at)

@@ -1,0 +1,104 @@
+"""The web interface: the moderation queue, decisions, the audit log and the admin pages.
+
+Every page needs a signed-in account with the right role (see :mod:`.access`);
+only the sign-in page and static files are public. Every form carries a CSRF
+token (Flask-WTF's CSRFProtect refuses any POST without one). Comment text is
+hostile input: templates autoescape it and never mark it safe, and the
+Content-Security-Policy allows no inline script at all.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
+
+from . import fast, text
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a database id, 1 to 2**31-1, so no URL can overflow a query."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def init_app(app: Flask) -> None:
+    from . import access, admin, auth, authors, comments, home, queue, reports
+
+    app.url_map.converters["id"] = IdConverter
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(access.load_account)
+    csrf.init_app(app)
+
+    for module in (auth, home, queue, comments, authors, admin, reports):
+        app.register_blueprint(module.bp)
+
+    app.jinja_env.filters["paragraphs"] = text.paragraphs
+    app.jinja_env.filters["reason_text"] = text.reason_text
+    app.jinja_env.filters["when"] = text.format_time
+    app.jinja_env.filters["safe_url"] = text.safe_url
+    app.jinja_env.globals["role_allows"] = access.role_allows
+    app.jinja_env.globals["id_url"] = fast.id_url
+    app.jinja_env.globals["csrf_value"] = fast.csrf_value
+
+    @app.after_request
+    def security_headers(response):
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
+
+    def error_page(status: int, title: str, message: str):
+        return render_template("error.html", title=title, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return error_page(
+            400,
+            "Form expired or invalid",
+            "The form was missing its security token. Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return error_page(403, "Not allowed", "Your account's role does not allow this page.")
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return error_page(404, "Not found", "There is nothing at this address.")
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit_mb = (app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+        return error_page(
+            413,
+            "File too large",
+            f"Uploads are limited to {limit_mb:g} MB. Import larger files with "
+            "`moderation import` on the server; nothing was imported.",
+        )

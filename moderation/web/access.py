@@ -1,0 +1,81 @@
+"""Who may see what: the signed-in account, and the role each view requires.
+
+Roles: an admin may do everything; a moderator decides comments; an analyst
+reads (the queue read-only, histories, author pages) but decides nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort
+from flask_login import UserMixin, current_user
+
+from ..extensions import db
+from ..models import Role, User
+
+EVERYONE = frozenset(Role)
+DECIDERS = frozenset({Role.ADMIN, Role.MODERATOR})
+ADMINS = frozenset({Role.ADMIN})
+
+
+class Account(UserMixin):
+    """The signed-in user as Flask-Login sees it, wrapping the database row."""
+
+    def __init__(self, user: User):
+        self.user = user
+        self.id = user.id
+        self.username = user.username
+        self.role = user.role
+
+    def get_id(self) -> str:
+        # The id plus a fingerprint of the password hash: changing the password
+        # signs the account out everywhere else.
+        return f"{self.user.id}.{password_fingerprint(self.user)}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.active
+
+
+def password_fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def load_account(session_id: str) -> Account | None:
+    """Flask-Login's user loader: None (signed out) for a deactivated or changed account."""
+    user_id, _, fingerprint = session_id.partition(".")
+    if not user_id.isdigit() or int(user_id) >= 2**31:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or fingerprint != password_fingerprint(user):
+        return None
+    return Account(user)
+
+
+def requires(roles: frozenset[str]) -> Callable:
+    """Decorate a view: signed-in users with one of ``roles`` only (403 for other roles)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from . import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles
+        return wrapped
+
+    return decorator
+
+
+def role_allows(roles_name: str) -> bool:
+    """For templates: does the current user's role belong to DECIDERS / ADMINS / EVERYONE?"""
+    roles = {"deciders": DECIDERS, "admins": ADMINS, "everyone": EVERYONE}[roles_name]
+    return current_user.is_authenticated and current_user.role in roles

@@ -1,0 +1,20 @@
+"""Admin pages: accounts, watch-words, reject reasons, scoring settings, the decisions
+report and importing from the browser. Every view here is for admins only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from ..access import ADMINS, requires
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/")
+@requires(ADMINS)
+def index():
+    return render_template("admin/index.html")
+
+
+# The views register themselves on ``bp``.
+from . import accounts, reasons, report, settings, upload, watchwords  # noqa: E402, F401

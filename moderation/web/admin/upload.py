@@ -1,0 +1,73 @@
+"""Import from the browser: the same import and summary as ``moderation import``,
+then the new comments are scored so that they arrive in the queue in order.
+
+The upload size is capped by MAX_CONTENT_LENGTH (413 beyond it, before anything is read
+into the database).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.validators import Length, Optional
+
+from ...commands import SUMMARY_COLUMNS, problem_lines, summary_rows
+from ...extensions import db
+from ...importers import format_names, get_format
+from ...ingest import import_stream
+from ..access import ADMINS, requires
+from ..forms import choices
+from . import bp
+
+
+class UploadForm(FlaskForm):
+    file = FileField("File", validators=[FileRequired()])
+    format = SelectField("Format", default="")
+    site = StringField("Site", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Import")
+
+
+def _score_new_comments() -> str | None:
+    """Score what the import made stale; a message when scoring is not possible."""
+    try:
+        from ...scoring_runner import score_stale
+    except ImportError:
+        return "Scoring is not available in this installation; comments wait unscored."
+    from .settings import describe_run
+
+    return describe_run(score_stale(db.session))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires(ADMINS)
+def upload():
+    form = UploadForm()
+    form.format.choices = choices([("", "detect from the file")] + [(n, n) for n in format_names()])
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("admin/upload.html", form=form, limit=_limit_mb()), status
+    upload = form.file.data
+    filename = (upload.filename or "upload").replace("\x00", "")[:200]
+    outcome = import_stream(
+        db.session,
+        upload.stream,
+        f"upload:{filename}",
+        format=get_format(form.format.data) if form.format.data else None,
+        default_site=form.site.data or current_app.config["DEFAULT_SITE"],
+        chunk_size=current_app.config["IMPORT_CHUNK_SIZE"],
+    )
+    scoring = _score_new_comments() if outcome.succeeded else None
+    return render_template(
+        "admin/upload_result.html",
+        header=[title for title, _ in SUMMARY_COLUMNS],
+        rows=summary_rows([outcome]),
+        problems=problem_lines([outcome]),
+        outcome=outcome,
+        scoring=scoring,
+    ), (200 if outcome.succeeded else 422)
+
+
+def _limit_mb() -> str:
+    return f"{(current_app.config.get('MAX_CONTENT_LENGTH') or 0) / (1024 * 1024):g}"

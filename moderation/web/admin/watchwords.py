@@ -1,0 +1,79 @@
+"""Watch-words: the words, phrases and patterns that flag, hold or reject a comment.
+
+Scores depend on the list through the scoring configuration's hash, so a change
+here makes the affected scores stale; "Rescore now" on the settings page redoes them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ...extensions import db
+from ...models import WatchWordEntry
+from ..access import ADMINS, requires
+from ..forms import EmptyForm, choices
+from . import bp
+
+
+class WatchWordForm(FlaskForm):
+    phrase = StringField("Word, phrase or pattern", validators=[DataRequired(), Length(max=200)])
+    match = SelectField(
+        "Match",
+        choices=choices([("word", "whole word or phrase"), ("pattern", "regular expression")]),
+    )
+    action = SelectField(
+        "Action",
+        choices=choices(
+            [("flag", "flag for attention"), ("hold", "hold for review"), ("reject", "reject")]
+        ),
+    )
+    submit = SubmitField("Add")
+
+    def validate_phrase(self, field) -> None:
+        from ...scoring.watchwords import WatchWord, compile_watchwords
+
+        try:
+            compile_watchwords(
+                [WatchWord(phrase=field.data, match=self.match.data, action=self.action.data)]
+            )
+        except ValueError as error:
+            raise ValidationError(str(error).split(": ", 1)[-1]) from None
+
+
+@bp.route("/watch-words", methods=["GET", "POST"])
+@requires(ADMINS)
+def watch_words():
+    form = WatchWordForm()
+    if form.validate_on_submit():
+        db.session.add(
+            WatchWordEntry(
+                phrase=form.phrase.data.strip(), match=form.match.data, action=form.action.data
+            )
+        )
+        db.session.commit()
+        flash(f"Watch-word {form.phrase.data.strip()!r} added; scores are now stale.", "success")
+        return redirect(url_for("admin.watch_words"))
+    entries = db.session.scalars(sa.select(WatchWordEntry).order_by(WatchWordEntry.phrase)).all()
+    return (
+        render_template(
+            "admin/watch_words.html", form=form, entries=entries, empty_form=EmptyForm()
+        ),
+        400 if form.is_submitted() else 200,
+    )
+
+
+@bp.route("/watch-words/<id:entry_id>/delete", methods=["POST"])
+@requires(ADMINS)
+def watch_word_delete(entry_id: int):
+    entry = db.session.get(WatchWordEntry, entry_id)
+    if entry is None:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        db.session.delete(entry)
+        db.session.commit()
+        flash(f"Watch-word {entry.phrase!r} removed; scores are now stale.", "success")
+    return redirect(url_for("admin.watch_words"))

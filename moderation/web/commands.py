@@ -1,0 +1,140 @@
+"""Command-line commands for the web side: ``create-user`` and ``serve``."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .. import accounts
+from ..config import Config
+from ..database import ensure_schema
+from ..extensions import db
+from ..models import RejectReason, Role
+
+DEFAULT_REJECT_REASONS = [
+    "Off-topic",
+    "Abusive or hateful",
+    "Spam or advertising",
+    "Personal information",
+    "Misinformation",
+    "Other",
+]
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.MODERATOR.value,
+    show_default=True,
+)
+@click.option(
+    "--generate-password",
+    is_flag=True,
+    help="Generate a random password and print it once, instead of prompting.",
+)
+def create_user_command(username: str, role: str, generate_password: bool):
+    """Create an account; the password is prompted for (or generated and printed once)."""
+    ensure_schema()
+    if generate_password:
+        password = accounts.generate_password()
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(db.session, username, role, password)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {user.role} account {user.username!r}")
+    if generate_password:
+        click.echo(f"password (shown once, not stored in plain): {password}")
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--https-proxy",
+    is_flag=True,
+    help="Behind an HTTPS reverse proxy: mark cookies Secure and trust its X-Forwarded headers.",
+)
+def serve_command(host: str, port: int, threads: int, https_proxy: bool):
+    """Serve the moderation queue with waitress (creating an admin account on first run)."""
+    import waitress
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app = current_app._get_current_object()
+    ensure_schema()
+    _ensure_secret_key(app)
+    _first_run_setup(host, port)
+    if https_proxy:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    elif _is_loopback(host) and not _explicitly_configured("SESSION_COOKIE_SECURE"):
+        # Plain HTTP on this machine only: a Secure cookie would never come back.
+        app.config["SESSION_COOKIE_SECURE"] = False
+    elif not _is_loopback(host):
+        click.echo(
+            "warning: serving plain HTTP beyond this machine; put it behind HTTPS "
+            "and use --https-proxy",
+            err=True,
+        )
+    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="moderation")
+
+
+def _first_run_setup(host: str, port: int) -> None:
+    if accounts.count_admins(db.session) == 0:
+        username = "admin"
+        while accounts.find_user(db.session, username) is not None:
+            username = f"admin-{secrets.token_hex(2)}"
+        password = accounts.generate_password()
+        accounts.create_user(db.session, username, Role.ADMIN, password)
+        click.echo("No admin account existed, so one was created:")
+        click.echo(f"  username: {username}")
+        click.echo(f"  password: {password}   (shown once; it is stored only hashed)")
+        click.echo(f"Sign in at http://{host}:{port}/sign-in and add accounts under Admin.")
+    if db.session.query(RejectReason).count() == 0:
+        for position, label in enumerate(DEFAULT_REJECT_REASONS):
+            db.session.add(RejectReason(label=label, position=position))
+        db.session.commit()
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    """Replace the built-in development key by a random one kept in the instance folder."""
+    if app.config["SECRET_KEY"] != Config.SECRET_KEY:
+        return
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+    app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+def _explicitly_configured(key: str) -> bool:
+    return f"MODERATION_{key}" in os.environ
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(serve_command)

@@ -1,0 +1,34 @@
+"""Cheaper versions of two template helpers the queue page calls hundreds of times.
+
+A page of 50 comments builds about 400 URLs and 250 CSRF fields; through
+``url_for`` and ``csrf_token`` that was a third of the page's time.
+"""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from flask_wtf.csrf import generate_csrf
+
+_SENTINEL = 2147483646  # an id no URL otherwise contains
+_patterns: dict[tuple, str] = {}
+
+
+def id_url(endpoint: str, id_name: str, id_value: int, **fixed: str) -> str:
+    """``url_for(endpoint, **{id_name: id_value}, **fixed)`` for routes whose only varying
+    part is an integer id: built once by ``url_for``, then filled in by replacement."""
+    key = (request.script_root, endpoint, id_name, tuple(sorted(fixed.items())))
+    pattern = _patterns.get(key)
+    if pattern is None:
+        pattern = url_for(endpoint, **{id_name: _SENTINEL}, **fixed)
+        if pattern.count(str(_SENTINEL)) != 1:  # pragma: no cover - a route we cannot template
+            return url_for(endpoint, **{id_name: id_value}, **fixed)
+        _patterns[key] = pattern
+    return pattern.replace(str(_SENTINEL), str(int(id_value)))
+
+
+def csrf_value() -> str:
+    """The CSRF token, generated once per request (kept in the request's environ)."""
+    environ = request.environ
+    if "moderation.csrf_token" not in environ:
+        environ["moderation.csrf_token"] = generate_csrf()
+    return environ["moderation.csrf_token"]

@@ -1,0 +1,219 @@
+"""Decisions: conditional updates, the audit log, conflicts between moderators, undo, bulk."""
+
+import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from moderation import decisions
+from moderation.extensions import db
+from moderation.models import Comment, Decision
+from moderation.queue import status_counts
+
+
+def comment_state(comment_id):
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(Comment.status, Comment.version).where(Comment.id == comment_id)
+    ).one()
+
+
+def all_decisions():
+    db.session.expire_all()
+    return db.session.scalars(sa.select(Decision).order_by(Decision.id)).all()
+
+
+def test_decide_changes_status_raises_version_and_writes_the_audit_row(users, scored_thread):
+    comment = scored_thread.comments[0]
+    decision = decisions.decide(
+        db.session, comment.id, 1, "rejected", users["moderator"], reason="Off-topic", note="meh"
+    )
+    assert comment_state(comment.id) == ("rejected", 2)
+    [row] = all_decisions()
+    assert row.id == decision.id
+    assert (row.comment_id, row.moderator_id) == (comment.id, users["moderator"].id)
+    assert (row.from_status, row.to_status, row.reason, row.note) == (
+        "pending",
+        "rejected",
+        "Off-topic",
+        "meh",
+    )
+    assert row.bulk is False and row.undoes_id is None and row.undone_by_id is None
+    assert row.created_at is not None
+
+
+def test_a_stale_version_is_a_conflict_naming_who_decided_and_when(users, scored_thread):
+    comment = scored_thread.comments[0]
+    first = decisions.decide(db.session, comment.id, 1, "approved", users["moderator"])
+    with pytest.raises(decisions.Conflict) as caught:
+        decisions.decide(db.session, comment.id, 1, "rejected", users["moderator2"])
+    conflict = caught.value
+    assert conflict.decided_by == "moderator"
+    assert conflict.decided_at == first.created_at
+    assert conflict.status == "approved"
+    assert "already decided by moderator at " in conflict.message
+    assert first.created_at.strftime("%Y-%m-%d %H:%M") in conflict.message
+    assert comment_state(comment.id) == ("approved", 2)
+    assert len(all_decisions()) == 1
+
+
+def test_two_sessions_deciding_at_once_cannot_overwrite_each_other(app, users, scored_thread):
+    """Both moderators loaded version 1; each writes through its own connection."""
+    comment_id = scored_thread.comments[1].id
+    first_id, second_id = users["moderator"].id, users["moderator2"].id
+    with so.Session(db.engine) as first, so.Session(db.engine) as second:
+        first_user = first.get(type(users["moderator"]), first_id)
+        second_user = second.get(type(users["moderator"]), second_id)
+        # The second moderator reads the comment (it has not been decided yet) ...
+        assert second.scalar(sa.select(Comment.version).where(Comment.id == comment_id)) == 1
+        second.commit()
+        # ... the first decides and commits ...
+        decisions.decide(first, comment_id, 1, "approved", first_user)
+        # ... and the second's decision, based on what it saw, is refused.
+        with pytest.raises(decisions.Conflict, match="already decided by moderator at"):
+            decisions.decide(second, comment_id, 1, "spam", second_user)
+    assert comment_state(comment_id) == ("approved", 2)
+    assert [(d.moderator_id, d.to_status) for d in all_decisions()] == [(first_id, "approved")]
+
+
+def test_unknown_comment_and_status_are_errors(users, scored_thread):
+    with pytest.raises(decisions.DecisionError):
+        decisions.decide(db.session, 999999, 1, "approved", users["moderator"])
+    with pytest.raises(decisions.DecisionError):
+        decisions.decide(db.session, scored_thread.comments[0].id, 1, "deleted", users["moderator"])
+    with pytest.raises(decisions.DecisionError, match="not a status"):
+        decisions.decide(db.session, scored_thread.comments[0].id, 1, "pending", users["moderator"])
+    assert all_decisions() == []
+    decisions.decide(db.session, scored_thread.comments[0].id, 1, "approved", users["moderator"])
+    with pytest.raises(decisions.DecisionError, match="already approved"):
+        decisions.decide(
+            db.session, scored_thread.comments[0].id, 2, "approved", users["moderator"]
+        )
+    assert len(all_decisions()) == 1
+
+
+def test_undo_restores_the_previous_status_and_links_both_rows(users, scored_thread):
+    comment = scored_thread.comments[2]
+    original = decisions.decide(db.session, comment.id, 1, "spam", users["moderator"])
+    reversal = decisions.undo(db.session, original.id, users["moderator"])
+    assert comment_state(comment.id) == ("pending", 3)
+    first, second = all_decisions()
+    assert first.undone_by_id == second.id == reversal.id
+    assert second.undoes_id == first.id
+    assert (second.from_status, second.to_status) == ("spam", "pending")
+
+
+def test_undo_twice_or_undo_an_undo_is_refused(users, scored_thread):
+    comment = scored_thread.comments[2]
+    original = decisions.decide(db.session, comment.id, 1, "spam", users["moderator"])
+    reversal = decisions.undo(db.session, original.id, users["moderator"])
+    with pytest.raises(decisions.Conflict):
+        decisions.undo(db.session, original.id, users["moderator"])
+    with pytest.raises(decisions.DecisionError, match="cannot itself be undone"):
+        decisions.undo(db.session, reversal.id, users["moderator"])
+    assert comment_state(comment.id) == ("pending", 3)
+
+
+def test_undo_after_someone_else_decided_again_is_a_conflict(users, scored_thread):
+    comment = scored_thread.comments[2]
+    original = decisions.decide(db.session, comment.id, 1, "spam", users["moderator"])
+    decisions.decide(db.session, comment.id, 2, "escalated", users["moderator2"])
+    with pytest.raises(decisions.Conflict, match="moderator2"):
+        decisions.undo(db.session, original.id, users["moderator"])
+    assert comment_state(comment.id) == ("escalated", 3)
+
+
+def test_only_the_decider_or_an_admin_may_undo(users, scored_thread):
+    comment = scored_thread.comments[2]
+    original = decisions.decide(db.session, comment.id, 1, "spam", users["moderator"])
+    with pytest.raises(decisions.DecisionError, match="Only the moderator"):
+        decisions.undo(db.session, original.id, users["moderator2"])
+    decisions.undo(db.session, original.id, users["admin"])
+    assert comment_state(comment.id) == ("pending", 3)
+
+
+def test_bulk_decides_all_but_the_changed_ones_and_undoes_as_one(users, scored_thread):
+    ids = [c.id for c in scored_thread.comments]
+    # Someone else got to the third comment first.
+    decisions.decide(db.session, ids[2], 1, "approved", users["moderator2"])
+    outcome = decisions.bulk_decide(
+        db.session, [(i, 1) for i in ids], "rejected", users["moderator"], reason="Spam"
+    )
+    assert [c.comment_id for c in outcome.conflicts] == [ids[2]]
+    assert sorted(d.comment_id for d in outcome.decisions) == sorted(set(ids) - {ids[2]})
+    bulk_rows = [d for d in all_decisions() if d.bulk]
+    assert len(bulk_rows) == 4
+    assert {d.bulk_id for d in bulk_rows} == {outcome.bulk_id}
+    assert comment_state(ids[2]) == ("approved", 2)
+
+    undone = decisions.undo_last(db.session, users["moderator"])
+    assert len(undone.decisions) == 4 and not undone.conflicts
+    for comment_id in set(ids) - {ids[2]}:
+        assert comment_state(comment_id) == ("pending", 3)
+
+
+def test_undo_last_takes_the_moderators_own_latest(users, scored_thread):
+    first, second = scored_thread.comments[:2]
+    decisions.decide(db.session, first.id, 1, "approved", users["moderator"])
+    decisions.decide(db.session, second.id, 1, "approved", users["moderator"])
+    decisions.decide(db.session, scored_thread.comments[3].id, 1, "spam", users["moderator2"])
+    outcome = decisions.undo_last(db.session, users["moderator"])
+    assert [d.comment_id for d in outcome.decisions] == [second.id]
+    assert comment_state(second.id)[0] == "pending"
+    assert comment_state(first.id)[0] == "approved"
+    decisions.undo_last(db.session, users["moderator"])
+    with pytest.raises(decisions.DecisionError, match="no decision left"):
+        decisions.undo_last(db.session, users["moderator"])
+
+
+def test_status_counts_follow_every_decision(users, scored_thread):
+    def actual():
+        rows = db.session.execute(
+            sa.select(Comment.status, sa.func.count()).group_by(Comment.status)
+        ).all()
+        return dict(rows)
+
+    assert status_counts(db.session) == actual() == {"pending": 6}
+    ids = [c.id for c in scored_thread.comments]
+    decisions.decide(db.session, ids[0], 1, "approved", users["moderator"])
+    decisions.bulk_decide(db.session, [(ids[1], 1), (ids[2], 1)], "spam", users["moderator"])
+    decisions.undo_last(db.session, users["moderator"])
+    decisions.decide(db.session, ids[3], 1, "escalated", users["moderator"])
+    assert status_counts(db.session) == actual() == {"pending": 4, "approved": 1, "escalated": 1}
+    db.session.execute(sa.delete(Comment).where(Comment.id == ids[4]))
+    db.session.commit()
+    assert status_counts(db.session) == actual()
+
+
+def test_a_decision_waiting_on_another_transaction_sees_its_result(app, users, scored_thread):
+    """Truly at once: the second UPDATE waits for the first transaction's row lock, then
+    finds the version moved on; nothing is overwritten."""
+    import threading
+
+    comment_id = scored_thread.comments[1].id
+    user_type = type(users["moderator"])
+    ids = users["moderator"].id, users["moderator2"].id
+    outcome = {}
+    engine = db.engine  # the thread has no application context
+    with so.Session(engine) as first:
+        decisions._decide_one(
+            first, comment_id, 1, "approved", first.get(user_type, ids[0]), None, None, False
+        )  # uncommitted: holds the row (PostgreSQL) or the write lock (SQLite)
+
+        def second_moderator():
+            with so.Session(engine) as second:
+                try:
+                    decisions.decide(second, comment_id, 1, "spam", second.get(user_type, ids[1]))
+                except decisions.Conflict as conflict:
+                    outcome["conflict"] = conflict
+                except Exception as error:  # reported by the assertions below
+                    outcome["error"] = error
+
+        thread = threading.Thread(target=second_moderator)
+        thread.start()
+        thread.join(timeout=0.5)
+        assert thread.is_alive(), f"should wait for the first transaction: {outcome}"
+        first.commit()
+        thread.join(timeout=10)
+    assert outcome["conflict"].decided_by == "moderator"
+    assert comment_state(comment_id) == ("approved", 2)
+    assert len(all_decisions()) == 1

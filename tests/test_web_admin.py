@@ -1,0 +1,247 @@
+"""Admin pages: accounts, watch-words, reject reasons, settings, the decisions report, import."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from moderation import decisions
+from moderation.extensions import db
+from moderation.models import (
+    Comment,
+    CommentScore,
+    ImportBatch,
+    RejectReason,
+    Setting,
+    User,
+    WatchWordEntry,
+)
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def post(auth, url, **data):
+    return auth.client.post(url, data={"csrf_token": auth.token(), **data})
+
+
+def page(auth, url):
+    return auth.client.get(url).get_data(as_text=True)
+
+
+@pytest.fixture
+def admin(auth):
+    auth.login_as("admin")
+    return auth
+
+
+# Accounts --------------------------------------------------------------------------
+
+
+def test_create_account_with_a_generated_password_shown_once(admin):
+    response = post(admin, "/admin/accounts", username="newmod", role="moderator", password="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    password = re.search(r"Password for <strong>newmod</strong>: <code>([^<]+)</code>", html)[1]
+    user = db.session.scalar(sa.select(User).where(User.username == "newmod"))
+    assert user.role == "moderator" and password not in user.password_hash
+    assert password not in page(admin, "/admin/accounts")  # shown once only
+    admin.sign_out()
+    assert admin.sign_in("newmod", password).headers["Location"] == "/"
+
+
+def test_create_account_refuses_bad_names(admin):
+    response = post(admin, "/admin/accounts", username="moderator", role="analyst", password="")
+    assert response.status_code == 400
+    assert "already an account" in response.get_data(as_text=True)
+    response = post(admin, "/admin/accounts", username="ok", role="analyst", password="short")
+    assert response.status_code == 400 and "at least 10" in response.get_data(as_text=True)
+    response = post(admin, "/admin/accounts", username="x", role="king", password="")
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 4
+
+
+def test_change_role_and_deactivate(admin, users):
+    target = users["moderator2"]
+    post(admin, f"/admin/accounts/{target.id}", role="analyst", active="")
+    db.session.expire_all()
+    assert (target.role, target.active) == ("analyst", False)
+    assert "now analyst, deactivated" in page(admin, "/admin/accounts")
+
+
+def test_admins_cannot_lock_themselves_out(admin, users):
+    me = users["admin"]
+    post(admin, f"/admin/accounts/{me.id}", role="moderator", active="y")
+    db.session.expire_all()
+    assert me.role == "admin"
+    assert "cannot remove your own admin rights" in page(admin, "/admin/accounts")
+
+
+def test_reset_password_signs_the_account_out(app, admin, auth_factory, users):
+
+    other = auth_factory(app.test_client())
+    other.login_as("moderator")
+    assert other.client.get("/queue").status_code == 200
+    html = post(admin, f"/admin/accounts/{users['moderator'].id}/password").get_data(as_text=True)
+    assert "Password for <strong>moderator</strong>" in html
+    assert other.client.get("/queue").status_code == 302
+
+
+# Watch-words -----------------------------------------------------------------------
+
+
+def test_watch_words_add_validate_and_remove(admin):
+    post(admin, "/admin/watch-words", phrase="idiot", match="word", action="hold")
+    entry = db.session.scalar(sa.select(WatchWordEntry))
+    assert (entry.phrase, entry.match, entry.action) == ("idiot", "word", "hold")
+    assert "<code>idiot</code>" in page(admin, "/admin/watch-words")
+
+    bad = post(admin, "/admin/watch-words", phrase="(a+)+", match="pattern", action="flag")
+    assert bad.status_code == 400 and "nested repetition" in bad.get_data(as_text=True)
+    bad = post(admin, "/admin/watch-words", phrase="([", match="pattern", action="flag")
+    assert bad.status_code == 400 and "not a valid regular expression" in bad.get_data(as_text=True)
+
+    post(admin, f"/admin/watch-words/{entry.id}/delete")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WatchWordEntry)) == 0
+
+
+def test_watch_word_change_makes_scores_stale(admin):
+    from moderation.settings import current_scoring_config
+
+    before = current_scoring_config(db.session).hash()
+    post(admin, "/admin/watch-words", phrase="idiot", match="word", action="flag")
+    assert current_scoring_config(db.session).hash() != before
+
+
+# Reject reasons --------------------------------------------------------------------
+
+
+def test_reject_reasons_add_edit_and_delete(admin):
+    post(admin, "/admin/reject-reasons", label="Abuse", position="2", active="y")
+    post(admin, "/admin/reject-reasons", label="Off-topic", position="1", active="y")
+    duplicate = post(admin, "/admin/reject-reasons", label="Abuse", position="0", active="y")
+    assert duplicate.status_code == 400
+    labels = db.session.scalars(sa.select(RejectReason.label).order_by(RejectReason.position))
+    assert list(labels) == ["Off-topic", "Abuse"]
+    abuse = db.session.scalar(sa.select(RejectReason).where(RejectReason.label == "Abuse"))
+    post(admin, f"/admin/reject-reasons/{abuse.id}", label="Abusive", position="0", active="")
+    db.session.expire_all()
+    assert (abuse.label, abuse.position, abuse.active) == ("Abusive", 0, False)
+    # An inactive reason is not offered in the queue.
+    assert '<option value="Abusive">' not in page(admin, "/queue?tab=all")
+    post(admin, f"/admin/reject-reasons/{abuse.id}/delete")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RejectReason)) == 1
+
+
+# Settings --------------------------------------------------------------------------
+
+
+def test_settings_show_every_number_and_save_changes(admin):
+    html = page(admin, "/admin/settings")
+    for name in ["positive_threshold", "off_topic_threshold", "flags.", "weights."]:
+        assert f'name="{name}' in html, name
+    values = dict(re.findall(r'name="([\w.]+)" value="([^"]+)"', html))
+    values["off_topic_threshold"] = "0.61"
+    response = post(admin, "/admin/settings", **values)
+    assert response.status_code == 302
+    stored = db.session.get(Setting, "scoring")
+    assert stored.value == {"off_topic_threshold": 0.61}
+    assert "Saved 1 setting" in page(admin, "/admin/settings")
+
+
+def test_settings_refuse_bad_numbers(admin):
+    html = page(admin, "/admin/settings")
+    values = dict(re.findall(r'name="([\w.]+)" value="([^"]+)"', html))
+    response = post(admin, "/admin/settings", **{**values, "positive_threshold": "lots"})
+    assert response.status_code == 400 and "not a number" in response.get_data(as_text=True)
+    response = post(admin, "/admin/settings", **{**values, "negative_threshold": "0.9"})
+    assert response.status_code == 400
+    assert "Not saved: negative_threshold must not be above" in response.get_data(as_text=True)
+    assert db.session.get(Setting, "scoring") is None
+
+
+def test_rescore_now_scores_stale_comments(admin, scored_thread):
+    unscored = scored_thread.unscored.id
+    post(admin, "/admin/settings/rescore")
+    assert db.session.get(CommentScore, unscored) is not None
+    assert "Rescored:" in page(admin, "/admin/settings")
+
+
+# The decisions report --------------------------------------------------------------
+
+
+def test_decisions_by_moderator_and_day(admin, users, scored_thread):
+    ids = [c.id for c in scored_thread.comments]
+    decisions.decide(db.session, ids[0], 1, "approved", users["moderator"])
+    decisions.bulk_decide(db.session, [(ids[1], 1), (ids[2], 1)], "rejected", users["moderator2"])
+    decisions.undo_last(db.session, users["moderator2"])
+    html = page(admin, "/admin/decisions")
+    rows = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td><td>(\w+)</td>((?:<td>\d+</td>)+)</tr>", html)
+    cells = {who: [int(n) for n in re.findall(r"\d+", numbers)] for _, who, numbers in rows}
+    # approved, rejected, spam, escalated, undos, of which bulk, total
+    assert cells["moderator"] == [1, 0, 0, 0, 0, 0, 1]
+    assert cells["moderator2"] == [0, 2, 0, 0, 2, 2, 4]
+    assert html.count("pending → rejected") == 2 and "undone" in html
+
+
+# Import from the browser -----------------------------------------------------------
+
+
+def test_upload_imports_scores_and_shows_the_summary(admin):
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    response = admin.client.post(
+        "/admin/import",
+        data={
+            "csrf_token": admin.token(),
+            "file": (io.BytesIO(seed.read_bytes()), seed.name),
+            "format": "",
+            "site": "example.org",
+        },
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    assert "Import done" in html and f"upload:{seed.name}" in html
+    for column in ["format", "art new", "com new", "skipped"]:
+        assert f'<th scope="col">{column}</th>' in html
+    comments = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
+    assert comments > 0
+    scored = db.session.scalar(sa.select(sa.func.count()).select_from(CommentScore))
+    assert scored == comments  # scored straight away, so the queue has them in order
+    assert "Scoring: " in html
+    queue = page(admin, "/queue")
+    assert f'Pending <span class="count">{comments}</span>' in queue
+
+
+def test_upload_of_an_unreadable_file_fails_cleanly(admin):
+    response = admin.client.post(
+        "/admin/import",
+        data={"csrf_token": admin.token(), "file": (io.BytesIO(b"\x00\x01\x02" * 100), "x.bin")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "Import failed" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(ImportBatch.status)) == "failed"
+
+
+def test_too_large_upload_is_refused_with_413_and_nothing_imported(app, admin):
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    token = admin.token()
+    seed = sorted(SEEDS.glob("*.txt"))[0].read_bytes()
+    big = seed + b"\n\n" + b"x" * 20_000
+    response = admin.client.post(
+        "/admin/import",
+        data={"csrf_token": token, "file": (io.BytesIO(big), "big.txt")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert "File too large" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
+
+
+def test_upload_without_a_file_is_a_form_error(admin):
+    response = post(admin, "/admin/import", format="")
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0

@@ -1,0 +1,289 @@
+"""The queue page and its actions, through the Flask test client with CSRF on."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from moderation.extensions import db
+from moderation.models import Comment, Decision, RejectReason
+
+
+def status_of(comment_id):
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Comment.status).where(Comment.id == comment_id))
+
+
+def card_ids(html):
+    return [int(i) for i in re.findall(r'<article class="comment" id="comment-(\d+)"', html)]
+
+
+def decide(auth, comment_id, action, version=1, token=None, **extra):
+    data = {"csrf_token": token or auth.token(), "version": str(version), "next": "/queue"}
+    return auth.client.post(f"/comments/{comment_id}/{action}", data={**data, **extra})
+
+
+@pytest.fixture
+def reasons(app):
+    db.session.add_all([RejectReason(label="Off-topic", position=1), RejectReason(label="Abuse")])
+    db.session.commit()
+
+
+def test_queue_lists_pending_by_priority_with_everything_about_each(auth, scored_thread):
+    auth.login_as("moderator")
+    html = auth.client.get("/queue").get_data(as_text=True)
+    ids = [c.id for c in scored_thread.comments]
+    # Priorities 0.2, 0.55, 0.9, 0.7, 0.6; the unscored one last.
+    assert card_ids(html) == [ids[2], ids[3], ids[4], ids[1], ids[0], scored_thread.unscored.id]
+    assert 'Pending <span class="count">6</span>' in html
+    assert 'Approved <span class="count">0</span>' in html
+    assert 'All <span class="count">6</span>' in html
+    for expected in [
+        "Huawei and Russia team up",  # the article
+        "/author?name=alice",  # the author
+        "2024-03-01 09:01 UTC",  # the time
+        "positive +0.60",  # sentiment badge with the compound score
+        "smart +1.70",  # the words behind it
+        "drift reason 1",  # off-topic reasons
+        "links reason",  # flags
+        "priority reason 3",  # priority reasons
+        "Not scored yet.",
+    ]:
+        assert expected in html, expected
+
+
+def test_paragraphs_are_kept(auth, scored_thread):
+    scored_thread.comments[0].body = "First line\nsecond line\n\nNew paragraph"
+    db.session.commit()
+    auth.login_as("moderator")
+    html = auth.client.get(f"/comments/{scored_thread.comments[0].id}").get_data(as_text=True)
+    assert "<p>First line<br>second line</p>" in html
+    assert "<p>New paragraph</p>" in html
+
+
+def test_filters_live_in_the_url(auth, scored_thread):
+    auth.login_as("moderator")
+    html = auth.client.get("/queue?sentiment=negative&q=deal").get_data(as_text=True)
+    assert card_ids(html) == [scored_thread.comments[1].id]
+    assert "Filter (active)" in html
+    assert '<option value="negative" selected>' in html
+    assert 'value="deal"' in html
+    # The tab links keep the filter.
+    assert 'href="/queue?tab=approved&amp;sentiment=negative&amp;q=deal"' in html
+
+
+def test_pages_continue_with_a_cursor(auth, scored_thread, app):
+    app.config["QUEUE_PAGE_SIZE"] = 4
+    auth.login_as("moderator")
+    first = auth.client.get("/queue").get_data(as_text=True)
+    next_link = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = auth.client.get(next_link).get_data(as_text=True)
+    assert len(card_ids(first)) == 4
+    assert card_ids(second) == [scored_thread.comments[0].id, scored_thread.unscored.id]
+    assert 'rel="next"' not in second and "First page" in second
+
+
+def test_empty_states(auth, app):
+    auth.login_as("moderator")
+    html = auth.client.get("/queue").get_data(as_text=True)
+    assert "Nothing pending:</strong> 0 comments wait for review." in html
+    assert "No comments match this view." in auth.client.get("/queue?q=x").get_data(as_text=True)
+    assert "No spam comments." in auth.client.get("/queue?tab=spam").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("action", "status"),
+    [("approve", "approved"), ("spam", "spam"), ("escalate", "escalated")],
+)
+def test_one_click_decisions(auth, scored_thread, action, status):
+    auth.login_as("moderator")
+    comment_id = scored_thread.comments[0].id
+    response = decide(auth, comment_id, action)
+    assert response.status_code == 302 and response.headers["Location"] == "/queue"
+    assert status_of(comment_id) == status
+    html = auth.client.get("/queue").get_data(as_text=True)
+    assert f"Comment #{comment_id} " in html  # the flash message
+    assert comment_id not in card_ids(html)
+
+
+def test_reject_with_a_reason_and_a_note(auth, scored_thread, reasons):
+    auth.login_as("moderator")
+    comment_id = scored_thread.comments[2].id
+    assert '<option value="Off-topic">' in auth.client.get("/queue").get_data(as_text=True)
+    decide(auth, comment_id, "reject", reason="Abuse", note="third strike")
+    assert status_of(comment_id) == "rejected"
+    decision = db.session.scalar(sa.select(Decision))
+    assert (decision.reason, decision.note) == ("Abuse", "third strike")
+
+
+def test_reject_with_a_reason_not_on_the_list_is_refused(auth, scored_thread, reasons):
+    auth.login_as("moderator")
+    comment_id = scored_thread.comments[2].id
+    response = decide(auth, comment_id, "reject", reason="Made up")
+    assert response.status_code == 302
+    assert status_of(comment_id) == "pending"
+    assert "The form was not valid" in auth.client.get("/queue").get_data(as_text=True)
+
+
+def test_two_moderators_deciding_the_same_comment(app, auth, auth_factory, scored_thread):
+    """Both loaded the page at version 1; the second sees who got there first."""
+    comment_id = scored_thread.comments[1].id
+    second_client = app.test_client()
+
+    second = auth_factory(second_client)
+    auth.login_as("moderator")
+    second.login_as("moderator2")
+    first_token, second_token = auth.token("/queue"), second.token("/queue")
+
+    assert decide(auth, comment_id, "approve", token=first_token).status_code == 302
+    response = decide(second, comment_id, "spam", token=second_token)
+    assert response.status_code == 302
+    html = second_client.get("/queue").get_data(as_text=True)
+    assert re.search(
+        rf"Comment #{comment_id} was already decided by moderator at "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d UTC",
+        html,
+    )
+    assert "your decision was not applied" in html
+    assert status_of(comment_id) == "approved"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Decision)) == 1
+    # As JSON (for the page's script) it is a 409 with the same message.
+    json_response = second_client.post(
+        f"/comments/{comment_id}/spam",
+        data={"csrf_token": second_token, "version": "1"},
+        headers={"Accept": "application/json"},
+    )
+    assert json_response.status_code == 409
+    assert "already decided by moderator" in json_response.get_json()["message"]
+
+
+def test_json_answers_for_the_script(auth, scored_thread):
+    auth.login_as("moderator")
+    comment_id = scored_thread.comments[0].id
+    response = auth.client.post(
+        f"/comments/{comment_id}/approve",
+        data={"csrf_token": auth.token(), "version": "1"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "ok": True, "category": "success", "message": f"Comment #{comment_id} approved.",
+        "comment_id": comment_id, "status": "approved",
+    }  # fmt: skip
+    counts = auth.client.get("/queue/counts").get_json()
+    assert counts["pending"]["count"] == 5 and counts["approved"]["text"] == "1"
+
+
+def test_bulk_decision_on_selected_comments(auth, scored_thread, reasons):
+    auth.login_as("moderator")
+    ids = [c.id for c in scored_thread.comments[:3]]
+    response = auth.client.post(
+        "/queue/bulk",
+        data={
+            "csrf_token": auth.token(),
+            "action": "reject",
+            "scope": "selected",
+            "selected": [f"{i}:1" for i in ids] + ["junk", "1:x"],
+            "reason": "Off-topic",
+            "next": "/queue",
+        },
+    )
+    assert response.status_code == 302
+    assert [status_of(i) for i in ids] == ["rejected"] * 3
+    rows = db.session.scalars(sa.select(Decision)).all()
+    assert len(rows) == 3 and all(r.bulk and r.reason == "Off-topic" for r in rows)
+    assert len({r.bulk_id for r in rows}) == 1
+    assert "3 comments rejected." in auth.client.get("/queue").get_data(as_text=True)
+
+
+def test_bulk_decision_on_everything_matching_the_filter(auth, scored_thread):
+    auth.login_as("moderator")
+    response = auth.client.post(
+        "/queue/bulk",
+        data={
+            "csrf_token": auth.token(),
+            "action": "spam",
+            "scope": "matching",
+            "view": "sentiment=negative",
+            "next": "/queue",
+        },
+    )
+    assert response.status_code == 302
+    assert status_of(scored_thread.comments[1].id) == "spam"
+    assert status_of(scored_thread.hostile.id) == "spam"
+    assert status_of(scored_thread.comments[0].id) == "pending"
+
+
+def test_bulk_refuses_more_than_the_limit(auth, scored_thread, app):
+    app.config["BULK_DECISION_LIMIT"] = 2
+    auth.login_as("moderator")
+    auth.client.post(
+        "/queue/bulk",
+        data={"csrf_token": auth.token(), "action": "approve", "scope": "matching", "view": ""},
+    )
+    assert status_of(scored_thread.comments[0].id) == "pending"
+    assert "more than 2 comments" in auth.client.get("/queue").get_data(as_text=True)
+
+
+def test_bulk_with_nothing_selected(auth, scored_thread):
+    auth.login_as("moderator")
+    auth.client.post("/queue/bulk", data={"csrf_token": auth.token(), "action": "approve"})
+    assert "Select at least one comment" in auth.client.get("/queue").get_data(as_text=True)
+
+
+def test_undo_last_brings_a_bulk_action_back(auth, scored_thread):
+    auth.login_as("moderator")
+    ids = [c.id for c in scored_thread.comments]
+    auth.client.post(
+        "/queue/bulk",
+        data={"csrf_token": auth.token(), "action": "spam", "selected": [f"{i}:1" for i in ids]},
+    )
+    assert {status_of(i) for i in ids} == {"spam"}
+    response = auth.client.post("/undo", data={"csrf_token": auth.token(), "next": "/queue"})
+    assert response.status_code == 302
+    assert {status_of(i) for i in ids} == {"pending"}
+    assert "Undone 5 decisions." in auth.client.get("/queue").get_data(as_text=True)
+    auth.client.post("/undo", data={"csrf_token": auth.token()})
+    assert "no decision left to undo" in auth.client.get("/queue").get_data(as_text=True)
+
+
+def test_analysts_read_the_queue_but_cannot_decide(auth, scored_thread):
+    auth.login_as("analyst")
+    html = auth.client.get("/queue").get_data(as_text=True)
+    assert len(card_ids(html)) == 6
+    assert "/approve" not in html and "bulk-form" not in html and "Undo" not in html
+    assert decide(auth, scored_thread.comments[0].id, "approve").status_code == 403
+    assert status_of(scored_thread.comments[0].id) == "pending"
+
+
+def test_home_sends_each_role_to_its_page(auth):
+    auth.login_as("moderator")
+    assert auth.client.get("/").headers["Location"] == "/queue"
+    auth.login_as("analyst")
+    assert auth.client.get("/").headers["Location"] == "/overview"
+    assert "Look up an author" in auth.client.get("/overview").get_data(as_text=True)
+
+
+def test_redirects_stay_on_this_site(auth, scored_thread):
+    auth.login_as("moderator")
+    response = decide(auth, scored_thread.comments[0].id, "approve", next="https://evil.example/")
+    assert response.headers["Location"] == "/queue"
+    response = decide(auth, scored_thread.comments[1].id, "approve", next="//evil.example/x")
+    assert response.headers["Location"] == "/queue"
+
+
+def test_odd_urls_are_not_errors(auth, scored_thread):
+    auth.login_as("moderator")
+    for url in [
+        "/queue?after=garbage",
+        "/queue?article=abc&min_drift=x&posted_from=yesterday",
+        "/queue?tab=<script>",
+        "/queue?q=%00",
+        "/comments/99999999999999",
+        "/author?name=nobody",
+        "/author",
+    ]:
+        assert auth.client.get(url).status_code in (200, 404), url
+    too_big = decide(auth, scored_thread.comments[0].id, "approve", version=2**40)
+    assert too_big.status_code == 302
+    assert status_of(scored_thread.comments[0].id) == "pending"
