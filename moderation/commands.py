@@ -14,14 +14,20 @@ from tqdm import tqdm
 from .database import ensure_schema
 from .extensions import db
 from .importers import format_names, get_format
-from .ingest import ImportOutcome, import_stream
+from .ingest import ImportOutcome, StreamParse, import_parsed
+from .parse_worker import ChildParse
+from .reports import rollup
 from .scoring_runner import ScoreRunSummary, count_stale, score_stale
+from .settings import current_scoring_config
 from .sources import Source, SourceNotFound, expand_sources
 
 EVALUATION_DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "offtopic_eval.jsonl"
 
 # Files smaller than this import too fast for a progress bar to help.
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024
+# Files at least this large are parsed in a second process while this one writes;
+# below it, starting that process costs more than it saves.
+PARSE_IN_CHILD_MIN_BYTES = 16 * 1024 * 1024
 
 SUMMARY_COLUMNS = [
     ("file", None),
@@ -38,7 +44,6 @@ SUMMARY_COLUMNS = [
 
 
 def import_one(source: Source, format_name: str | None, site: str) -> ImportOutcome:
-    fmt = get_format(format_name) if format_name else None
     size = source.size
     show_progress = size is not None and size >= PROGRESS_MIN_BYTES
     bar = (
@@ -46,16 +51,28 @@ def import_one(source: Source, format_name: str | None, site: str) -> ImportOutc
         if show_progress
         else nullcontext()
     )
-    with bar, open(source.path, "rb") if source.path else nullcontext(sys.stdin.buffer) as stream:
-        return import_stream(
-            db.session,
-            stream,
-            source.name,
-            format=fmt,
-            default_site=site,
-            chunk_size=current_app.config["IMPORT_CHUNK_SIZE"],
-            on_read=bar.update if show_progress else None,
-        )
+    on_read = bar.update if show_progress else None
+    options = {
+        "default_site": site,
+        "chunk_size": current_app.config["IMPORT_CHUNK_SIZE"],
+        "format_name": format_name,
+    }
+    with bar:
+        if size is not None and size >= PARSE_IN_CHILD_MIN_BYTES:
+            return import_parsed(
+                db.session,
+                source.name,
+                lambda: ChildParse(source.path, source.name, format_name, on_read),
+                **options,
+            )
+        fmt = get_format(format_name) if format_name else None
+        with open(source.path, "rb") if source.path else nullcontext(sys.stdin.buffer) as stream:
+            return import_parsed(
+                db.session,
+                source.name,
+                lambda: StreamParse(stream, source.name, fmt, on_read),
+                **options,
+            )
 
 
 def summary_rows(outcomes: list[ImportOutcome]) -> list[list[str]]:
@@ -164,6 +181,8 @@ def run_scoring(rescore_all: bool, workers: int | None) -> ScoreRunSummary:
     if summary.interrupted:
         click.echo("interrupted: finished batches are saved; run `moderation score` to go on")
         sys.exit(130)
+    # Recount the report summaries now, so the first report opened after an import is quick.
+    rollup.refresh(db.session, current_scoring_config(db.session).off_topic_threshold)
     return summary
 
 
