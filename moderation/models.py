@@ -93,7 +93,8 @@ class Comment(db.Model):
         sa.ForeignKey("comments.id", ondelete="SET NULL"), index=True
     )
     position: so.Mapped[int] = so.mapped_column(default=0)
-    author_name: so.Mapped[str] = so.mapped_column(sa.String(300), default="", index=True)
+    # Looked up through ix_comments_author_queue, whose first column it is.
+    author_name: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     author_email: so.Mapped[str | None] = so.mapped_column(sa.String(300))
     author_url: so.Mapped[str | None] = so.mapped_column(sa.String(2000))
     author_ip: so.Mapped[str | None] = so.mapped_column(sa.String(64))

@@ -85,7 +85,6 @@ def upgrade():
     )
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.create_index('ix_comments_article_position', ['article_id', 'position'], unique=False)
-        batch_op.create_index(batch_op.f('ix_comments_author_name'), ['author_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_comments_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index('ix_comments_status', ['status'], unique=False)
 
@@ -115,7 +114,6 @@ def downgrade():
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.drop_index('ix_comments_status')
         batch_op.drop_index(batch_op.f('ix_comments_parent_id'))
-        batch_op.drop_index(batch_op.f('ix_comments_author_name'))
         batch_op.drop_index('ix_comments_article_position')
 
     op.drop_table('comments')
