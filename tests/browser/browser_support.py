@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -19,11 +20,13 @@ def sign_in(page, live_server, username="mod"):
 
 
 def save_screenshot(page, name: str, publish: bool = False) -> Path:
-    """Into test-artifacts/ (gitignored); ``publish`` also copies it to docs/screenshots/."""
+    """Into test-artifacts/ (gitignored). ``publish`` marks the README's screenshots: they are
+    copied to docs/screenshots/ only when MODERATION_UPDATE_SCREENSHOTS=1, so that running
+    the tests leaves the work tree as it was."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
-    if publish:
+    if publish and os.environ.get("MODERATION_UPDATE_SCREENSHOTS") == "1":
         target = REPO / "docs" / "screenshots"
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / f"{name}.png")
