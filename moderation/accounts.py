@@ -9,6 +9,7 @@ successful sign-in clears the account's failures.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -26,9 +27,13 @@ MAX_FAILURES_PER_ADDRESS = 20
 MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,80}$")
 
-# Checked against when the username is unknown, so that a wrong name takes as
-# long as a wrong password and does not reveal which accounts exist.
-_UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16), method="scrypt")
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    """Checked against when the username is unknown, so that a wrong name takes as
+    long as a wrong password and does not reveal which accounts exist. Made on first
+    use: hashing costs a fifth of a second, too much for every command's start."""
+    return generate_password_hash(secrets.token_hex(16), method="scrypt")
 
 
 class AccountError(ValueError):
@@ -127,7 +132,8 @@ def sign_in(
         return SignInResult(None, retry_after)
 
     user = find_user(session, username.strip())
-    password_ok = check_password_hash(user.password_hash if user else _UNKNOWN_USER_HASH, password)
+    stored_hash = user.password_hash if user else _unknown_user_hash()
+    password_ok = check_password_hash(stored_hash, password)
     if user is None or not password_ok or not user.active:
         session.add(SignInFailure(username=key, address=address, created_at=now))
         session.commit()

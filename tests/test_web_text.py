@@ -60,12 +60,12 @@ def test_format_time_in_utc():
     assert text.format_time(datetime(2024, 1, 2, tzinfo=UTC)).endswith("UTC")
 
 
-def test_safe_url_allows_only_web_addresses():
-    assert text.safe_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
-    assert text.safe_url(" HTTP://x.org ") == "HTTP://x.org"
+def test_http_url_allows_only_web_addresses():
+    assert text.http_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
+    assert text.http_url(" HTTP://x.org ") == "HTTP://x.org"
     for url in ["javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", "//evil", "/local",
                 "http:evil", "https://x.org/\nfoo", None, ""]:  # fmt: skip
-        assert text.safe_url(url) is None, url
+        assert text.http_url(url) is None, url
 
 
 def test_id_url_builds_what_url_for_builds(app):

@@ -23,7 +23,7 @@ from ..reports.export import to_csv, to_json
 from ..reports.filters import FilterError, ReportFilter
 from ..reports.tables import ReportTable, format_value
 from .access import EVERYONE, requires
-from .text import safe_url
+from .text import http_url
 
 bp = Blueprint(
     "reports",
@@ -248,7 +248,7 @@ def article(article_id: int):
         wanted,
         report=report,
         charts=article_charts(report),
-        original_url=safe_url(report.article.url),
+        original_url=http_url(report.article.url),
     )
 
 

@@ -90,7 +90,7 @@ def format_time(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def safe_url(url: str | None) -> str | None:
+def http_url(url: str | None) -> str | None:
     """``url`` if it is an absolute http(s) address, else None: imported URLs may be
     ``javascript:`` or worse, and must not become a link."""
     if not url or not isinstance(url, str):
