@@ -26,9 +26,11 @@ from moderation.evaluation import (
 from moderation.scoring.drift import DEFAULT_OFF_TOPIC_THRESHOLD
 
 EVAL_FILE = Path(__file__).resolve().parent / "data" / "offtopic_eval.jsonl"
-# Measured on the file: 0.909 (off-topic) and 0.929 (swap). Pinned slightly below.
+# Measured on the file: off-topic 0.909; swap test over all comments 0.823 (the headline, below
+# the product's 0.90 target); swap test over on-topic comments only 0.929. Pinned slightly below.
 OFF_TOPIC_AUC_FLOOR = 0.88
-SWAP_AUC_FLOOR = 0.90
+SWAP_AUC_FLOOR = 0.80
+SWAP_AUC_ON_TOPIC_FLOOR = 0.90
 
 
 # --------------------------------------------------------------------------- ROC AUC
@@ -139,7 +141,7 @@ def test_evaluate_on_a_tiny_hand_made_set():
     report = evaluate(data)
     assert (report.article_count, report.comment_count, report.off_topic_count) == (2, 4, 2)
     assert report.off_topic_auc == 1.0
-    assert report.swap_auc == 1.0
+    assert report.swap_auc_on_topic == 1.0
     assert sum(report.sentiment_confusion.values()) == 4
 
 
@@ -186,7 +188,7 @@ def test_report_on_the_real_file():
     assert report.threshold == DEFAULT_OFF_TOPIC_THRESHOLD
     assert report.off_topic_auc >= OFF_TOPIC_AUC_FLOOR
     assert report.swap_auc >= SWAP_AUC_FLOOR
-    assert 0.0 <= report.swap_auc_all <= 1.0
+    assert report.swap_auc_on_topic >= SWAP_AUC_ON_TOPIC_FLOOR
     assert 0.0 < report.precision <= 1.0 and 0.0 < report.recall <= 1.0
     assert 0.0 < report.f1 <= 1.0
     assert 0.0 <= report.sentiment_agreement <= 1.0
@@ -196,3 +198,27 @@ def test_report_on_the_real_file():
     assert f"{report.swap_auc:.3f}" in text
     assert f"{report.sentiment_agreement:.3f}" in text
     assert "precision" in text and "recall" in text
+
+
+def test_swap_headline_covers_every_comment():
+    # Off-topic comments stay in the headline: an off-topic comment that scores higher under
+    # its own article than under another one must lower `swap_auc` but not the on-topic figure.
+    data = EvalData(
+        articles=(
+            EvalArticle("x", "Sanctions on Russian oil", "Sanctions target oil tankers " * 20),
+            EvalArticle("y", "Heatwave alert", "Temperatures and heat alerts " * 20),
+        ),
+        comments=(
+            EvalComment("x", "x1", None, "More oil sanctions please", False, "positive"),
+            EvalComment("x", "x2", None, "OT: the heatwave and its temperatures", True, "neutral"),
+            EvalComment("y", "y1", None, "The heat is terrible", False, "negative"),
+        ),
+    )
+    report = evaluate(data)
+    assert report.swap_auc_on_topic == 1.0
+    assert report.swap_auc < 1.0
+    swap_lines = [line for line in report.format().splitlines() if "swap test" in line]
+    assert len(swap_lines) == 1 and "all comments" in swap_lines[0]
+    assert f"{report.swap_auc:.3f}" in swap_lines[0]
+    secondary = [line for line in report.format().splitlines() if "on-topic comments only" in line]
+    assert len(secondary) == 1 and f"{report.swap_auc_on_topic:.3f}" in secondary[0]
