@@ -128,12 +128,26 @@ LINK = re.compile(
 )
 
 
+# Every link LINK matches contains "://", "www." or "." and a listed TLD. Most comments
+# contain none, and these checks (literal searches) are many times cheaper than
+# trying LINK at every position of the comment.
+_BARE_DOMAIN_HINT = re.compile(
+    r"\.(?:{tlds})(?![^\W_])".format(tlds="|".join(BARE_DOMAIN_TLDS)), re.IGNORECASE
+)
+
+
+def _may_contain_links(text: str) -> bool:
+    return "://" in text or "www." in text.lower() or bool(_BARE_DOMAIN_HINT.search(text))
+
+
 def count_links(text: str) -> int:
     """Links in ``text``: http(s):// URLs, www. hosts and bare domains with common TLDs.
 
     "https://www.example.com/x" counts once. E-mail addresses ("ann@example.com")
     do not count: a host right after ``@`` is skipped by the lookbehind.
     """
+    if not _may_contain_links(text):
+        return 0
     return sum(1 for _ in LINK.finditer(text))
 
 
