@@ -1,8 +1,10 @@
 """Parsing a large file in a second process, so that parsing and database writes overlap.
 
 Parsers are pure and ingest is the only writer, so the split is simple: the
-child process parses and sends records in chunks through a bounded queue (memory
-stays bounded however large the file), the parent writes them as they arrive.
+child process parses, prepares the comments (hashes, derived ids: see
+:func:`moderation.ingest.prepare_comments`) and sends them in chunks through a
+bounded queue (memory stays bounded however large the file); the parent writes
+them as they arrive.
 Only :class:`ImportFormatError` crosses back as such; any other failure of the
 child becomes a RuntimeError in the parent, so the import still rolls back.
 """
@@ -18,9 +20,9 @@ from pathlib import Path
 from .importers import detect_format, get_format
 from .importers.decoding import SNIFF_BYTES
 from .importers.records import ImportFormatError, Record
-from .ingest import HashingReader
+from .ingest import HashingReader, PreparedComment, prepare_comments
 
-CHUNK_RECORDS = 1000
+CHUNK_RECORDS = 2000
 QUEUE_CHUNKS = 8
 """At most this many chunks wait in the queue: the parser pauses when the writer lags."""
 POLL_SECONDS = 1.0
@@ -46,7 +48,7 @@ class ChildParse:
         self.checksum: str | None = None
         self.size: int | None = None
 
-    def records(self) -> Iterator[Record]:
+    def records(self) -> Iterator[Record | PreparedComment]:
         # spawn, not fork: the parent holds database connections and maybe threads.
         context = multiprocessing.get_context("spawn")
         messages = context.Queue(maxsize=QUEUE_CHUNKS)
@@ -64,7 +66,9 @@ class ChildParse:
             child.join()
             messages.close()
 
-    def _receive(self, messages, child_alive: Callable[[], bool]) -> Iterator[Record]:
+    def _receive(
+        self, messages, child_alive: Callable[[], bool]
+    ) -> Iterator[Record | PreparedComment]:
         while True:
             try:
                 kind, payload = messages.get(timeout=POLL_SECONDS)
@@ -100,8 +104,8 @@ def _parse_into(path: str, source: str, format_name: str, messages) -> None:
 
             reader = HashingReader(stream, count)
             buffered = io.BufferedReader(reader, buffer_size=SNIFF_BYTES)
-            chunk: list[Record] = []
-            for record in get_format(format_name).parse(buffered, source):
+            chunk: list[Record | PreparedComment] = []
+            for record in prepare_comments(get_format(format_name).parse(buffered, source)):
                 chunk.append(record)
                 if len(chunk) >= CHUNK_RECORDS:
                     messages.put(("records", (chunk, read_since_last)))

@@ -4,7 +4,9 @@ On PostgreSQL the index is an expression index on ``comments.body`` that the
 database maintains itself. On SQLite it is the FTS5 table ``comments_fts``
 (migration 0004): a trigger indexes comments inserted one by one, but leaves
 imported ones (those with an ``import_batch_id``) to :func:`index_imported`,
-which indexes them a chunk at a time in one statement, several times faster.
+which indexes a file's new comments in one statement at the end of the file (or
+earlier, before an edit in the same file needs its comment indexed): several
+times faster than a row at a time.
 """
 
 from __future__ import annotations

@@ -47,9 +47,7 @@ def detect_format(head: bytes, filename: str, source: str | None = None) -> Form
     if not scored or scored[0][0] <= 0:
         raise ImportFormatError(
             source or filename,
-            "format not recognised; choose one with --format ("
-            + ", ".join(sorted(FORMATS))
-            + ")",
+            "format not recognised; choose one with --format (" + ", ".join(sorted(FORMATS)) + ")",
         )
     return FORMATS[scored[0][1]]
 
