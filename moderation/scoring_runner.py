@@ -293,14 +293,14 @@ def _write(session: so.Session, results: list[ThreadResult]) -> int:
         # Delete and insert rather than upsert: portable across SQLite and PostgreSQL.
         session.execute(sa.delete(CommentScore).where(CommentScore.comment_id.in_(ids)))
         session.execute(sa.delete(CommentFlag).where(CommentFlag.comment_id.in_(ids)))
-        session.execute(sa.insert(CommentScore), scores)
+        session.execute(sa.insert(CommentScore.__table__), scores)
         flags = [
             {"comment_id": score["comment_id"], "code": code}
             for score in scores
             for code in sorted({flag["code"] for flag in score["flags"]})
         ]
         if flags:
-            session.execute(sa.insert(CommentFlag), flags)
+            session.execute(sa.insert(CommentFlag.__table__), flags)
         session.execute(
             sa.update(Comment),
             [{"id": score["comment_id"], "priority": score["priority"]} for score in scores],
