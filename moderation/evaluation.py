@@ -32,8 +32,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from .scoring.drift import (
     DEFAULT_OFF_TOPIC_THRESHOLD,
     ArticleProfile,
@@ -43,10 +41,9 @@ from .scoring.drift import (
     score_drift,
     score_thread,
 )
+from .scoring.sentiment import default_scorer
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
-VADER_POSITIVE_AT = 0.05
-VADER_NEGATIVE_AT = -0.05
 
 
 # --------------------------------------------------------------------------- metrics
@@ -116,16 +113,6 @@ def precision_recall(
         false_positives=sum(1 for c, label in zip(called, labels, strict=True) if c and not label),
         false_negatives=sum(1 for c, label in zip(called, labels, strict=True) if not c and label),
     )
-
-
-def vader_label(analyzer: SentimentIntensityAnalyzer, text: str) -> str:
-    """VADER's label for a text with the conventional +-0.05 compound thresholds."""
-    compound = analyzer.polarity_scores(text)["compound"]
-    if compound >= VADER_POSITIVE_AT:
-        return "positive"
-    if compound <= VADER_NEGATIVE_AT:
-        return "negative"
-    return "neutral"
 
 
 # --------------------------------------------------------------------------- data
@@ -292,9 +279,11 @@ def evaluate(data: EvalData) -> EvaluationReport:
             swapped = score_drift(comment.text, profiles[other.article_id], context, stats)
             swapped_scores.append(swapped.score)
 
-    analyzer = SentimentIntensityAnalyzer()
+    # The tool's own scorer, with its default thresholds: what the queue shows.
+    scorer = default_scorer()
     confusion: Counter[tuple[str, str]] = Counter(
-        (comment.sentiment, vader_label(analyzer, comment.text)) for comment in data.comments
+        (comment.sentiment, scorer.score(comment.text, with_sentences=False).label)
+        for comment in data.comments
     )
     agreeing = sum(count for (human, vader), count in confusion.items() if human == vader)
 

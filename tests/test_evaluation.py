@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from moderation.evaluation import (
     EvalArticle,
@@ -21,9 +20,9 @@ from moderation.evaluation import (
     parse_eval_lines,
     precision_recall,
     roc_auc,
-    vader_label,
 )
 from moderation.scoring.drift import DEFAULT_OFF_TOPIC_THRESHOLD
+from moderation.scoring.sentiment import default_scorer
 
 EVAL_FILE = Path(__file__).resolve().parent / "data" / "offtopic_eval.jsonl"
 # Measured on the file: off-topic 0.909; swap test over all comments 0.823 (the headline, below
@@ -91,11 +90,13 @@ def test_precision_recall_counts():
     assert (nothing.precision, nothing.recall, nothing.f1) == (0.0, 0.0, 0.0)
 
 
-def test_vader_label_thresholds():
-    analyzer = SentimentIntensityAnalyzer()
-    assert vader_label(analyzer, "I love this, wonderful news") == "positive"
-    assert vader_label(analyzer, "I hate this, terrible news") == "negative"
-    assert vader_label(analyzer, "The meeting is on Tuesday") == "neutral"
+def test_sentiment_labels_use_the_conventional_thresholds():
+    def label(text: str) -> str:
+        return default_scorer().score(text, with_sentences=False).label
+
+    assert label("I love this, wonderful news") == "positive"
+    assert label("I hate this, terrible news") == "negative"
+    assert label("The meeting is on Tuesday") == "neutral"
 
 
 # --------------------------------------------------------------------------- parsing
