@@ -17,7 +17,7 @@ from .importers import format_names, get_format
 from .ingest import ImportOutcome, StreamParse, import_parsed
 from .parse_worker import ChildParse
 from .reports import rollup
-from .scoring_runner import ScoreRunSummary, count_stale, score_stale
+from .scoring_runner import ScoreRunSummary, score_stale
 from .settings import current_scoring_config
 from .sources import Source, SourceNotFound, expand_sources
 
@@ -162,15 +162,19 @@ def import_command(
 
 
 def run_scoring(rescore_all: bool, workers: int | None) -> ScoreRunSummary:
-    stale = None if rescore_all else count_stale(db.session)
-    if stale == 0:
-        click.echo("scores: all up to date")
-        return ScoreRunSummary()
-    bar = tqdm(total=stale, unit=" comments", desc="scoring", leave=False, disable=None)
+    bar = tqdm(unit=" comments", desc="scoring", leave=False, disable=None)
+
+    def advance(scored: int, total: int) -> None:
+        bar.total = total
+        bar.update(scored)
+
     with bar:
         summary = score_stale(
-            db.session, rescore_all=rescore_all, workers=workers, progress=bar.update
+            db.session, rescore_all=rescore_all, workers=workers, progress=advance
         )
+    if summary.total == 0:
+        click.echo("scores: all up to date")
+        return summary
     rate = summary.comments_scored / summary.seconds if summary.seconds else 0
     click.echo(
         f"scored {summary.comments_scored} comments in {summary.threads} threads "

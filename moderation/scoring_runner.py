@@ -76,6 +76,8 @@ class ThreadResult:
 
 @dataclass
 class ScoreRunSummary:
+    total: int = 0
+    """Comments the run set out to score: the stale ones, or all with ``rescore_all``."""
     comments_scored: int = 0
     threads: int = 0
     duplicates_flagged: int = 0
@@ -390,14 +392,14 @@ def score_stale(
     *,
     rescore_all: bool = False,
     workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     config: ScoringConfig | None = None,
 ) -> ScoreRunSummary:
     """Score every comment whose score is missing or stale (or all of them); commit per batch.
 
     ``workers`` None picks one process for small runs and one per core (at most two
-    here) for large ones. ``progress`` is called with the number of comments each
-    finished batch scored. On KeyboardInterrupt, finished batches stay committed.
+    here) for large ones. ``progress`` is called after each batch with the comments it
+    scored and the run's total. On KeyboardInterrupt, finished batches stay committed.
     """
     started = time.perf_counter()
     run_started = utcnow()
@@ -405,12 +407,14 @@ def score_stale(
     config_hash = config.hash()
     stale = _stale_condition(config_hash)
     summary = ScoreRunSummary()
-    total = session.scalar(sa.select(sa.func.count()).select_from(Comment)) if rescore_all else None
-    total = total if total is not None else count_stale(session, config)
-    if total == 0:
+    if rescore_all:
+        summary.total = session.scalar(sa.select(sa.func.count()).select_from(Comment))
+    else:
+        summary.total = count_stale(session, config)
+    if summary.total == 0:
         return summary
     if workers is None:
-        workers = 1 if total < IN_PROCESS_BELOW else min(2, os.cpu_count() or 1)
+        workers = 1 if summary.total < IN_PROCESS_BELOW else min(2, os.cpu_count() or 1)
     summary.workers = workers
     stats = corpus_stats(session)
     batches = _article_batches(session, stale, rescore_all)
@@ -421,7 +425,7 @@ def score_stale(
         summary.comments_scored += scored
         summary.threads += len(results)
         if progress:
-            progress(scored)
+            progress(scored, summary.total)
 
     try:
         if workers == 1:

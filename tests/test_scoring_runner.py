@@ -200,7 +200,7 @@ def test_an_interrupted_run_keeps_finished_batches_and_resumes(app, monkeypatch)
     monkeypatch.setattr(scoring_runner, "BATCH_COMMENTS", 1)
     batches_done = []
 
-    def interrupt_after_first(scored: int) -> None:
+    def interrupt_after_first(scored: int, total: int) -> None:
         batches_done.append(scored)
         if len(batches_done) == 1:
             raise KeyboardInterrupt
