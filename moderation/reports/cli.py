@@ -9,9 +9,9 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from ..commands import format_table
 from ..database import ensure_schema
 from ..extensions import db
+from ..import_summary import format_table
 from . import queries, standalone
 from .context import ReportContext, current_context
 from .filters import FilterError, ReportFilter

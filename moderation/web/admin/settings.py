@@ -3,7 +3,6 @@
 The settings live in the Setting table through :mod:`moderation.settings`;
 changing them changes the scoring configuration's hash, which makes every score
 computed under the old one stale. "Rescore now" runs the rescoring at once.
-Both modules belong to the scoring side and are imported when used.
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ import math
 from flask import flash, redirect, render_template, request, url_for
 
 from ...extensions import db
+from ...scoring_runner import ScoreRunSummary, score_stale
+from ...settings import current_scoring_config, update_scoring_settings
 from ..access import ADMINS, requires
 from ..forms import EmptyForm
 from . import bp
@@ -44,34 +45,20 @@ def _nested(dotted: dict[str, float | int]) -> dict:
     return nested
 
 
-def describe_run(summary) -> str:
+def describe_run(summary: ScoreRunSummary) -> str:
     """A scoring run's summary in words."""
-    if getattr(summary, "comments_scored", 0) == 0:
+    if summary.comments_scored == 0:
         return "nothing was stale; no comment needed scoring."
     return (
         f"{summary.comments_scored} comments in {summary.threads} threads scored "
-        f"in {summary.seconds:.1f} s"
-        + (" (interrupted)" if getattr(summary, "interrupted", False) else "")
-        + "."
+        f"in {summary.seconds:.1f} s" + (" (interrupted)" if summary.interrupted else "") + "."
     )
-
-
-def _settings_api():
-    try:
-        from ...settings import current_scoring_config, update_scoring_settings
-    except ImportError:
-        return None
-    return current_scoring_config, update_scoring_settings
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @requires(ADMINS)
 def settings():
-    api = _settings_api()
     form = EmptyForm()
-    if api is None:
-        return render_template("admin/settings.html", values=None, form=form)
-    current_scoring_config, update_scoring_settings = api
     values = _numeric_settings(current_scoring_config(db.session))
     if not form.validate_on_submit():
         return render_template("admin/settings.html", values=values, errors={}, form=form)
@@ -122,11 +109,5 @@ def _read_changes(values: list[tuple[str, float | int]]) -> tuple[dict, dict[str
 @requires(ADMINS)
 def rescore():
     if EmptyForm().validate_on_submit():
-        try:
-            from ...scoring_runner import score_stale
-        except ImportError:
-            flash("Scoring is not available in this installation.", "error")
-        else:
-            summary = score_stale(db.session)
-            flash(f"Rescored: {describe_run(summary)}", "success")
+        flash(f"Rescored: {describe_run(score_stale(db.session))}", "success")
     return redirect(url_for("admin.settings"))

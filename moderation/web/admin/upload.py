@@ -13,13 +13,15 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
-from ...commands import SUMMARY_COLUMNS, problem_lines, summary_rows
 from ...extensions import db
+from ...import_summary import SUMMARY_COLUMNS, problem_lines, summary_rows
 from ...importers import format_names, get_format
 from ...ingest import import_stream
+from ...scoring_runner import score_stale
 from ..access import ADMINS, requires
 from ..forms import choices
 from . import bp
+from .settings import describe_run
 
 
 class UploadForm(FlaskForm):
@@ -27,17 +29,6 @@ class UploadForm(FlaskForm):
     format = SelectField("Format", default="")
     site = StringField("Site", validators=[Optional(), Length(max=200)])
     submit = SubmitField("Import")
-
-
-def _score_new_comments() -> str | None:
-    """Score what the import made stale; a message when scoring is not possible."""
-    try:
-        from ...scoring_runner import score_stale
-    except ImportError:
-        return "Scoring is not available in this installation; comments wait unscored."
-    from .settings import describe_run
-
-    return describe_run(score_stale(db.session))
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -58,7 +49,7 @@ def upload():
         default_site=form.site.data or current_app.config["DEFAULT_SITE"],
         chunk_size=current_app.config["IMPORT_CHUNK_SIZE"],
     )
-    scoring = _score_new_comments() if outcome.succeeded else None
+    scoring = describe_run(score_stale(db.session)) if outcome.succeeded else None
     return render_template(
         "admin/upload_result.html",
         header=[title for title, _ in SUMMARY_COLUMNS],
