@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from ...extensions import db
 from ...models import WatchWordEntry
+from ...scoring.watchwords import WatchWord, compile_watchwords
 from ..access import ADMINS, requires
 from ..forms import EmptyForm, choices
 from . import bp
@@ -34,8 +35,6 @@ class WatchWordForm(FlaskForm):
     submit = SubmitField("Add")
 
     def validate_phrase(self, field) -> None:
-        from ...scoring.watchwords import WatchWord, compile_watchwords
-
         try:
             compile_watchwords(
                 [WatchWord(phrase=field.data, match=self.match.data, action=self.action.data)]
