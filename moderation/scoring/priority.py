@@ -2,8 +2,8 @@
 
 The priority is a sum of non-negative contributions, each with a reason in words:
 
-* negative sentiment: ``negative_sentiment × -compound`` once the VADER compound
-  score is negative (at or below ``negative_below``, or labelled "negative");
+* negative sentiment: ``negative_sentiment × -compound`` for a comment labelled
+  "negative" (the label's threshold is a scoring setting, so there is one cut-off);
 * off-topic drift: ``off_topic × (drift - threshold) / (1 - threshold)`` above the
   off-topic threshold, so it grows from 0 at the threshold to the full weight at 1;
 * every flag: the weight named by its ``weight_key`` (``other_flag`` if unknown).
@@ -38,8 +38,6 @@ class PriorityWeights:
 
     # Sentiment: weight × -compound, so a compound of -1.0 adds the full 3.0.
     negative_sentiment: float = 3.0
-    # Compound scores at or below this count as negative (VADER's own cut-off).
-    negative_below: float = -0.05
     # Off-topic drift above the threshold, scaled to 0..1, times this.
     off_topic: float = 2.0
     # One weight per flag ``weight_key`` (see moderation.scoring.flags).
@@ -58,10 +56,7 @@ class PriorityWeights:
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.name == "negative_below":
-                if not -1.0 <= value <= 0.0:
-                    raise ValueError("PriorityWeights.negative_below must be between -1 and 0")
-            elif not (math.isfinite(value) and value >= 0):
+            if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"PriorityWeights.{field.name} must be a finite number >= 0")
 
     def flag_weight(self, weight_key: str) -> float:
@@ -71,7 +66,7 @@ class PriorityWeights:
         return self.other_flag
 
 
-_NOT_FLAG_WEIGHTS = {"negative_sentiment", "negative_below", "off_topic", "other_flag"}
+_NOT_FLAG_WEIGHTS = {"negative_sentiment", "off_topic", "other_flag"}
 _FLAG_WEIGHT_KEYS = frozenset(
     f.name for f in dataclasses.fields(PriorityWeights) if f.name not in _NOT_FLAG_WEIGHTS
 )
@@ -91,12 +86,6 @@ def weights_from_mapping(mapping: Mapping[str, Any]) -> PriorityWeights:
     Missing keys keep their defaults; unknown keys and negative or non-numeric
     values raise :class:`ValueError`. ``dataclasses.asdict`` gives the reverse.
     """
-    below = mapping.get("negative_below")
-    if isinstance(below, int | float) and not isinstance(below, bool) and below < 0:
-        # The only setting that is negative by nature: check its sign separately.
-        rest = {key: value for key, value in mapping.items() if key != "negative_below"}
-        weights = numeric_config_from_mapping(PriorityWeights, rest)
-        return dataclasses.replace(weights, negative_below=float(below))
     return numeric_config_from_mapping(PriorityWeights, mapping)
 
 
@@ -132,8 +121,7 @@ def compute_priority(
     threshold = min(1.0, max(0.0, _number(off_topic_threshold, 0.6)))
     contributions: list[tuple[float, str]] = []
 
-    negative = compound <= weights.negative_below or sentiment_label == "negative"
-    if negative and compound < 0:
+    if sentiment_label == "negative" and compound < 0:
         wording = "very negative" if compound <= VERY_NEGATIVE_AT else "negative"
         contributions.append(
             (weights.negative_sentiment * -compound, f"{wording} ({compound:.2f})")
