@@ -13,9 +13,10 @@ a record saying what failed and why while none of its data remains.
 Large files import at tens of thousands of comments a second, so the work per
 comment is kept small: :func:`prepare_comments` does what needs only the record
 (hashes, derived ids), in the parser's process when there is one; new comments
-are inserted a chunk at a time straight through the database driver
-(:class:`_CommentInsert`); and SQLite's search index takes the file's new
-comments in one statement at the end, or earlier when an edit needs them there.
+are inserted a chunk at a time straight through the database driver, each
+finding its parent as it goes in (:class:`_CommentInsert`); and on SQLite the
+search index, status counts and report notes take the file's new comments in a
+few statements at the end (:mod:`moderation.imported_rows`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import BinaryIO, NamedTuple
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .imported_rows import account_for_imported
 from .importers import Format, detect_format
 from .importers.decoding import SNIFF_BYTES
 from .importers.records import (
@@ -49,7 +51,6 @@ from .models import (
     ModerationStatus,
     utcnow,
 )
-from .search_index import index_imported
 
 # How the statuses of moderation systems we import from map to ours. A page
 # scraped from the web says nothing about moderation, so its comments wait.
@@ -74,7 +75,8 @@ def initial_status(source_status: str | None) -> str:
 
 
 def _digest(*parts: object) -> str:
-    joined = "\x1f".join("" if part is None else str(part) for part in parts)
+    # A list, not a generator: join builds one from a generator anyway, more slowly.
+    joined = "\x1f".join(["" if part is None else str(part) for part in parts])
     return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -247,12 +249,18 @@ class _CommentInsert:
     for the dialect in use; its parameters are positional on SQLite, so a row is a
     tuple in :attr:`COLUMNS` order, and named on PostgreSQL, where each row is made
     a dict.
+
+    A reply looks up its parent's id as it is inserted (a subquery on the unique
+    index), so that replies whose parent came earlier, nearly all of them, are never
+    written twice; :meth:`_Ingester._link_parents` links the rest at the end.
     """
 
     COLUMNS = (
         "article_id",
         "external_id",
         "parent_external_id",
+        "parent_article_id",
+        "parent_lookup_id",
         "position",
         "author_name",
         "author_email",
@@ -270,13 +278,22 @@ class _CommentInsert:
         "updated_at",
     )
     """Every column an import sets, defaults included (nothing fills them in on this path),
-    in the table's order, which is the order of the compiled statement's parameters."""
+    in the table's order, which is the order of the compiled statement's parameters;
+    where parent_id would be, the article and external id that find the parent."""
 
     def __init__(self, dialect: sa.Dialect):
-        # inline(): no RETURNING of the new ids, which executemany cannot use anyway.
-        compiled = (
-            sa.insert(Comment.__table__).inline().compile(dialect=dialect, column_keys=self.COLUMNS)
+        parent = so.aliased(Comment, name="parent")
+        parent_id = (
+            sa.select(parent.id)
+            .where(
+                parent.article_id == sa.bindparam("parent_article_id"),
+                parent.external_id == sa.bindparam("parent_lookup_id"),
+            )
+            .scalar_subquery()
         )
+        # inline(): no RETURNING of the new ids, which executemany cannot use anyway.
+        statement = sa.insert(Comment.__table__).inline().values(parent_id=parent_id)
+        compiled = statement.compile(dialect=dialect, column_keys=self.COLUMNS)
         self.sql = compiled.string
         self.positional = compiled.positional
         if self.positional and tuple(compiled.positiontup) != self.COLUMNS:
@@ -313,9 +330,9 @@ class _Ingester:
         self.article_ids: dict[str, int] = {}
         self.pending: dict[tuple[int, str], PreparedComment] = {}
         self.comment_insert = _CommentInsert(session.get_bind().dialect)
-        # Comments this file inserts get ids above this one; the search index has all below.
-        self.indexed_up_to = session.scalar(sa.select(sa.func.max(Comment.id))) or 0
-        self.unindexed_inserts = False
+        # Comments this file inserts get ids above this one; those below are accounted for.
+        self.accounted_up_to = session.scalar(sa.select(sa.func.max(Comment.id))) or 0
+        self.unaccounted_inserts = False
 
     def feed(self, records: Iterable[Record | PreparedComment]) -> None:
         for record in records:
@@ -333,7 +350,7 @@ class _Ingester:
             else:
                 self.counts.add_problem(record)
         self._flush_comments()
-        self._index_new_comments()
+        self._account_for_new_comments()
         self._link_parents()
 
     # Articles -----------------------------------------------------------------
@@ -400,29 +417,29 @@ class _Ingester:
             now = self.comment_insert.now()
             rows = [self._new_row(article_id, comment, now) for article_id, comment in new_comments]
             self.comment_insert.execute(self.session, rows)
-            self.unindexed_inserts = True
+            self.unaccounted_inserts = True
             self.counts.comments_new += len(rows)
             self.counts.pingbacks += sum(
                 comment.kind != CommentKind.COMMENT for _, comment in new_comments
             )
         if changed:
             # Changing a comment's text changes its search index entry, which must exist.
-            self._index_new_comments()
+            self._account_for_new_comments()
             revisions = [self._update(existing, comment) for existing, comment in changed]
             self.session.execute(sa.insert(CommentRevision.__table__), revisions)
             self.counts.comments_updated += len(revisions)
 
-    def _index_new_comments(self) -> None:
-        """Add the comments inserted since the last call to the search index.
+    def _account_for_new_comments(self) -> None:
+        """Index and count the comments inserted since the last call.
 
         Once at the end of the file, or earlier when an edit needs them: indexing
         many comments in one statement is several times faster than chunk by chunk.
         """
-        if not self.unindexed_inserts:
+        if not self.unaccounted_inserts:
             return
-        index_imported(self.session, self.batch_id, self.indexed_up_to)
-        self.indexed_up_to = self.session.scalar(sa.select(sa.func.max(Comment.id)))
-        self.unindexed_inserts = False
+        account_for_imported(self.session, self.batch_id, self.accounted_up_to)
+        self.accounted_up_to = self.session.scalar(sa.select(sa.func.max(Comment.id)))
+        self.unaccounted_inserts = False
 
     def _known_comments(self, pending) -> dict[tuple[int, str], sa.Row]:
         article_ids = {article_id for article_id, _ in pending}
@@ -445,6 +462,8 @@ class _Ingester:
             article_id,
             comment.external_id,
             comment.parent_external_id,
+            article_id,  # parent_article_id
+            comment.parent_external_id,  # parent_lookup_id
             comment.position,
             comment.author_name,
             comment.author_email,
@@ -487,7 +506,11 @@ class _Ingester:
         }
 
     def _link_parents(self) -> None:
-        """Point replies at their parents once every comment of the file is in."""
+        """Point the replies still without a parent at it, once every comment of the file is in.
+
+        Those inserted before their parent, here or in an earlier file; ix_comments_parent_id
+        finds them without reading the others.
+        """
         parent = so.aliased(Comment)
         parent_id = (
             sa.select(parent.id)

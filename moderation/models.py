@@ -80,6 +80,9 @@ class Comment(db.Model):
         sa.Index("ix_comments_article_queue", "article_id", "status", "priority", "id"),
         # ... and to one author.
         sa.Index("ix_comments_author_queue", "author_name", "status", "priority", "id"),
+        # A comment's replies; and, by the second column, the replies whose parent
+        # has not arrived yet (parent_id null, parent_external_id not), which ingest links.
+        sa.Index("ix_comments_parent_id", "parent_id", "parent_external_id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -90,7 +93,7 @@ class Comment(db.Model):
     """The source's id, or "h:" and a hash of article, position and content."""
     parent_external_id: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     parent_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("comments.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("comments.id", ondelete="SET NULL")
     )
     position: so.Mapped[int] = so.mapped_column(default=0)
     # Looked up through ix_comments_author_queue, whose first column it is.

@@ -270,3 +270,24 @@ def test_preparing_is_idempotent_and_numbers_copies_of_the_same_text():
     assert first.external_id != second.external_id and first.external_id.startswith("h:")
     assert first.content_hash == second.content_hash
     assert once[3] is records[3]  # an unknown article's comment is left for ingest to report
+
+
+def test_replies_are_linked_to_parents_earlier_in_the_file_and_later_in_it(app):
+    outcome = run(
+        lines(
+            ARTICLE,
+            comment("1", "First"),
+            comment("2", "Reply", parent="1"),
+            comment("4", "Reply to a later one", parent="3"),
+            comment("3", "Reply to the reply", parent="2"),
+        )
+    )
+    assert outcome.succeeded and outcome.batch.problems == []
+    parents = db.session.execute(
+        sa.select(Comment.external_id, Comment.parent_id).order_by(Comment.external_id)
+    ).all()
+    ids = {
+        external_id: id_
+        for external_id, id_ in db.session.execute(sa.select(Comment.external_id, Comment.id))
+    }
+    assert dict(parents) == {"1": None, "2": ids["1"], "3": ids["2"], "4": ids["3"]}

@@ -1,15 +1,17 @@
-"""Imported comments are found by the full-text search, on SQLite and PostgreSQL alike."""
+"""What triggers keep for single comments stays right for imported ones, on both databases:
+the full-text search index, the queue's status counts and the reports' figures."""
 
 from __future__ import annotations
 
 import io
 
 import sqlalchemy as sa
+from test_reports_rollup import raw_figures, rollup_figures, same
 
 from moderation.extensions import db
 from moderation.ingest import import_stream
 from moderation.models import Comment
-from moderation.queue import search_condition
+from moderation.queue import search_condition, status_counts
 
 HEADER = "article_id,article_title,article_body,comment_id,author,text\n"
 
@@ -51,3 +53,36 @@ def test_comments_added_outside_an_import_are_indexed_too(app):
     )
     db.session.commit()
     assert found("note") == ["m1"]
+
+
+def counted_by_status() -> dict[str, int]:
+    query = sa.select(Comment.status, sa.func.count()).group_by(Comment.status)
+    return dict(db.session.execute(query).all())
+
+
+def test_imported_comments_are_counted_by_status(app):
+    rows = "a1,T,B,1,Ann,One,approved\na1,T,B,2,Bo,Two,spam\na1,T,B,3,Cy,Three,\n"
+    header = "article_id,article_title,article_body,comment_id,author,text,status\n"
+    assert import_stream(db.session, io.BytesIO((header + rows).encode()), "s.csv").succeeded
+    assert (
+        status_counts(db.session) == counted_by_status() == {"approved": 1, "spam": 1, "pending": 1}
+    )
+    more = "a2,U,B,4,Di,Four,approved\na1,T,B,1,Ann,One,approved\n"
+    assert import_stream(db.session, io.BytesIO((header + more).encode()), "t.csv").succeeded
+    article_id = db.session.scalar(sa.select(Comment.article_id))
+    db.session.add(
+        Comment(article_id=article_id, external_id="m1", body="by hand", content_hash="x")
+    )
+    db.session.commit()
+    assert (
+        status_counts(db.session) == counted_by_status() == {"approved": 2, "spam": 1, "pending": 2}
+    )
+
+
+def test_reports_count_imported_comments(app):
+    import_csv("a1,Bus lanes,Body.,1,Ann,The tram is late again\n")
+    assert same(rollup_figures(), raw_figures())  # the rollup is now current
+    import_csv("a1,Bus lanes,Body.,2,Bo,Buses\na2,Fares,Body.,3,Cy,Too dear\n", "more.csv")
+    figures = rollup_figures()
+    assert figures.comments == 3
+    assert same(figures, raw_figures())
