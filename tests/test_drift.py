@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from moderation.scoring.drift import (
     DEFAULT_OFF_TOPIC_THRESHOLD,
     NO_EVIDENCE_DRIFT,
+    SELF_LABEL_FLOOR,
     ArticleProfile,
     CorpusStats,
     ThreadContext,
@@ -129,10 +130,25 @@ def test_corpus_stats_count_documents_not_occurrences():
     assert stats.idf("greenland") == stats.idf("russia")
 
 
+def test_corpus_stats_record_the_most_times_one_document_uses_a_term():
+    stats = CorpusStats.from_documents(["huawei huawei huawei", "huawei russia russia", "weather"])
+    # Only terms some document repeats are stored; every other term peaks at once.
+    assert stats.peak_frequency == {"huawei": 3, "russia": 2}
+
+
 def test_corpus_stats_survive_a_json_round_trip():
     restored = CorpusStats.from_dict(json.loads(json.dumps(STATS.to_dict())))
     assert restored == STATS
+    assert restored.peak_frequency == STATS.peak_frequency and STATS.peak_frequency
     assert all(restored.idf(term) == STATS.idf(term) for term in STATS.document_frequency)
+
+
+def test_corpus_stats_from_a_dict_without_peak_frequencies_still_score():
+    # Saved before peak frequencies existed: read as if no article repeated a term.
+    old = {key: value for key, value in STATS.to_dict().items() if key != "peak_frequency"}
+    restored = CorpusStats.from_dict(old)
+    assert restored.peak_frequency == {}
+    assert 0.0 <= score_drift("Okafor!", SANCTIONS, [], restored).score <= 1.0
 
 
 @pytest.mark.parametrize(
@@ -143,6 +159,8 @@ def test_corpus_stats_survive_a_json_round_trip():
         {"document_count": 1},
         {"document_count": 1, "document_frequency": ["a"]},
         {"document_count": -1, "document_frequency": {}},
+        {"document_count": 1, "document_frequency": {"a": 1}, "peak_frequency": {"a": 0}},
+        {"document_count": 1, "document_frequency": {"a": 1}, "peak_frequency": ["a"]},
     ],
 )
 def test_corpus_stats_from_dict_rejects_malformed_data(bad):
@@ -209,6 +227,97 @@ def test_comment_without_content_words_gives_no_evidence():
         assert result.reasons == ("has no content words to compare with the article",)
 
 
+# --------------------------------------------------------------------------- other articles
+
+# A corpus of three small articles, so that a word's standing is plain: "striker" and
+# "transfer" are what the football article is about, "sourdough" and "bakery" no article uses.
+TINY_ARTICLES = {
+    "football": (
+        "Striker transfer agreed",
+        "The striker transfer was agreed on Friday. The striker passed a medical and the "
+        "transfer fee beat the club record. Fans welcomed the striker at the stadium; the "
+        "manager praised his pace, and the transfer ends a long search for goals.",
+    ),
+    "heat": (
+        "Heatwave warning issued",
+        "A heatwave warning covers the region. The heatwave will bring temperatures above 34C "
+        "and the warning advises drinking water, avoiding the sun at midday, and checking on "
+        "elderly neighbours. Schools will keep children indoors while the heatwave lasts.",
+    ),
+    "council": (
+        "Council budget cuts libraries",
+        "The council budget closes four libraries. Councillors voted for the budget after a "
+        "long debate; the council says reserves are low, and council tax will rise by 4.9% "
+        "as libraries shorten their opening hours.",
+    ),
+}
+TINY_STATS = CorpusStats.from_documents(
+    article_text(title, body) for title, body in TINY_ARTICLES.values()
+)
+TINY = {name: ArticleProfile.build(*article, TINY_STATS) for name, article in TINY_ARTICLES.items()}
+
+
+def test_another_articles_subject_drifts_more_than_words_no_article_uses():
+    # Same number of terms, same idf (a term no article uses counts like one one article
+    # uses), nothing matched: only what other articles are about tells them apart.
+    elsewhere = score_drift("striker transfer", TINY["heat"], [], TINY_STATS)
+    chatter = score_drift("sourdough bakery", TINY["heat"], [], TINY_STATS)
+    assert elsewhere.article_similarity == chatter.article_similarity
+    assert elsewhere.score > chatter.score + 0.2
+    assert "uses 'striker', 'transfer', which other articles are about" in elsewhere.reasons
+    assert not any(reason.startswith("uses ") for reason in chatter.reasons)
+    # Under its own article the same comment is on topic, and nothing points elsewhere.
+    at_home = score_drift("striker transfer", TINY["football"], [], TINY_STATS)
+    assert at_home.score < 0.1
+    assert not any(reason.startswith("uses ") for reason in at_home.reasons)
+
+
+def test_a_word_another_article_mentions_in_passing_counts_less_than_its_subject():
+    # One article each uses "hamstring" (once, in passing) and "Okafor" (its subject, six
+    # times); no article uses "sourdough". All three have the same idf.
+    assert STATS.idf("hamstr") == STATS.idf("okafor") == STATS.idf("sourdough")
+    passing = score_drift("hamstring", SANCTIONS, [], STATS)
+    subject = score_drift("Okafor", SANCTIONS, [], STATS)
+    chatter = score_drift("sourdough", SANCTIONS, [], STATS)
+    assert chatter.score < passing.score < subject.score
+    assert "uses 'okafor', which other articles are about" in subject.reasons
+    assert not any(reason.startswith("uses ") for reason in passing.reasons)
+
+
+def test_other_articles_do_not_move_a_comment_its_article_explains_as_well():
+    # Half about the football article, half about this one: matched evidence is not exceeded.
+    mixed = score_drift("heatwave striker", TINY["heat"], [], TINY_STATS)
+    alone = score_drift("heatwave sourdough", TINY["heat"], [], TINY_STATS)
+    assert mixed.score == alone.score
+    assert not any(reason.startswith("uses ") for reason in mixed.reasons)
+
+
+def test_on_topic_comment_moved_under_another_article_outranks_labelled_chatter():
+    # The swap test in miniature: a football comment under the sanctions article must score
+    # above self-labelled chatter under it, and both are called off topic.
+    moved = score_drift(
+        "Okafor is the striker the club needed, worth every penny of the transfer fee",
+        SANCTIONS,
+        [],
+        STATS,
+    )
+    chatter = score_drift(
+        "OT: lovely sourdough at the new bakery on Castle Street, the croissants are superb",
+        SANCTIONS,
+        [],
+        STATS,
+    )
+    assert moved.score > chatter.score >= DEFAULT_OFF_TOPIC_THRESHOLD
+    assert any(reason.startswith("uses ") and "'okafor'" in reason for reason in moved.reasons)
+    at_home = score_drift(
+        "Okafor is the striker the club needed, worth every penny of the transfer fee",
+        FOOTBALL,
+        [],
+        STATS,
+    )
+    assert at_home.score < DEFAULT_OFF_TOPIC_THRESHOLD
+
+
 # --------------------------------------------------------------------------- self-labels
 
 
@@ -235,6 +344,16 @@ def test_self_labels_are_recognised_and_raise_drift(prefix, label):
     assert labelled.score > plain.score
     assert labelled.score >= DEFAULT_OFF_TOPIC_THRESHOLD
     assert f"labels itself off topic ('{label}')" in labelled.reasons
+
+
+def test_self_label_sets_a_floor_and_the_words_decide_above_it():
+    # On-topic words: the label alone makes it off topic, at the floor.
+    assert score_drift("OT: more sanctions please", SANCTIONS, [], STATS).score == SELF_LABEL_FLOOR
+    # Words that drift further than the floor decide the score above it.
+    words = "Okafor is the striker the club needed, worth every penny of the transfer fee"
+    labelled = score_drift(f"Off topic, but {words}", SANCTIONS, [], STATS)
+    assert labelled.score > SELF_LABEL_FLOOR
+    assert labelled.score >= score_drift(words, SANCTIONS, [], STATS).score - 0.01
 
 
 @pytest.mark.parametrize(

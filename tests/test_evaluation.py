@@ -25,11 +25,12 @@ from moderation.scoring.drift import DEFAULT_OFF_TOPIC_THRESHOLD
 from moderation.scoring.sentiment import default_scorer
 
 EVAL_FILE = Path(__file__).resolve().parent / "data" / "offtopic_eval.jsonl"
-# Measured on the file: off-topic 0.909; swap test over all comments 0.823 (the headline, below
-# the product's 0.90 target); swap test over on-topic comments only 0.929. Pinned slightly below.
+# Measured on the file: off-topic 0.909; swap test over all comments 0.877 (the headline, still
+# below the product's 0.90 target; 0.823 before drift counted other articles' subjects, which a
+# floor of 0.85 catches); swap test over on-topic comments only 0.953. Pinned slightly below.
 OFF_TOPIC_AUC_FLOOR = 0.88
-SWAP_AUC_FLOOR = 0.80
-SWAP_AUC_ON_TOPIC_FLOOR = 0.90
+SWAP_AUC_FLOOR = 0.85
+SWAP_AUC_ON_TOPIC_FLOOR = 0.93
 
 
 # --------------------------------------------------------------------------- ROC AUC
