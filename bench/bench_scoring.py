@@ -128,7 +128,7 @@ def slowest_comment(texts: list[str]) -> tuple[float, int]:
     for text in sorted(texts, key=len)[-200:]:
         task = ThreadTask(0, "Title", "Body text", [1], [text], ["comment"], [None], [True], ["h"])
         started = time.perf_counter()
-        scorer.score(task)
+        scorer.score(task, None)
         worst = max(worst, (time.perf_counter() - started, len(text)))
     return worst
 

@@ -14,7 +14,7 @@ Large files import at tens of thousands of comments a second, so the work per
 comment is kept small: :func:`prepare_comments` does what needs only the record
 (hashes, derived ids), in the parser's process when there is one; new comments
 are inserted a chunk at a time straight through the database driver, each
-finding its parent as it goes in (:class:`_CommentInsert`); and on SQLite the
+finding its parent as it goes in (:func:`comment_insert`); and on SQLite the
 search index, status counts and report notes take the file's new comments in a
 few statements at the end (:mod:`moderation.imported_rows`).
 """
@@ -31,6 +31,7 @@ from typing import BinaryIO, NamedTuple
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .driver_insert import DriverInsert
 from .imported_rows import account_for_imported
 from .importers import Format, detect_format
 from .importers.decoding import SNIFF_BYTES
@@ -238,84 +239,50 @@ class _Counts:
             )
 
 
-class _CommentInsert:
-    """``INSERT INTO comments`` of many new rows, handed to the database driver as they are.
+COMMENT_COLUMNS = (
+    "article_id",
+    "external_id",
+    "parent_external_id",
+    "parent_article_id",
+    "parent_lookup_id",
+    "position",
+    "author_name",
+    "author_email",
+    "author_url",
+    "author_ip",
+    "posted_at",
+    "body",
+    "kind",
+    "source_status",
+    "status",
+    "version",
+    "content_hash",
+    "import_batch_id",
+    "created_at",
+    "updated_at",
+)
+"""What a new comment's row holds: where parent_id would be, the article and external
+id that find the parent."""
 
-    Through SQLAlchemy's usual executemany every row's parameters are rebuilt and
-    type-converted in Python, which costs about as much as the insert itself. These
-    rows are built here already in the driver's terms (strings, numbers, naive UTC
-    datetimes, made into the dialect's own form by the dialect's own DateTime type),
-    so they go straight to the driver. The SQL is still SQLAlchemy's, compiled once
-    for the dialect in use; its parameters are positional on SQLite, so a row is a
-    tuple in :attr:`COLUMNS` order, and named on PostgreSQL, where each row is made
-    a dict.
 
-    A reply looks up its parent's id as it is inserted (a subquery on the unique
-    index), so that replies whose parent came earlier, nearly all of them, are never
-    written twice; :meth:`_Ingester._link_parents` links the rest at the end.
+def comment_insert(dialect: sa.Dialect) -> DriverInsert:
+    """The INSERT of new comments, each looking up its parent's id as it goes in.
+
+    A subquery on the unique index, so that replies whose parent came earlier,
+    nearly all of them, are never written twice; :meth:`_Ingester._link_parents`
+    links the rest at the end.
     """
-
-    COLUMNS = (
-        "article_id",
-        "external_id",
-        "parent_external_id",
-        "parent_article_id",
-        "parent_lookup_id",
-        "position",
-        "author_name",
-        "author_email",
-        "author_url",
-        "author_ip",
-        "posted_at",
-        "body",
-        "kind",
-        "source_status",
-        "status",
-        "version",
-        "content_hash",
-        "import_batch_id",
-        "created_at",
-        "updated_at",
-    )
-    """Every column an import sets, defaults included (nothing fills them in on this path),
-    in the table's order, which is the order of the compiled statement's parameters;
-    where parent_id would be, the article and external id that find the parent."""
-
-    def __init__(self, dialect: sa.Dialect):
-        parent = so.aliased(Comment, name="parent")
-        parent_id = (
-            sa.select(parent.id)
-            .where(
-                parent.article_id == sa.bindparam("parent_article_id"),
-                parent.external_id == sa.bindparam("parent_lookup_id"),
-            )
-            .scalar_subquery()
+    parent = so.aliased(Comment, name="parent")
+    parent_id = (
+        sa.select(parent.id)
+        .where(
+            parent.article_id == sa.bindparam("parent_article_id"),
+            parent.external_id == sa.bindparam("parent_lookup_id"),
         )
-        # inline(): no RETURNING of the new ids, which executemany cannot use anyway.
-        statement = sa.insert(Comment.__table__).inline().values(parent_id=parent_id)
-        compiled = statement.compile(dialect=dialect, column_keys=self.COLUMNS)
-        self.sql = compiled.string
-        self.positional = compiled.positional
-        if self.positional and tuple(compiled.positiontup) != self.COLUMNS:
-            raise RuntimeError(f"COLUMNS is not in the order of {self.sql}")
-        datetime_to_driver = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
-        self.datetime_to_driver = datetime_to_driver or (lambda value: value)
-
-    def to_driver(self, value: datetime | None) -> object:
-        """A naive UTC datetime (or None) as the driver takes it for a DateTime column."""
-        return None if value is None else self.datetime_to_driver(value)
-
-    def execute(self, session: so.Session, rows: list[tuple]) -> None:
-        """Insert ``rows``: tuples of :attr:`COLUMNS`, datetimes made by :meth:`to_driver`."""
-        if self.positional:
-            parameters = rows
-        else:
-            parameters = [dict(zip(self.COLUMNS, row, strict=True)) for row in rows]
-        session.connection().exec_driver_sql(self.sql, parameters)
-
-    def now(self) -> object:
-        """The current time as the driver takes it, for created_at and updated_at."""
-        return self.to_driver(_naive_utc(utcnow()))
+        .scalar_subquery()
+    )
+    statement = sa.insert(Comment.__table__).values(parent_id=parent_id)
+    return DriverInsert(statement, COMMENT_COLUMNS, dialect)
 
 
 class _Ingester:
@@ -329,7 +296,7 @@ class _Ingester:
         self.counts = _Counts()
         self.article_ids: dict[str, int] = {}
         self.pending: dict[tuple[int, str], PreparedComment] = {}
-        self.comment_insert = _CommentInsert(session.get_bind().dialect)
+        self.comment_insert = comment_insert(session.get_bind().dialect)
         # Comments this file inserts get ids above this one; those below are accounted for.
         self.accounted_up_to = session.scalar(sa.select(sa.func.max(Comment.id))) or 0
         self.unaccounted_inserts = False
@@ -457,7 +424,7 @@ class _Ingester:
         return {(row.article_id, row.external_id): row for row in rows}
 
     def _new_row(self, article_id: int, comment: PreparedComment, now: object) -> tuple:
-        """The row for _CommentInsert, in its COLUMNS order; ``now`` as the driver takes it."""
+        """The row for comment_insert, in COMMENT_COLUMNS order; ``now`` as the driver takes it."""
         return (
             article_id,
             comment.external_id,

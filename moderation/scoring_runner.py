@@ -13,6 +13,7 @@ finished and the next run picks up the rest. Large runs use worker processes.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import time
@@ -24,6 +25,7 @@ from multiprocessing import get_context
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .driver_insert import DriverInsert
 from .models import Article, Comment, CommentFlag, CommentKind, CommentScore, ThreadSummary, utcnow
 from .scoring.drift import (
     ArticleProfile,
@@ -49,6 +51,17 @@ IN_PROCESS_BELOW = 4000
 DUPLICATE_MIN_CHARS = 20
 """Shorter texts ("Thanks!", "+1") repeat innocently and are never duplicate spam."""
 
+SCORE_COLUMNS = tuple(column.name for column in CommentScore.__table__.columns)
+"""A score row as the scorers build it: every column of comment_scores, in the table's order,
+JSON columns already encoded (:mod:`moderation.driver_insert`)."""
+PRIORITY = SCORE_COLUMNS.index("priority")
+_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _to_json(value: Sequence) -> str:
+    # Most of a score's lists are empty, and the encoder's cost is mostly per call.
+    return _json_encode(value) if value else "[]"
+
 
 # --- What crosses the process boundary --------------------------------------------------
 
@@ -69,7 +82,10 @@ class ThreadTask:
 @dataclass
 class ThreadResult:
     article_id: int
-    scores: list[dict]
+    scores: list[tuple]
+    """Rows of comment_scores, in SCORE_COLUMNS order."""
+    flags: list[tuple[int, str]]
+    """Rows of comment_flags: (comment_id, code)."""
     derail_comment_id: int | None
     mean_drift: float | None
 
@@ -105,15 +121,18 @@ class ThreadScorer:
         )
         self.watchlist = compile_watchwords(self.config.watchwords)
 
-    def score(self, task: ThreadTask) -> ThreadResult:
+    def score(self, task: ThreadTask, scored_at: object) -> ThreadResult:
+        """Score a thread; ``scored_at`` is the time as the database driver takes it."""
         profile = ArticleProfile.build(task.title, task.body, self.stats)
         drifts = score_thread(
             list(zip(task.texts, task.parent_indexes, strict=True)), profile, self.stats
         )
-        scores = []
+        scores, flags = [], []
         for index, drift in enumerate(drifts):
             if task.stale[index]:
-                scores.append(self._comment_scores(task, index, drift))
+                row, codes = self._comment_scores(task, index, drift, scored_at)
+                scores.append(row)
+                flags.extend((row[0], code) for code in codes)
         comment_drifts = [
             (comment_id, drift.score)
             for comment_id, kind, drift in zip(task.comment_ids, task.kinds, drifts, strict=True)
@@ -125,13 +144,17 @@ class ThreadScorer:
         return ThreadResult(
             article_id=task.article_id,
             scores=scores,
+            flags=flags,
             derail_comment_id=comment_drifts[derail][0] if derail is not None else None,
             mean_drift=round(statistics.fmean(s for _, s in comment_drifts), 4)
             if comment_drifts
             else None,
         )
 
-    def _comment_scores(self, task: ThreadTask, index: int, drift) -> dict:
+    def _comment_scores(
+        self, task: ThreadTask, index: int, drift, scored_at: object
+    ) -> tuple[tuple, list[str]]:
+        """The comment's score row (SCORE_COLUMNS order) and its flag codes."""
         text, kind = task.texts[index], task.kinds[index]
         sentiment = self.sentiment.score(text)
         flags = compute_flags(text, kind, self.config.flags, self.watchlist)
@@ -144,31 +167,33 @@ class ThreadScorer:
             self.config.weights,
             off_topic_threshold=self.config.off_topic_threshold,
         )
-        return {
-            "comment_id": task.comment_ids[index],
-            "scorer_version": SCORER_VERSION,
-            "config_hash": self.config_hash,
-            "content_hash": task.content_hashes[index],
-            "compound": sentiment.compound,
-            "positive": sentiment.pos,
-            "neutral": sentiment.neu,
-            "negative": sentiment.neg,
-            "sentiment_label": sentiment.label,
-            "sentiment_words": [list(pair) for pair in sentiment.words],
-            "sentences": [list(pair) for pair in sentiment.sentences],
-            "sentiment_truncated": sentiment.truncated,
-            "drift": drift.score,
-            "article_similarity": drift.article_similarity or 0.0,
-            "thread_similarity": drift.thread_similarity,
-            "drift_reasons": list(drift.reasons),
-            "shared_terms": list(drift.shared_terms),
-            "missing_terms": list(drift.missing_terms),
-            "self_label": drift.self_label,
-            "flags": [flag_to_json(flag) for flag in flags],
-            "fingerprint": _duplicate_fingerprint(text, kind),
-            "priority": priority.score,
-            "priority_reasons": list(priority.reasons),
-        }
+        row = (
+            task.comment_ids[index],
+            SCORER_VERSION,
+            self.config_hash,
+            task.content_hashes[index],
+            sentiment.compound,
+            sentiment.pos,
+            sentiment.neu,
+            sentiment.neg,
+            sentiment.label,
+            _to_json(sentiment.words),  # tuples of pairs: JSON arrays of arrays
+            _to_json(sentiment.sentences),
+            sentiment.truncated,
+            drift.score,
+            drift.article_similarity or 0.0,
+            drift.thread_similarity,
+            _to_json(drift.reasons),
+            _to_json(drift.shared_terms),
+            _to_json(drift.missing_terms),
+            drift.self_label,
+            _to_json([flag_to_json(flag) for flag in flags]),
+            _duplicate_fingerprint(text, kind),
+            priority.score,
+            _to_json(priority.reasons),
+            scored_at,
+        )
+        return row, sorted({flag.code for flag in flags})
 
 
 def flag_to_json(flag: Flag) -> dict:
@@ -194,8 +219,8 @@ def _init_worker(stats: dict, config: ScoringConfig, config_hash: str) -> None:
     _worker_scorer = ThreadScorer(CorpusStats.from_dict(stats), config, config_hash)
 
 
-def _score_in_worker(tasks: list[ThreadTask]) -> list[ThreadResult]:
-    return [_worker_scorer.score(task) for task in tasks]
+def _score_in_worker(tasks: list[ThreadTask], scored_at: object) -> list[ThreadResult]:
+    return [_worker_scorer.score(task, scored_at) for task in tasks]
 
 
 # --- Reading and writing -----------------------------------------------------------------
@@ -288,40 +313,56 @@ def _load_tasks(
     return list(articles.values())
 
 
-def _write(session: so.Session, results: list[ThreadResult]) -> int:
-    scores = [score for result in results for score in result.scores]
-    ids = [score["comment_id"] for score in scores]
-    if ids:
-        # Delete and insert rather than upsert: portable across SQLite and PostgreSQL.
-        session.execute(sa.delete(CommentScore).where(CommentScore.comment_id.in_(ids)))
-        session.execute(sa.delete(CommentFlag).where(CommentFlag.comment_id.in_(ids)))
-        session.execute(sa.insert(CommentScore.__table__), scores)
-        flags = [
-            {"comment_id": score["comment_id"], "code": code}
-            for score in scores
-            for code in sorted({flag["code"] for flag in score["flags"]})
-        ]
-        if flags:
-            session.execute(sa.insert(CommentFlag.__table__), flags)
-        session.execute(
-            sa.update(Comment),
-            [{"id": score["comment_id"], "priority": score["priority"]} for score in scores],
+class _Writer:
+    """Writes scored threads: score and flag rows straight to the driver, priorities to comments."""
+
+    def __init__(self, session: so.Session):
+        dialect = session.get_bind().dialect
+        self.session = session
+        self.score_insert = DriverInsert(sa.insert(CommentScore.__table__), SCORE_COLUMNS, dialect)
+        self.flag_insert = DriverInsert(
+            sa.insert(CommentFlag.__table__), ("comment_id", "code"), dialect
         )
-    article_ids = [result.article_id for result in results]
-    session.execute(sa.delete(ThreadSummary).where(ThreadSummary.article_id.in_(article_ids)))
-    session.execute(
-        sa.insert(ThreadSummary),
-        [
-            {
-                "article_id": result.article_id,
-                "derail_comment_id": result.derail_comment_id,
-                "mean_drift": result.mean_drift,
-                "scored_at": utcnow(),
-            }
-            for result in results
-        ],
-    )
-    return len(scores)
+        self.set_priority = (
+            sa.update(Comment.__table__)
+            .where(Comment.id == sa.bindparam("comment_id"))
+            .values(priority=sa.bindparam("new_priority"))
+        )
+
+    def now(self) -> object:
+        """The time to store as scored_at, as the driver takes it (it crosses to the workers)."""
+        return self.score_insert.now()
+
+    def write(self, results: list[ThreadResult]) -> int:
+        """Write the results (their stale comments' scores and the thread summaries)."""
+        session = self.session
+        scores = [score for result in results for score in result.scores]
+        ids = [score[0] for score in scores]
+        if ids:
+            # Delete and insert rather than upsert: portable across SQLite and PostgreSQL.
+            session.execute(sa.delete(CommentScore).where(CommentScore.comment_id.in_(ids)))
+            session.execute(sa.delete(CommentFlag).where(CommentFlag.comment_id.in_(ids)))
+            self.score_insert.execute(session, scores)
+            self.flag_insert.execute(session, [flag for result in results for flag in result.flags])
+            session.execute(
+                self.set_priority,
+                [{"comment_id": score[0], "new_priority": score[PRIORITY]} for score in scores],
+            )
+        article_ids = [result.article_id for result in results]
+        session.execute(sa.delete(ThreadSummary).where(ThreadSummary.article_id.in_(article_ids)))
+        session.execute(
+            sa.insert(ThreadSummary),
+            [
+                {
+                    "article_id": result.article_id,
+                    "derail_comment_id": result.derail_comment_id,
+                    "mean_drift": result.mean_drift,
+                    "scored_at": utcnow(),
+                }
+                for result in results
+            ],
+        )
+        return len(scores)
 
 
 def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:
@@ -418,9 +459,10 @@ def score_stale(
     summary.workers = workers
     stats = corpus_stats(session)
     batches = _article_batches(session, stale, rescore_all)
+    writer = _Writer(session)
 
     def record(results: list[ThreadResult]) -> None:
-        scored = _write(session, results)
+        scored = writer.write(results)
         session.commit()
         summary.comments_scored += scored
         summary.threads += len(results)
@@ -432,10 +474,11 @@ def score_stale(
             scorer = ThreadScorer(stats, config, config_hash)
             for article_ids in batches:
                 tasks = _load_tasks(session, article_ids, stale, rescore_all)
-                record([scorer.score(task) for task in tasks])
+                scored_at = writer.now()
+                record([scorer.score(task, scored_at) for task in tasks])
         else:
             _score_with_workers(
-                session, batches, stale, rescore_all, stats, config, workers, record
+                session, batches, stale, rescore_all, stats, config, workers, record, writer.now
             )
     except KeyboardInterrupt:
         session.rollback()
@@ -447,7 +490,7 @@ def score_stale(
     return summary
 
 
-def _score_with_workers(session, batches, stale, rescore_all, stats, config, workers, record):
+def _score_with_workers(session, batches, stale, rescore_all, stats, config, workers, record, now):
     """Keep every worker busy while this process reads the next batch and writes the last."""
     config_hash = config.hash()
     with ProcessPoolExecutor(
@@ -460,7 +503,7 @@ def _score_with_workers(session, batches, stale, rescore_all, stats, config, wor
         try:
             for article_ids in batches:
                 tasks = _load_tasks(session, article_ids, stale, rescore_all)
-                in_flight.append(pool.submit(_score_in_worker, tasks))
+                in_flight.append(pool.submit(_score_in_worker, tasks, now()))
                 if len(in_flight) > workers:
                     record(in_flight.pop(0).result())
             for future in in_flight:

@@ -13,6 +13,7 @@ from moderation.scoring.flags import (
     Flag,
     FlagConfig,
     compute_flags,
+    count_cased_letters,
     count_links,
     duplicate_flag,
     flag_config_from_mapping,
@@ -400,3 +401,20 @@ def test_combined_word_regex_property(words, text_words, glue):
         )
     }
     assert found == expected
+
+
+@given(st.text(alphabet=st.sampled_from("aZ é,ΑωçÇ1!") | st.characters(), max_size=80))
+def test_cased_letters_are_counted_as_str_counts_them(text):
+    expected = (sum(map(str.isupper, text)), sum(map(str.islower, text)))
+    assert count_cased_letters(text) == expected
+
+
+@given(st.text(alphabet="ab!! 1\n", max_size=40), st.integers(min_value=2, max_value=7))
+def test_char_run_flag_is_the_longest_run_whatever_the_shortcut(text, run_length):
+    config = FlagConfig(char_run_length=run_length)
+    runs = [m.group(0) for m in re.finditer(rf"([^\s\d])\1{{{run_length - 1},}}", text)]
+    flag = {f.code: f for f in compute_flags(text, "comment", config)}.get("char_run")
+    if runs:
+        assert flag.detail["length"] == max(map(len, runs))
+    else:
+        assert flag is None

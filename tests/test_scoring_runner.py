@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,39 @@ def test_every_imported_comment_gets_scores_with_reasons(app):
     assert [flag["code"] for flag in scores[""].flags] == ["pingback"]
     priorities = dict(db.session.execute(sa.select(Comment.author_name, Comment.priority)).all())
     assert priorities == {author: score.priority for author, score in scores.items()}
+
+
+FLAGS = scoring_runner.SCORE_COLUMNS.index("flags")
+
+
+def test_stored_scores_are_what_the_scorers_said(app):
+    """The runner writes rows straight to the driver: nothing may be lost on the way."""
+    import_seed()
+    before = datetime.now(UTC)
+    score_stale(db.session)
+    after = datetime.now(UTC)
+    config = current_scoring_config(db.session)
+    scorer = scoring_runner.ThreadScorer(scoring_runner.corpus_stats(db.session), config, "h")
+    article_ids = [db.session.scalar(sa.select(Comment.article_id))]
+    [task] = scoring_runner._load_tasks(db.session, article_ids, sa.true(), rescore_all=True)
+    expected = {row[0]: row for row in scorer.score(task, scored_at=None).scores}
+    db.session.expire_all()
+    for score in db.session.scalars(sa.select(CommentScore)):
+        stored = tuple(getattr(score, name) for name in scoring_runner.SCORE_COLUMNS)
+        wanted = expected[score.comment_id]
+        for name, got, made in zip(scoring_runner.SCORE_COLUMNS, stored, wanted, strict=True):
+            if name == "scored_at":
+                assert before - timedelta(seconds=1) <= got <= after
+            elif name == "config_hash":
+                assert got == config.hash()
+            elif isinstance(CommentScore.__table__.c[name].type, sa.JSON):
+                assert got == json.loads(made), name
+            else:
+                assert got == made, name
+    codes = sorted(db.session.execute(sa.select(CommentFlag.comment_id, CommentFlag.code)).all())
+    assert codes == sorted(
+        (row[0], flag["code"]) for row in expected.values() for flag in json.loads(row[FLAGS])
+    )
 
 
 def test_nothing_is_rescored_until_something_changes(app):

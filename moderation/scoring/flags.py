@@ -194,11 +194,28 @@ def _links_flag(text: str, config: FlagConfig) -> Flag | None:
     )
 
 
+_ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_ASCII_LOWER = bytes(range(ord("a"), ord("z") + 1))
+_NOT_UPPER = bytes(set(range(128)) - set(_ASCII_UPPER))
+_NOT_LOWER = bytes(set(range(128)) - set(_ASCII_LOWER))
+
+
+def count_cased_letters(text: str) -> tuple[int, int]:
+    """Upper- and lower-case letters in ``text``, as ``str.isupper``/``str.islower`` count them.
+
+    Most comments are ASCII, whose letters ``bytes.translate`` counts in C, ten
+    times faster than asking each character.
+    """
+    if text.isascii():
+        data = text.encode("ascii")
+        return len(data.translate(None, _NOT_UPPER)), len(data.translate(None, _NOT_LOWER))
+    return sum(map(str.isupper, text)), sum(map(str.islower, text))
+
+
 def _shouting_flag(text: str, config: FlagConfig) -> Flag | None:
     # Only cased letters count: Chinese or Arabic script has no capitals and
     # must not dilute (or trigger) the ratio.
-    upper = sum(map(str.isupper, text))
-    lower = sum(map(str.islower, text))
+    upper, lower = count_cased_letters(text)
     letters = upper + lower
     if letters == 0 or letters < config.shouting_min_letters:
         return None
@@ -233,6 +250,11 @@ def _char_run_flag(text: str, config: FlagConfig) -> Flag | None:
         regex = _CHAR_RUN_CACHE.setdefault(
             config.char_run_length, _char_run_regex(config.char_run_length)
         )
+    # A run contains some character repeated run-length times: a few substring
+    # searches (in C) rule most texts out faster than the regex can scan them.
+    run = config.char_run_length
+    if not any(char * run in text for char in set(text)):
+        return None
     longest = max((m.group(0) for m in regex.finditer(text)), key=len, default="")
     if not longest:
         return None

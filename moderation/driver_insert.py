@@ -1,0 +1,58 @@
+"""``INSERT`` of many rows handed to the database driver as they are.
+
+Through SQLAlchemy's usual executemany every row's parameters are rebuilt and
+type-converted in Python, which costs about as much as the insert itself. The
+two bulk writers, import (comments) and scoring (comment scores), build their
+rows already in the driver's terms instead: strings, numbers, JSON already
+encoded, naive UTC datetimes made into the dialect's own form by the dialect's
+own DateTime type (:meth:`DriverInsert.to_driver`). The SQL is still
+SQLAlchemy's, compiled once for the dialect in use. Its parameters are
+positional on SQLite, so a row is a tuple in the insert's column order, and
+named on PostgreSQL, where each row is made a dict.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+
+class DriverInsert:
+    """``statement`` (an INSERT) for rows given as tuples of ``columns``.
+
+    ``columns`` names every parameter of the statement in the table's order (the
+    order of the compiled statement's parameters): each column the rows set,
+    defaults included, since nothing fills them in on this path, and the
+    parameters of any subquery where its column would be.
+    """
+
+    def __init__(self, statement: sa.Insert, columns: tuple[str, ...], dialect: sa.Dialect):
+        # inline(): no RETURNING of the new ids, which executemany cannot use anyway.
+        compiled = statement.inline().compile(dialect=dialect, column_keys=columns)
+        self.columns = columns
+        self.sql = compiled.string
+        self.positional = compiled.positional
+        if self.positional and tuple(compiled.positiontup) != columns:
+            raise RuntimeError(f"columns are not in the order of {self.sql}")
+        datetime_to_driver = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
+        self.datetime_to_driver = datetime_to_driver or (lambda value: value)
+
+    def to_driver(self, value: datetime | None) -> object:
+        """A naive UTC datetime (or None) as the driver takes it for a DateTime column."""
+        return None if value is None else self.datetime_to_driver(value)
+
+    def now(self) -> object:
+        """The current time as the driver takes it."""
+        return self.to_driver(datetime.now(UTC).replace(tzinfo=None))
+
+    def execute(self, session: so.Session, rows: list[tuple]) -> None:
+        """Insert ``rows``: tuples of the columns, datetimes made by :meth:`to_driver`."""
+        if not rows:
+            return
+        if self.positional:
+            parameters = rows
+        else:
+            parameters = [dict(zip(self.columns, row, strict=True)) for row in rows]
+        session.connection().exec_driver_sql(self.sql, parameters)
