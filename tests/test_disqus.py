@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import subprocess
-import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from parser_checks import damaged, load_generator, parse_in_child, utc
 
 from moderation.importers import disqus
 from moderation.importers.records import (
@@ -23,7 +20,6 @@ from moderation.importers.records import (
 )
 
 DATA = Path(__file__).parent / "data" / "xml"
-REPO = Path(__file__).parent.parent
 EXPORT = DATA / "disqus_export.xml"
 HEADER = (
     b'<?xml version="1.0" encoding="utf-8"?>\n'
@@ -33,10 +29,6 @@ HEADER = (
 
 def parse_bytes(raw: bytes, source: str = "disqus.xml") -> ParsedSource:
     return ParsedSource.collect(disqus.parse(io.BytesIO(raw), source))
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -245,13 +237,8 @@ def test_arbitrary_bytes_raise_only_import_format_error(raw: bytes) -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.data())
 def test_damaged_exports_raise_only_import_format_error(data: st.DataObject) -> None:
-    raw = bytearray(EXPORT.read_bytes())
-    for _ in range(data.draw(st.integers(1, 5))):
-        position = data.draw(st.integers(0, len(raw) - 1))
-        raw[position : position + 1] = data.draw(st.binary(max_size=3))
-    raw = raw[: data.draw(st.integers(0, len(raw)))]
     try:
-        parsed = parse_bytes(bytes(raw))
+        parsed = parse_bytes(damaged(data, EXPORT.read_bytes()))
     except ImportFormatError:
         return
     keys = {a.key for a in parsed.articles}
@@ -263,15 +250,6 @@ def test_sniff() -> None:
     assert disqus.sniff(b"\xef\xbb\xbfjunk\n" + HEADER, "export.xml") == 90
     assert disqus.sniff((DATA / "wordpress_export.xml").read_bytes(), "wp.xml") < 50
     assert disqus.sniff(b"name,comment\n", "x.csv") == 0
-
-
-def load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "generate_wxr", REPO / "bench" / "generate_wxr.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_generated_export_round_trips(tmp_path: Path) -> None:
@@ -296,32 +274,12 @@ def test_generated_export_round_trips(tmp_path: Path) -> None:
     assert parsed.problems == []
 
 
-# A child process: the parsed tree lives in libxml2's memory, which tracemalloc
-# does not see, so the resident set size is what tells.
-MEMORY_PROBE = """
-import resource, sys
-from moderation.importers import disqus
-from moderation.importers.records import CommentRecord
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-with open(sys.argv[1], "rb") as stream:
-    comments = sum(isinstance(record, CommentRecord) for record in disqus.parse(stream, "big"))
-print(comments, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
-"""
-
-
 @pytest.mark.slow
 def test_large_export_parses_in_bounded_memory(tmp_path: Path) -> None:
     path = load_generator().write_disqus(tmp_path / "big.xml", 40, 250, seed=1, post_words=200)
     size = path.stat().st_size
     assert size > 15_000_000
-    finished = subprocess.run(
-        [sys.executable, "-c", MEMORY_PROBE, str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-    )
-    comments, growth_kib = (int(value) for value in finished.stdout.split())
+    comments, growth_kib = parse_in_child("disqus", path)
     assert comments == 40 * 250
     # Keeping the whole tree would take several times the file's size.
     assert growth_kib < 25_000, f"peak RSS grew {growth_kib / 1024:.0f} MB for {size / 1e6:.0f} MB"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from parser_checks import utc
 
 from moderation.importers import FORMATS, tabular
 from moderation.importers.records import (
@@ -49,10 +50,6 @@ def file_of(name: str) -> ParsedSource:
     parse = parse_jsonl if name.endswith(".jsonl") else parse_csv
     with (DATA / name).open("rb") as source:
         return ParsedSource.collect(parse(source, name))
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 HEADER = "article_url,comment_id,parent_id,author,posted,text\n"

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import subprocess
-import sys
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from parser_checks import damaged, load_generator, parse_in_child, utc
 
 from moderation.importers import wxr
 from moderation.importers.records import (
@@ -24,7 +22,6 @@ from moderation.importers.records import (
 
 DATA = Path(__file__).parent / "data" / "xml"
 EXPORT = DATA / "wordpress_export.xml"
-REPO = Path(__file__).parent.parent
 
 
 def parse_bytes(raw: bytes, source: str = "export.xml") -> ParsedSource:
@@ -34,19 +31,6 @@ def parse_bytes(raw: bytes, source: str = "export.xml") -> ParsedSource:
 def parse_file(path: Path) -> ParsedSource:
     with path.open("rb") as stream:
         return ParsedSource.collect(wxr.parse(stream, path.name))
-
-
-def load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "generate_wxr", REPO / "bench" / "generate_wxr.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -408,13 +392,8 @@ def test_arbitrary_bytes_raise_only_import_format_error(raw: bytes) -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.data())
 def test_damaged_exports_raise_only_import_format_error(data: st.DataObject) -> None:
-    raw = bytearray(EXPORT.read_bytes())
-    for _ in range(data.draw(st.integers(1, 5))):
-        position = data.draw(st.integers(0, len(raw) - 1))
-        raw[position : position + 1] = data.draw(st.binary(max_size=3))
-    raw = raw[: data.draw(st.integers(0, len(raw)))]
     try:
-        parsed = parse_bytes(bytes(raw))
+        parsed = parse_bytes(damaged(data, EXPORT.read_bytes()))
     except ImportFormatError:
         return
     assert all(a.key for a in parsed.articles)
@@ -428,39 +407,13 @@ def test_sniff() -> None:
     assert wxr.sniff(b"id,body\n1,hello\n", "comments.csv") == 0
 
 
-# Run in a child process: the parsed tree lives in libxml2's memory, which
-# tracemalloc does not see, so the resident set size is what tells.
-MEMORY_PROBE = """
-import resource, sys
-from moderation.importers import wxr
-from moderation.importers.records import CommentRecord
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-with open(sys.argv[1], "rb") as stream:
-    comments = sum(isinstance(record, CommentRecord) for record in wxr.parse(stream, "big.xml"))
-print(comments, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
-"""
-
-
-def parse_in_child(path: Path) -> tuple[int, int]:
-    """(comments, growth of peak RSS in KiB while parsing) for ``path`` in a fresh process."""
-    finished = subprocess.run(
-        [sys.executable, "-c", MEMORY_PROBE, str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-    )
-    comments, growth = finished.stdout.split()
-    return int(comments), int(growth)
-
-
 @pytest.mark.slow
 def test_large_export_parses_in_bounded_memory(tmp_path: Path) -> None:
     generator = load_generator()
     path = generator.write_wxr(tmp_path / "big.xml", 40, 200, seed=1, comment_words=700)
     size = path.stat().st_size
     assert size > 45_000_000
-    comments, growth_kib = parse_in_child(path)
+    comments, growth_kib = parse_in_child("wxr", path)
     assert comments == 40 * 200
     # Keeping the whole tree would take several times the file's size.
     assert growth_kib < 25_000, f"peak RSS grew {growth_kib / 1024:.0f} MB for {size / 1e6:.0f} MB"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import decisions
@@ -29,17 +29,10 @@ NEIGHBOURS = 3
 """Comments shown before and after the one in context."""
 
 
-def _comment_or_404(comment_id: int) -> Comment:
-    comment = db.session.get(Comment, comment_id)
-    if comment is None:
-        abort(404)
-    return comment
-
-
 @bp.route("/comments/<id:comment_id>")
 @requires(EVERYONE)
 def context(comment_id: int):
-    comment = _comment_or_404(comment_id)
+    comment = db.get_or_404(Comment, comment_id)
     article = db.session.get(Article, comment.article_id)
     score = db.session.get(CommentScore, comment_id)
     shared_terms = list(score.shared_terms or []) if score else []
@@ -80,7 +73,7 @@ def context(comment_id: int):
 @bp.route("/comments/<id:comment_id>/history")
 @requires(EVERYONE)
 def history(comment_id: int):
-    comment = _comment_or_404(comment_id)
+    comment = db.get_or_404(Comment, comment_id)
     rows = db.session.execute(
         sa.select(Decision, User.username)
         .join(User, User.id == Decision.moderator_id)
@@ -117,9 +110,7 @@ def history(comment_id: int):
 @requires(DECIDERS)
 def undo(decision_id: int):
     form = NextForm()
-    decision = db.session.get(Decision, decision_id)
-    if decision is None:
-        abort(404)
+    decision = db.get_or_404(Decision, decision_id)
     back = safe_next(form.next.data, url_for("comments.history", comment_id=decision.comment_id))
     if not form.validate_on_submit():
         return redirect(back)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange
@@ -56,9 +56,7 @@ def reasons():
 @bp.route("/reject-reasons/<id:reason_id>", methods=["POST"])
 @requires(ADMINS)
 def reason_update(reason_id: int):
-    reason = db.session.get(RejectReason, reason_id)
-    if reason is None:
-        abort(404)
+    reason = db.get_or_404(RejectReason, reason_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         flash("Not saved: " + "; ".join(e for errs in form.errors.values() for e in errs), "error")
@@ -76,9 +74,7 @@ def reason_update(reason_id: int):
 @bp.route("/reject-reasons/<id:reason_id>/delete", methods=["POST"])
 @requires(ADMINS)
 def reason_delete(reason_id: int):
-    reason = db.session.get(RejectReason, reason_id)
-    if reason is None:
-        abort(404)
+    reason = db.get_or_404(RejectReason, reason_id)
     if EmptyForm().validate_on_submit():
         # Decisions keep the reason's text, so deleting it loses no history.
         db.session.delete(reason)

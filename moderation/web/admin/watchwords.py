@@ -7,7 +7,7 @@ here makes the affected scores stale; "Rescore now" on the settings page redoes 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -68,9 +68,7 @@ def watch_words():
 @bp.route("/watch-words/<id:entry_id>/delete", methods=["POST"])
 @requires(ADMINS)
 def watch_word_delete(entry_id: int):
-    entry = db.session.get(WatchWordEntry, entry_id)
-    if entry is None:
-        abort(404)
+    entry = db.get_or_404(WatchWordEntry, entry_id)
     if EmptyForm().validate_on_submit():
         db.session.delete(entry)
         db.session.commit()
