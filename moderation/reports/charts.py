@@ -22,14 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
-import altair as alt
 import vl_convert
 
 from .figures import Figures
 from .tables import ReportTable
+
+if TYPE_CHECKING:
+    import altair as alt
 
 WIDTH = 640
 HEIGHT = 220
@@ -66,8 +68,16 @@ def wall_clock(moment: datetime | date) -> str:
     return moment.isoformat() + "T00:00Z"
 
 
+def _altair():
+    """Altair, imported on first use: it takes a third of a second, which every
+    command line run would pay, and only charts that are drawn need it."""
+    import altair
+
+    return altair
+
+
 def _values(rows: list[dict]) -> alt.Data:
-    return alt.Data(values=rows)
+    return _altair().Data(values=rows)
 
 
 # --- One article ------------------------------------------------------------------------
@@ -86,6 +96,7 @@ def histogram_chart(table: ReportTable) -> ReportChart:
         summary = "Histogram of compound scores: no scored comments yet."
 
     def build():
+        alt = _altair()
         return (
             alt.Chart(_values(table.rows))
             .mark_bar(color="#1f5fbf", binSpacing=1)
@@ -123,6 +134,7 @@ def shares_chart(figures: Figures) -> ReportChart:
         parts = []
 
     def build():
+        alt = _altair()
         return (
             alt.Chart(_values(parts))
             .mark_bar()
@@ -149,6 +161,7 @@ def outcomes_chart(table: ReportTable) -> ReportChart:
         summary = "Moderation outcomes: no comments yet."
 
     def build():
+        alt = _altair()
         return (
             alt.Chart(_values(table.rows if total else []))
             .mark_bar()
@@ -172,6 +185,7 @@ def _over_time(rows: list[dict], time_key: str, time_title: str) -> alt.VConcatC
          "mean_compound": row["mean_compound"]}
         for row in rows
     ]  # fmt: skip
+    alt = _altair()
     x = alt.X("time:T", title=time_title, scale=alt.Scale(type="utc"))
     volume = (
         alt.Chart(_values(data))
@@ -260,6 +274,7 @@ def moderators_chart(table: ReportTable) -> ReportChart:
         summary = "Moderation activity: no decisions in this range."
 
     def build():
+        alt = _altair()
         return (
             alt.Chart(_values(rows))
             .mark_bar()
