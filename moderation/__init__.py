@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
-
-from . import config as configuration
-from .extensions import db, migrate
+if TYPE_CHECKING:
+    from flask import Flask
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    # Imported here, not above, so that importing a pure part of the package (the
+    # parser process imports only moderation.importers and moderation.prepare)
+    # does not load Flask and the database layer.
+    from flask import Flask
+
+    from . import config as configuration
+    from .extensions import db, migrate
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(configuration.Config)
     if test_config is None:

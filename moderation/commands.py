@@ -15,8 +15,9 @@ from .database import ensure_schema
 from .extensions import db
 from .import_summary import SUMMARY_COLUMNS, format_table, problem_lines, summary_rows
 from .importers import format_names, get_format
-from .ingest import ImportOutcome, StreamParse, import_parsed
+from .ingest import ImportOutcome, import_parsed
 from .parse_worker import ChildParse
+from .prepare import StreamParse
 from .reports import rollup
 from .scoring_runner import ScoreRunSummary, score_stale
 from .settings import current_scoring_config

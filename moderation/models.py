@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from .extensions import db
+from .statuses import CommentKind, ModerationStatus
 
 
 def utcnow() -> datetime:
@@ -30,20 +31,6 @@ class UTCDateTime(sa.types.TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect):
         return None if value is None else value.replace(tzinfo=UTC)
-
-
-class CommentKind(enum.StrEnum):
-    COMMENT = "comment"
-    PINGBACK = "pingback"
-    TRACKBACK = "trackback"
-
-
-class ModerationStatus(enum.StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    SPAM = "spam"
-    ESCALATED = "escalated"
 
 
 class Article(db.Model):

@@ -2,7 +2,7 @@
 
 Parsers are pure and ingest is the only writer, so the split is simple: the
 child process parses, prepares the comments (hashes, derived ids: see
-:func:`moderation.ingest.prepare_comments`) and sends them in chunks through a
+:func:`moderation.prepare.prepare_comments`) and sends them in chunks through a
 bounded queue (memory stays bounded however large the file); the parent writes
 them as they arrive.
 Only :class:`ImportFormatError` crosses back as such; any other failure of the
@@ -20,7 +20,7 @@ from pathlib import Path
 from .importers import detect_format, get_format
 from .importers.decoding import SNIFF_BYTES
 from .importers.records import ImportFormatError, Record
-from .ingest import HashingReader, PreparedComment, prepare_comments
+from .prepare import HashingReader, PreparedComment, prepare_comments
 
 CHUNK_RECORDS = 2000
 QUEUE_CHUNKS = 8
@@ -29,7 +29,7 @@ POLL_SECONDS = 1.0
 
 
 class ChildParse:
-    """Like :class:`moderation.ingest.StreamParse`, but the parsing runs in a child process."""
+    """Like :class:`moderation.prepare.StreamParse`, but the parsing runs in a child process."""
 
     def __init__(
         self,

@@ -18,13 +18,14 @@ def test_environment_wins_over_config(monkeypatch, tmp_path):
 
 def test_instance_config_file_is_read(monkeypatch, tmp_path):
     monkeypatch.delenv("MODERATION_DATABASE_URL", raising=False)
-    import moderation
+    import flask
 
     instance = tmp_path / "instance"
     instance.mkdir()
     (instance / "config.py").write_text("DEFAULT_SITE = 'example.org'\n")
-    monkeypatch.setattr(moderation, "Flask", _flask_with_instance(instance))
-    app = moderation.create_app()
+    # create_app imports Flask when called, so it finds this one.
+    monkeypatch.setattr(flask, "Flask", _flask_with_instance(instance))
+    app = create_app()
     assert app.config["DEFAULT_SITE"] == "example.org"
 
 

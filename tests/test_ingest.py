@@ -17,8 +17,9 @@ from moderation.importers.records import (
     ImportFormatError,
     Problem,
 )
-from moderation.ingest import PreparedComment, import_stream, prepare_comments
+from moderation.ingest import import_stream
 from moderation.models import Article, Comment, CommentRevision, ImportBatch
+from moderation.prepare import PreparedComment, prepare_comments
 from moderation.queue import search_condition
 
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from moderation import commands
 from moderation.extensions import db
 from moderation.importers.records import ImportFormatError
-from moderation.ingest import StreamParse, prepare_comments
 from moderation.models import Comment, ImportBatch
 from moderation.parse_worker import ChildParse
+from moderation.prepare import StreamParse, prepare_comments
 
 DATA = Path(__file__).resolve().parent / "data"
 WXR = DATA / "xml" / "wordpress_export.xml"
