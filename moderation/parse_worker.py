@@ -11,6 +11,7 @@ child becomes a RuntimeError in the parent, so the import still rolls back.
 
 from __future__ import annotations
 
+import gc
 import io
 import multiprocessing
 import queue as queue_module
@@ -94,6 +95,7 @@ class ChildParse:
 
 def _parse_into(path: str, source: str, format_name: str, messages) -> None:
     """The child's whole life: parse, send records in chunks, then say how it ended."""
+    gc.freeze()  # as the import command does: see moderation.commands
     try:
         with open(path, "rb") as stream:
             read_since_last = 0
