@@ -156,20 +156,19 @@ class _Ingester:
             "body": record.body,
             "content_hash": content_hash,
         }
-        existing = self.session.execute(
-            sa.select(Article.id, Article.content_hash).where(
-                Article.site == site, Article.key == record.key
-            )
-        ).first()
+        # Statements built once (below the class) and run on the connection: building
+        # and running them through the session cost more than the queries themselves.
+        connection = self.session.connection()
+        existing = connection.execute(_FIND_ARTICLE, {"site": site, "key": record.key}).first()
         if existing is None:
-            article_id = self.session.execute(
-                sa.insert(Article).values(site=site, key=record.key, **fields).returning(Article.id)
-            ).scalar_one()
+            now = utcnow()
+            new_article = {"site": site, "key": record.key, "created_at": now, "updated_at": now}
+            article_id = connection.execute(_INSERT_ARTICLE, new_article | fields).scalar_one()
             self.counts.articles_new += 1
         else:
             article_id = existing.id
             if existing.content_hash != content_hash:
-                self.session.execute(
+                connection.execute(
                     sa.update(Article)
                     .where(Article.id == article_id)
                     .values(updated_at=utcnow(), **fields)
@@ -326,6 +325,12 @@ class _Ingester:
                     kind="notice",
                 )
             )
+
+
+_FIND_ARTICLE = sa.select(Article.id, Article.content_hash).where(
+    Article.site == sa.bindparam("site"), Article.key == sa.bindparam("key")
+)
+_INSERT_ARTICLE = sa.insert(Article).returning(Article.id)
 
 
 @dataclass
