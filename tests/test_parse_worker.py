@@ -30,6 +30,8 @@ def test_child_parse_yields_the_same_records_checksum_and_size():
             here.size,
         )
     assert from_child == list(prepare_comments(from_here)) and from_child
+    # Equal is not enough: a plain tuple equals a named tuple of the same fields.
+    assert [type(r) for r in from_child] == [type(r) for r in prepare_comments(from_here)]
 
 
 def test_a_format_error_in_the_child_arrives_with_its_line(tmp_path):
