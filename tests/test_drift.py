@@ -344,6 +344,20 @@ def test_self_labels_are_recognised_and_raise_drift(prefix, label):
     assert labelled.score > plain.score
     assert labelled.score >= DEFAULT_OFF_TOPIC_THRESHOLD
     assert f"labels itself off topic ('{label}')" in labelled.reasons
+    # The label's own words ("topic", "unrelated", "subject", "note") are not what the
+    # comment is about: its terms are those of the words after the label.
+    assert labelled.article_similarity == plain.article_similarity
+    assert labelled.shared_terms == plain.shared_terms
+
+
+def test_self_label_words_do_not_count_as_another_articles_subject():
+    # "Completely" is a word some article uses, "topic" no article's subject: neither is
+    # what the comment talks about, so the label adds nothing but itself.
+    words = "the new bakery on Castle Street does the best sourdough"
+    plain = score_drift(words, SANCTIONS, [], STATS)
+    labelled = score_drift(f"Completely off topic, but {words}", SANCTIONS, [], STATS)
+    assert labelled.article_similarity == plain.article_similarity
+    assert labelled.score == max(plain.score, SELF_LABEL_FLOOR)
 
 
 def test_self_label_sets_a_floor_and_the_words_decide_above_it():
