@@ -314,6 +314,21 @@ def test_another_articles_subject_counts_the_same_under_any_article():
     assert all("uses 'okafor', which other articles are about" in r.reasons for r in elsewhere)
 
 
+def test_words_the_thread_has_taken_up_do_not_point_to_another_article():
+    # A reply that follows its parent into the transfer story is part of the conversation
+    # under this article, not a comment meant for that story.
+    reply = "Okafor is the striker the club needed"
+    parent = "Off topic, but has anyone seen the Okafor transfer? Club record for a striker"
+    alone = score_drift(reply, SANCTIONS, [], STATS)
+    following = score_drift(reply, SANCTIONS, [parent], STATS)
+    assert any(reason.startswith("uses ") for reason in alone.reasons)
+    assert not any(reason.startswith("uses ") for reason in following.reasons)
+    assert following.score < alone.score
+    # Said earlier in the thread, not by the parent, the words point elsewhere half as much.
+    earlier = score_drift(reply, SANCTIONS, ["Sanctions never work", parent], STATS)
+    assert following.score < earlier.score < alone.score
+
+
 def test_other_articles_do_not_move_a_comment_its_article_explains_as_well():
     # Half about the football article, half about this one: matched evidence is not exceeded.
     mixed = score_drift("heatwave striker", TINY["heat"], [], TINY_STATS)

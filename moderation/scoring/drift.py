@@ -52,8 +52,11 @@ Method (lexical, deterministic, nothing downloaded)
    exceeds the term's salience here by is how much more another article is about it; that
    gap is squared (`ELSEWHERE_SHARPNESS`), so that mainly other articles' key terms count,
    and times the term's idf it is the term's *elsewhere* evidence. A term no article uses
-   points nowhere and carries none. If the elsewhere evidence exceeds the matched evidence,
-   the excess takes a share of what is left on topic::
+   points nowhere and carries none. Nor does a term the parent used: a reply that follows
+   its thread into another story's subject is part of the conversation here, not a comment
+   meant for that story (a term of an earlier comment counts `1 - EARLIER_COMMENT_SALIENCE`
+   of its elsewhere evidence). If the elsewhere evidence exceeds the matched evidence, the
+   excess takes a share of what is left on topic::
 
        elsewhere_share = excess / (excess + matched + PRIOR_MATCH)
 
@@ -78,12 +81,12 @@ Method (lexical, deterministic, nothing downloaded)
 
 `DEFAULT_OFF_TOPIC_THRESHOLD` (0.5) is the score at or above which a comment counts as off
 topic. On the labelled evaluation set (tests/data/offtopic_eval.jsonl, 236 comments) it gives
-precision 0.66, recall 0.84, F1 0.74 (0.55 gives 0.71 / 0.81, F1 0.76; 0.6 gives 0.72 /
-0.75, F1 0.73), kept at 0.5 in favour of recall. ROC AUC 0.907; swap test 0.887 over
-all comments (0.880 when step 6 measured a word's standing elsewhere on this article's
-scale, 0.877 while a self-label's own words counted as content, 0.823 before step 6 and the
-self-label floor; the product target is 0.90). Run `moderation evaluate` to re-measure after
-changing any constant.
+precision 0.67, recall 0.84, F1 0.75 (0.55 gives 0.72 / 0.81, F1 0.76; 0.6 gives 0.73 /
+0.75, F1 0.74), kept at 0.5 in favour of recall. ROC AUC 0.907; swap test 0.889 over
+all comments (0.887 while the thread's words counted as pointing elsewhere, 0.880 when step
+6 measured a word's standing elsewhere on this article's scale, 0.877 while a self-label's
+own words counted as content, 0.823 before step 6 and the self-label floor; the product
+target is 0.90). Run `moderation evaluate` to re-measure after changing any constant.
 
 The method is lexical: it cannot tell that "Get in!!! Finally a proper number nine" is about
 a striker's transfer, and a comment on a neighbouring subject that reuses the article's words
@@ -462,16 +465,21 @@ def _score_terms(
 
     # How much more other articles are about the comment's words: per term, its peak salience
     # (its salience in the article most about it) less its salience here, squared, times its
-    # idf. A term no article uses points nowhere. A term's elsewhere evidence is at most its
-    # unexplained evidence, so when the article explains at least half of the comment,
-    # elsewhere cannot outweigh matched: skip the work.
+    # idf. A term no article uses points nowhere. What the thread has already said is the
+    # conversation's, not a sign of a misplaced comment: a term of the parent counts not at
+    # all, a term of an earlier comment only as far as the thread does not explain it. A
+    # term's elsewhere evidence is at most its unexplained evidence, so when the article
+    # explains at least half of the comment, elsewhere cannot outweigh matched: skip the work.
     elsewhere_weights: dict[str, float] = {}
     if unexplained > matched:
         peak_salience = stats.peak_salience
         for term in terms.keys() & peak_salience.keys():
             gap = peak_salience[term] - salience.get(term, 0.0)
-            if gap > 0.0:
-                elsewhere_weights[term] = idf_of(term, unseen_idf) * gap**ELSEWHERE_SHARPNESS
+            if gap > 0.0 and term not in parent_terms:
+                weight = idf_of(term, unseen_idf) * gap**ELSEWHERE_SHARPNESS
+                if term in earlier_terms:
+                    weight *= 1.0 - EARLIER_COMMENT_SALIENCE
+                elsewhere_weights[term] = weight
     # Only what exceeds the article's own evidence counts: a comment that matches this
     # article at least as well as it matches others is not moved.
     elsewhere_excess = max(0.0, math.fsum(elsewhere_weights.values()) - matched)
