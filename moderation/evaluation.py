@@ -37,7 +37,6 @@ from .scoring.drift import (
     ArticleProfile,
     CorpusStats,
     ThreadContext,
-    article_text,
     score_drift,
     score_thread,
 )
@@ -256,9 +255,7 @@ def _swapped_context(other_thread: Sequence[EvalComment], position: int) -> Thre
 
 def evaluate(data: EvalData) -> EvaluationReport:
     """Run all measurements on parsed evaluation data."""
-    stats = CorpusStats.from_documents(
-        article_text(article.title, article.body) for article in data.articles
-    )
+    stats = CorpusStats.from_articles((article.title, article.body) for article in data.articles)
     profiles = {
         article.article_id: ArticleProfile.build(article.title, article.body, stats)
         for article in data.articles

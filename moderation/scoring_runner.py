@@ -31,7 +31,6 @@ from .models import Article, Comment, CommentFlag, CommentKind, CommentScore, Th
 from .scoring.drift import (
     ArticleProfile,
     CorpusStats,
-    article_text,
     find_derail_point,
     score_thread,
 )
@@ -42,7 +41,7 @@ from .scoring.sentiment import SentimentScorer
 from .scoring.watchwords import compile_watchwords
 from .settings import ScoringConfig, current_scoring_config
 
-SCORER_VERSION = "2"
+SCORER_VERSION = "3"
 """Raise when any scorer's results change, so every stored score becomes stale."""
 
 BATCH_COMMENTS = 2000
@@ -259,7 +258,7 @@ def count_stale(session: so.Session, config: ScoringConfig | None = None) -> int
 def corpus_stats(session: so.Session) -> CorpusStats:
     """Document frequencies over every article: what makes an article's terms distinctive."""
     rows = session.execute(sa.select(Article.title, Article.body)).yield_per(500)
-    return CorpusStats.from_documents(article_text(title, body) for title, body in rows)
+    return CorpusStats.from_articles((title, body) for title, body in rows)
 
 
 def _article_batches(session: so.Session, stale, rescore_all: bool) -> Iterator[list[int]]:

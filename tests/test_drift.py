@@ -20,7 +20,6 @@ from moderation.scoring.drift import (
     ArticleProfile,
     CorpusStats,
     ThreadContext,
-    article_text,
     find_derail_point,
     find_self_label,
     score_drift,
@@ -63,10 +62,10 @@ def _huawei_article() -> tuple[str, str]:
 
 
 ARTICLES = _eval_articles()
-# Corpus: the evaluation articles (which include the seed-000 article) plus seed 003.
-STATS = CorpusStats.from_documents(
-    [article_text(title, body) for title, body in ARTICLES.values()]
-    + [SEED_RUSSIA_CHINA.read_text(encoding="utf-8")]
+# Corpus: the evaluation articles (which include the seed-000 article) plus seed 003, whose
+# first line is not a headline, so it goes in untitled.
+STATS = CorpusStats.from_articles(
+    [*ARTICLES.values(), ("", SEED_RUSSIA_CHINA.read_text(encoding="utf-8"))]
 )
 HUAWEI = ArticleProfile.build(*_huawei_article(), STATS)
 SANCTIONS = ArticleProfile.build(*ARTICLES["a12-russia-sanctions"], STATS)
@@ -130,25 +129,42 @@ def test_corpus_stats_count_documents_not_occurrences():
     assert stats.idf("greenland") == stats.idf("russia")
 
 
-def test_corpus_stats_record_the_most_times_one_document_uses_a_term():
-    stats = CorpusStats.from_documents(["huawei huawei huawei", "huawei russia russia", "weather"])
-    # Only terms some document repeats are stored; every other term peaks at once.
-    assert stats.peak_frequency == {"huawei": 3, "russia": 2}
+def test_corpus_stats_record_each_terms_highest_salience_in_any_article():
+    stats = CorpusStats.from_articles(ARTICLES.values())
+    profiles = [ArticleProfile.build(title, body, stats) for title, body in ARTICLES.values()]
+    for term in stats.document_frequency:
+        assert stats.peak_salience[term] == max(p.salience.get(term, 0.0) for p in profiles)
+    # A key term of some article peaks at 1; a word one article mentions once in passing
+    # peaks lower; a word no article uses has no peak.
+    assert stats.peak_salience["okafor"] == 1.0
+    assert 0.0 < stats.peak_salience["hamstr"] < 0.6
+    assert "sourdough" not in stats.peak_salience
+
+
+def test_corpus_stats_from_documents_are_untitled_articles():
+    texts = ["Striker signs. The striker scored.", "Heatwave warning for the region."]
+    assert CorpusStats.from_documents(texts) == CorpusStats.from_articles(
+        ("", text) for text in texts
+    )
 
 
 def test_corpus_stats_survive_a_json_round_trip():
     restored = CorpusStats.from_dict(json.loads(json.dumps(STATS.to_dict())))
     assert restored == STATS
-    assert restored.peak_frequency == STATS.peak_frequency and STATS.peak_frequency
+    assert restored.peak_salience == STATS.peak_salience and STATS.peak_salience
     assert all(restored.idf(term) == STATS.idf(term) for term in STATS.document_frequency)
 
 
-def test_corpus_stats_from_a_dict_without_peak_frequencies_still_score():
-    # Saved before peak frequencies existed: read as if no article repeated a term.
-    old = {key: value for key, value in STATS.to_dict().items() if key != "peak_frequency"}
+def test_corpus_stats_from_an_older_dict_still_score():
+    # Saved before peak saliences existed, with the peak frequencies that preceded them: read
+    # as if no article were about any term, so nothing points to another article.
+    old = {key: value for key, value in STATS.to_dict().items() if key != "peak_salience"}
+    old["peak_frequency"] = {"okafor": 6}
     restored = CorpusStats.from_dict(old)
-    assert restored.peak_frequency == {}
-    assert 0.0 <= score_drift("Okafor!", SANCTIONS, [], restored).score <= 1.0
+    assert restored.peak_salience == {}
+    result = score_drift("Okafor!", SANCTIONS, [], restored)
+    assert 0.0 <= result.score <= 1.0
+    assert not any(reason.startswith("uses ") for reason in result.reasons)
 
 
 @pytest.mark.parametrize(
@@ -159,8 +175,10 @@ def test_corpus_stats_from_a_dict_without_peak_frequencies_still_score():
         {"document_count": 1},
         {"document_count": 1, "document_frequency": ["a"]},
         {"document_count": -1, "document_frequency": {}},
-        {"document_count": 1, "document_frequency": {"a": 1}, "peak_frequency": {"a": 0}},
-        {"document_count": 1, "document_frequency": {"a": 1}, "peak_frequency": ["a"]},
+        {"document_count": 1, "document_frequency": {"a": 1}, "peak_salience": {"a": 1.5}},
+        {"document_count": 1, "document_frequency": {"a": 1}, "peak_salience": {"a": -0.1}},
+        {"document_count": 1, "document_frequency": {"a": 1}, "peak_salience": {"a": "x"}},
+        {"document_count": 1, "document_frequency": {"a": 1}, "peak_salience": ["a"]},
     ],
 )
 def test_corpus_stats_from_dict_rejects_malformed_data(bad):
@@ -251,9 +269,7 @@ TINY_ARTICLES = {
         "as libraries shorten their opening hours.",
     ),
 }
-TINY_STATS = CorpusStats.from_documents(
-    article_text(title, body) for title, body in TINY_ARTICLES.values()
-)
+TINY_STATS = CorpusStats.from_articles(TINY_ARTICLES.values())
 TINY = {name: ArticleProfile.build(*article, TINY_STATS) for name, article in TINY_ARTICLES.items()}
 
 
@@ -282,6 +298,35 @@ def test_a_word_another_article_mentions_in_passing_counts_less_than_its_subject
     assert chatter.score < passing.score < subject.score
     assert "uses 'okafor', which other articles are about" in subject.reasons
     assert not any(reason.startswith("uses ") for reason in passing.reasons)
+
+
+def test_another_articles_subject_counts_the_same_under_any_article():
+    # How much the transfer story is about "Okafor" is measured on that story's own scale,
+    # so the word points there equally strongly whichever article the comment sits under,
+    # long (Huawei, 963 words) or short.
+    elsewhere = [
+        score_drift("Okafor!", profile, [], STATS)
+        for profile in PROFILES
+        if "okafor" not in profile.salience
+    ]
+    assert len(elsewhere) == len(PROFILES) - 1
+    assert len({result.score for result in elsewhere}) == 1
+    assert all("uses 'okafor', which other articles are about" in r.reasons for r in elsewhere)
+
+
+def test_words_the_thread_has_taken_up_do_not_point_to_another_article():
+    # A reply that follows its parent into the transfer story is part of the conversation
+    # under this article, not a comment meant for that story.
+    reply = "Okafor is the striker the club needed"
+    parent = "Off topic, but has anyone seen the Okafor transfer? Club record for a striker"
+    alone = score_drift(reply, SANCTIONS, [], STATS)
+    following = score_drift(reply, SANCTIONS, [parent], STATS)
+    assert any(reason.startswith("uses ") for reason in alone.reasons)
+    assert not any(reason.startswith("uses ") for reason in following.reasons)
+    assert following.score < alone.score
+    # Said earlier in the thread, not by the parent, the words point elsewhere half as much.
+    earlier = score_drift(reply, SANCTIONS, ["Sanctions never work", parent], STATS)
+    assert following.score < earlier.score < alone.score
 
 
 def test_other_articles_do_not_move_a_comment_its_article_explains_as_well():
@@ -344,6 +389,20 @@ def test_self_labels_are_recognised_and_raise_drift(prefix, label):
     assert labelled.score > plain.score
     assert labelled.score >= DEFAULT_OFF_TOPIC_THRESHOLD
     assert f"labels itself off topic ('{label}')" in labelled.reasons
+    # The label's own words ("topic", "unrelated", "subject", "note") are not what the
+    # comment is about: its terms are those of the words after the label.
+    assert labelled.article_similarity == plain.article_similarity
+    assert labelled.shared_terms == plain.shared_terms
+
+
+def test_self_label_words_do_not_count_as_another_articles_subject():
+    # "Completely" is a word some article uses, "topic" no article's subject: neither is
+    # what the comment talks about, so the label adds nothing but itself.
+    words = "the new bakery on Castle Street does the best sourdough"
+    plain = score_drift(words, SANCTIONS, [], STATS)
+    labelled = score_drift(f"Completely off topic, but {words}", SANCTIONS, [], STATS)
+    assert labelled.article_similarity == plain.article_similarity
+    assert labelled.score == max(plain.score, SELF_LABEL_FLOOR)
 
 
 def test_self_label_sets_a_floor_and_the_words_decide_above_it():
