@@ -42,7 +42,7 @@ def score_pairs(path: Path):
     """(comment, own result, swapped result, other article id) for every comment."""
     with open(path, encoding="utf-8") as handle:
         data = parse_eval_lines(handle)
-    stats = CorpusStats.from_articles((article.title, article.body) for article in data.articles)
+    stats = CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
     profiles = {
         article.article_id: ArticleProfile.build(article.title, article.body, stats)
         for article in data.articles

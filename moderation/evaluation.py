@@ -255,7 +255,7 @@ def _swapped_context(other_thread: Sequence[EvalComment], position: int) -> Thre
 
 def evaluate(data: EvalData) -> EvaluationReport:
     """Run all measurements on parsed evaluation data."""
-    stats = CorpusStats.from_articles((article.title, article.body) for article in data.articles)
+    stats = CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
     profiles = {
         article.article_id: ArticleProfile.build(article.title, article.body, stats)
         for article in data.articles

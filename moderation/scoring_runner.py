@@ -257,8 +257,19 @@ def count_stale(session: so.Session, config: ScoringConfig | None = None) -> int
 
 def corpus_stats(session: so.Session) -> CorpusStats:
     """Document frequencies over every article: what makes an article's terms distinctive."""
-    rows = session.execute(sa.select(Article.title, Article.body)).yield_per(500)
-    return CorpusStats.from_articles((title, body) for title, body in rows)
+    return CorpusStats.from_articles(_ArticleTexts(session))
+
+
+class _ArticleTexts:
+    """Every article's (title, body), streamed from the database afresh at each iteration:
+    the corpus statistics read them twice, and need not hold them all."""
+
+    def __init__(self, session: so.Session):
+        self.session = session
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        rows = self.session.execute(sa.select(Article.title, Article.body)).yield_per(500)
+        return ((title, body) for title, body in rows)
 
 
 def _article_batches(session: so.Session, stale, rescore_all: bool) -> Iterator[list[int]]:

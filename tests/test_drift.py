@@ -144,7 +144,7 @@ def test_corpus_stats_record_each_terms_highest_salience_in_any_article():
 def test_corpus_stats_from_documents_are_untitled_articles():
     texts = ["Striker signs. The striker scored.", "Heatwave warning for the region."]
     assert CorpusStats.from_documents(texts) == CorpusStats.from_articles(
-        ("", text) for text in texts
+        [("", text) for text in texts]
     )
 
 
@@ -608,3 +608,8 @@ def test_scoring_a_hundred_word_comment_is_cheap():
     # development machine is in the module report (several thousand per second even on a
     # slow shared core).
     assert per_second > 1_000
+
+
+def test_corpus_statistics_read_the_articles_twice_so_an_iterator_is_refused():
+    with pytest.raises(TypeError, match="twice"):
+        CorpusStats.from_articles(iter(ARTICLES.values()))

@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 from moderation import scoring_runner
 from moderation.extensions import db
 from moderation.ingest import import_stream
-from moderation.models import Comment, CommentFlag, CommentScore, ThreadSummary, WatchWordEntry
+from moderation.models import (
+    Article,
+    Comment,
+    CommentFlag,
+    CommentScore,
+    ThreadSummary,
+    WatchWordEntry,
+)
+from moderation.scoring.drift import CorpusStats
 from moderation.scoring.sentiment import SentenceScore
 from moderation.scoring_runner import count_stale, score_stale
 from moderation.settings import current_scoring_config, update_scoring_settings
@@ -279,3 +287,12 @@ def test_explanations_are_encoded_as_the_standard_library_would(value):
 def test_named_tuples_and_lone_surrogates_are_encoded_too():
     sentence = SentenceScore(text="Broken \ud800 text.", compound=-0.25)
     assert scoring_runner._to_json((sentence,)) == '[["Broken \ud800 text.",-0.25]]'
+
+
+def test_corpus_statistics_stream_every_article_from_the_database(app):
+    import_seed()
+    import_seed("003_b18330b4de0cd4a8.txt")
+    articles = db.session.execute(sa.select(Article.title, Article.body)).all()
+    assert len(articles) == 2
+    expected = CorpusStats.from_articles([tuple(row) for row in articles])
+    assert scoring_runner.corpus_stats(db.session) == expected

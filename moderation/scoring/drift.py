@@ -182,13 +182,20 @@ class CorpusStats:
     @classmethod
     def from_articles(cls, articles: Iterable[tuple[str, str]]) -> CorpusStats:
         """Statistics over articles given as (title, body): for every term, how many articles
-        use it, and its highest salience in any of them. Reads the articles twice (salience
-        needs every article's document frequencies), so holds them in memory meanwhile."""
-        articles = list(articles)
+        use it, and its highest salience in any of them.
+
+        Salience needs every article's document frequencies, so ``articles`` is read twice:
+        a collection, or anything that starts afresh each time it is iterated (the runner's
+        reads the database again rather than hold every article). Not an iterator.
+        """
+        if iter(articles) is articles:
+            raise TypeError("from_articles reads the articles twice: give a collection")
         frequency: Counter[str] = Counter()
+        document_count = 0
         for title, body in articles:
+            document_count += 1
             frequency.update(set(content_terms(article_text(title, body))))
-        counts = cls(len(articles), dict(sorted(frequency.items())))
+        counts = cls(document_count, dict(sorted(frequency.items())))
         peak: dict[str, float] = {}
         for title, body in articles:
             salience, _, _ = _salience(
@@ -202,7 +209,7 @@ class CorpusStats:
     @classmethod
     def from_documents(cls, texts: Iterable[str]) -> CorpusStats:
         """Statistics over texts without titles: `from_articles` with every title empty."""
-        return cls.from_articles(("", text) for text in texts)
+        return cls.from_articles([("", text) for text in texts])
 
     def idf(self, term: str) -> float:
         """How informative a term is: high for terms few articles use."""
