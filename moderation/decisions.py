@@ -83,6 +83,7 @@ def decide(
     comment does not exist or the status is not one a moderator can choose.
     """
     try:
+        _check_status(to_status)
         decision = _decide_one(
             session, comment_id, expected_version, to_status, moderator, reason, note, bulk
         )
@@ -91,6 +92,26 @@ def decide(
         raise
     session.commit()
     return decision
+
+
+def decide_automatically(
+    session: so.Session,
+    comment_id: int,
+    expected_version: int,
+    to_status: str,
+    account: User,
+    reason: str,
+) -> Decision:
+    """A decision the tool makes itself (see :mod:`moderation.watchword_actions`), not committed.
+
+    Like a moderator's, it may also put a comment back to pending. Raises
+    :class:`Conflict` when the comment changed since ``expected_version``.
+    """
+    if to_status not in set(ModerationStatus):
+        raise DecisionError(f"{to_status!r} is not a status")
+    return _decide_one(
+        session, comment_id, expected_version, to_status, account, reason, None, False
+    )
 
 
 def bulk_decide(
@@ -206,7 +227,6 @@ def _decide_one(
     note: str | None,
     bulk: bool,
 ) -> Decision:
-    _check_status(to_status)
     current = session.execute(
         sa.select(Comment.status, Comment.version).where(Comment.id == comment_id)
     ).one_or_none()

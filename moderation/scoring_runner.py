@@ -40,6 +40,7 @@ from .scoring.priority import compute_priority
 from .scoring.sentiment import SentimentScorer
 from .scoring.watchwords import compile_watchwords
 from .settings import ScoringConfig, current_scoring_config
+from .watchword_actions import apply_watchword_actions
 
 SCORER_VERSION = "3"
 """Raise when any scorer's results change, so every stored score becomes stale."""
@@ -107,6 +108,8 @@ class ScoreRunSummary:
     comments_scored: int = 0
     threads: int = 0
     duplicates_flagged: int = 0
+    watchword_decisions: int = 0
+    """Comments rejected or held by their watch-words' actions (moderation.watchword_actions)."""
     workers: int = 1
     seconds: float = 0.0
     interrupted: bool = False
@@ -484,6 +487,8 @@ def score_stale(
 
     def record(results: list[ThreadResult]) -> None:
         scored = writer.write(results)
+        watched = [cid for result in results for cid, code in result.flags if code == "watchword"]
+        summary.watchword_decisions += apply_watchword_actions(session, watched)
         session.commit()
         summary.comments_scored += scored
         summary.threads += len(results)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ... import accounts
 from ...extensions import db
 from ...models import Role, User
+from ...watchword_actions import SYSTEM_ROLE
 from ..access import ADMINS, requires
 from ..forms import EmptyForm, choices
 from . import bp
@@ -35,12 +36,17 @@ class AccountForm(FlaskForm):
 
 
 def _user_or_404(user_id: int) -> User:
+    """A person's account: the tool's own (watch-words) is not for admins to edit."""
     user = db.get_or_404(User, user_id)
+    if user.role == SYSTEM_ROLE:
+        abort(404)
     return user
 
 
 def _render(form: NewAccountForm, generated: tuple[str, str] | None = None, status: int = 200):
-    users = db.session.scalars(sa.select(User).order_by(User.username)).all()
+    users = db.session.scalars(
+        sa.select(User).where(User.role != SYSTEM_ROLE).order_by(User.username)
+    ).all()
     return (
         render_template(
             "admin/accounts.html",
