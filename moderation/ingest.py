@@ -10,8 +10,9 @@ The batch row is committed on its own first, so that a failed file still leaves
 a record saying what failed and why while none of its data remains.
 
 Large files import at tens of thousands of comments a second, so the work per
-comment is kept small: :func:`~moderation.prepare.prepare_comments` does what needs only the record
-(hashes, derived ids), in the parser's process when there is one; new comments
+comment is kept small: :func:`~moderation.prepare.prepare_comments` does what
+needs only the record (hashes, derived ids), in the parser's process when there
+is one; articles are found and inserted by statements built once; new comments
 are inserted a chunk at a time straight through the database driver, each
 finding its parent as it goes in (:func:`comment_insert`); and on SQLite the
 search index, status counts and report notes take the file's new comments in a
