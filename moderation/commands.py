@@ -86,10 +86,13 @@ def import_command(
     except SourceNotFound as error:
         raise click.ClickException(str(error)) from None
     site = current_app.config["DEFAULT_SITE"] if site is None else site
-    # What is loaded now lives as long as the command; frozen, the garbage collector
-    # stops rescanning it while the import allocates millions of short-lived objects.
+    # What is loaded now outlives the import; frozen, the garbage collector stops
+    # rescanning it while the import allocates millions of short-lived objects.
     gc.freeze()
-    outcomes = [import_one(source, format_name, site) for source in sources]
+    try:
+        outcomes = [import_one(source, format_name, site) for source in sources]
+    finally:
+        gc.unfreeze()  # collectable again, for whatever runs in this process next
 
     header = [title for title, _ in SUMMARY_COLUMNS]
     click.echo(format_table(header, summary_rows(outcomes)))
