@@ -37,6 +37,8 @@ from .models import Article, Comment, CommentKind, CommentRevision, ImportBatch,
 from .prepare import PreparedComment, StreamParse, article_hash, prepare_comments
 
 MAX_PROBLEMS_KEPT = 200
+ACCOUNT_EVERY = 40_000
+"""New comments indexed and counted at a time during an import (see _account_for_new_comments)."""
 
 
 @dataclass
@@ -121,7 +123,7 @@ class _Ingester:
         self.comment_insert = comment_insert(session.get_bind().dialect)
         # Comments this file inserts get ids above this one; those below are accounted for.
         self.accounted_up_to = session.scalar(sa.select(sa.func.max(Comment.id))) or 0
-        self.unaccounted_inserts = False
+        self.unaccounted = 0
 
     def feed(self, records: Iterable[Record | PreparedComment]) -> None:
         for record in records:
@@ -205,11 +207,13 @@ class _Ingester:
             now = self.comment_insert.now()
             rows = [self._new_row(article_id, comment, now) for article_id, comment in new_comments]
             self.comment_insert.execute(self.session, rows)
-            self.unaccounted_inserts = True
+            self.unaccounted += len(rows)
             self.counts.comments_new += len(rows)
             self.counts.pingbacks += sum(
                 comment.kind != CommentKind.COMMENT for _, comment in new_comments
             )
+            if self.unaccounted >= ACCOUNT_EVERY:
+                self._account_for_new_comments()
         if changed:
             # Changing a comment's text changes its search index entry, which must exist.
             self._account_for_new_comments()
@@ -220,14 +224,16 @@ class _Ingester:
     def _account_for_new_comments(self) -> None:
         """Index and count the comments inserted since the last call.
 
-        Once at the end of the file, or earlier when an edit needs them: indexing
-        many comments in one statement is several times faster than chunk by chunk.
+        Every ACCOUNT_EVERY new comments, at the end of the file, and earlier when an
+        edit needs them: indexing many comments in one statement is several times
+        faster than chunk by chunk, and doing it along the way, while the parser
+        process reads on, rather than all at the end, shortens a large import.
         """
-        if not self.unaccounted_inserts:
+        if not self.unaccounted:
             return
         account_for_imported(self.session, self.batch_id, self.accounted_up_to)
         self.accounted_up_to = self.session.scalar(sa.select(sa.func.max(Comment.id)))
-        self.unaccounted_inserts = False
+        self.unaccounted = 0
 
     def _known_comments(self, pending) -> dict[tuple[int, str], sa.Row]:
         article_ids = {article_id for article_id, _ in pending}

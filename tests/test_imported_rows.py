@@ -86,3 +86,21 @@ def test_reports_count_imported_comments(app):
     figures = rollup_figures()
     assert figures.comments == 3
     assert same(figures, raw_figures())
+
+
+def test_a_large_import_accounted_for_along_the_way_counts_each_comment_once(app, monkeypatch):
+    from moderation import ingest
+
+    # Written 50 at a time, each chunk accounted for as it is written.
+    monkeypatch.setattr(ingest, "ACCOUNT_EVERY", 10)
+    statuses = ["approved", "spam", ""]
+    rows = "".join(
+        f"a{n % 3},T{n % 3},B,{n},Ann,Tram number {n},{statuses[n % 3]}\n" for n in range(180)
+    )
+    header = "article_id,article_title,article_body,comment_id,author,text,status\n"
+    source = io.BytesIO((header + rows).encode())
+    assert import_stream(db.session, source, "big.csv", chunk_size=50).succeeded
+    assert found("tram") == sorted(str(n) for n in range(180))
+    assert found("number 7") == ["7"]
+    expected = {"approved": 60, "spam": 60, "pending": 60}
+    assert status_counts(db.session) == counted_by_status() == expected
