@@ -24,18 +24,15 @@ import random
 import re
 import statistics
 import sys
-import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
+from filled_database import open_filled, timed, weighted  # noqa: E402
 
-from moderation import create_app  # noqa: E402
 from moderation.accounts import hash_password  # noqa: E402
-from moderation.database import ensure_schema  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Comment, User  # noqa: E402
 from moderation.web.access import Account  # noqa: E402
@@ -50,11 +47,6 @@ SEARCH_TERMS = {"~1% of comments": "w00900", "~10% of comments": "w00020"}
 BATCH = 20_000
 TARGETS_MS = {"search": 200}
 DEFAULT_TARGET_MS = 50
-
-
-def weighted(rng: random.Random, pairs):
-    values, weights = zip(*pairs, strict=True)
-    return rng.choices(values, weights=weights)[0]
 
 
 def fill(engine, comments: int, articles: int, seed: int = 7) -> None:
@@ -129,16 +121,6 @@ def fill(engine, comments: int, articles: int, seed: int = 7) -> None:
         connection.exec_driver_sql("ANALYZE")
 
 
-def timed(function, repeats: int) -> list[float]:
-    function()  # warm caches
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -152,24 +134,8 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="database file to fill, or reuse if filled")
     options = parser.parse_args()
 
-    workdir = tempfile.TemporaryDirectory(prefix="bench-queue-")
-    path = options.db or Path(workdir.name) / "bench.sqlite"
-    reuse = path.exists()
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "SECRET_KEY": "bench",
-            "SESSION_COOKIE_SECURE": False,
-        }  # fmt: skip
-    )
+    app, workdir = open_filled(options.db, "bench-queue-", options.comments, options.articles, fill)
     with app.app_context():
-        ensure_schema()
-        engine = db.engine
-        if not reuse:
-            print(f"filling {path} with {options.comments:,} comments ...")
-            started = time.perf_counter()
-            fill(engine, options.comments, options.articles)
-            print(f"  filled in {time.perf_counter() - started:.0f} s")
         user = db.session.scalar(sa.select(User).where(User.username == "bench"))
         if user is None:
             user = User(username="bench", role="admin", password_hash=hash_password("x" * 12))

@@ -21,7 +21,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,9 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
+from filled_database import open_filled, timed, weighted  # noqa: E402
 
-from moderation import create_app  # noqa: E402
-from moderation.database import ensure_schema  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Comment, User  # noqa: E402
 from moderation.web.access import Account  # noqa: E402
@@ -43,11 +41,6 @@ LABELS = [("negative", 0.35), ("neutral", 0.35), ("positive", 0.30)]
 MODERATORS = 8
 BATCH = 20_000
 TARGETS_MS = {"article": 200, "site": 2000}
-
-
-def weighted(rng: random.Random, pairs):
-    values, weights = zip(*pairs, strict=True)
-    return rng.choices(values, weights=weights)[0]
 
 
 def text(moment: datetime) -> str:
@@ -189,20 +182,6 @@ def fill(engine, comments: int, articles: int, seed: int = 11) -> None:
         connection.exec_driver_sql("ANALYZE")
 
 
-def timed(function, repeats: int, before=None) -> list[float]:
-    """Milliseconds per call, after one call to warm the database pages (and, for charts,
-    the per-process rendering engine); ``before`` runs untimed before each call."""
-    function()
-    times = []
-    for _ in range(repeats):
-        if before:
-            before()
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--comments", type=int, default=1_000_000)
@@ -212,26 +191,12 @@ def main() -> None:
     parser.add_argument("--fill-only", action="store_true", help="fill the database and stop")
     options = parser.parse_args()
 
-    workdir = tempfile.TemporaryDirectory(prefix="bench-reports-")
-    path = options.db or Path(workdir.name) / "bench.sqlite"
-    reuse = path.exists()
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "SECRET_KEY": "bench",
-            "SESSION_COOKIE_SECURE": False,
-        }  # fmt: skip
+    app, workdir = open_filled(
+        options.db, "bench-reports-", options.comments, options.articles, fill
     )
-    with app.app_context():
-        ensure_schema()
-        if not reuse:
-            print(f"filling {path} with {options.comments:,} comments ...")
-            started = time.perf_counter()
-            fill(db.engine, options.comments, options.articles)
-            print(f"  filled in {time.perf_counter() - started:.0f} s")
-        if options.fill_only:
-            return
-        run_cases(app, options.repeats)
+    if not options.fill_only:
+        with app.app_context():
+            run_cases(app, options.repeats)
     workdir.cleanup()
 
 

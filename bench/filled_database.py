@@ -1,0 +1,66 @@
+"""What the million-comment benchmarks (queue, reports) share: a database filled once,
+kept and reused with ``--db``, weighted random choices, and the timing loop."""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask import Flask  # noqa: E402
+
+from moderation import create_app  # noqa: E402
+from moderation.database import ensure_schema  # noqa: E402
+from moderation.extensions import db  # noqa: E402
+
+
+def weighted(rng: random.Random, pairs):
+    values, weights = zip(*pairs, strict=True)
+    return rng.choices(values, weights=weights)[0]
+
+
+def open_filled(
+    db_path: Path | None, prefix: str, comments: int, articles: int, fill: Callable
+) -> tuple[Flask, tempfile.TemporaryDirectory]:
+    """The app on a SQLite database filled by ``fill(engine, comments, articles)``.
+
+    ``db_path`` is filled on first use and reused after; without it the database lives
+    in the temporary folder returned with the app, which the caller cleans up.
+    """
+    workdir = tempfile.TemporaryDirectory(prefix=prefix)
+    path = db_path or Path(workdir.name) / "bench.sqlite"
+    reuse = path.exists()
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SECRET_KEY": "bench",
+            "SESSION_COOKIE_SECURE": False,
+        }  # fmt: skip
+    )
+    with app.app_context():
+        ensure_schema()
+        if not reuse:
+            print(f"filling {path} with {comments:,} comments ...")
+            started = time.perf_counter()
+            fill(db.engine, comments, articles)
+            print(f"  filled in {time.perf_counter() - started:.0f} s")
+    return app, workdir
+
+
+def timed(function, repeats: int, before=None) -> list[float]:
+    """Milliseconds per call, after one call to warm the database pages (and, for charts,
+    the per-process rendering engine); ``before`` runs untimed before each call."""
+    function()
+    times = []
+    for _ in range(repeats):
+        if before:
+            before()
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
