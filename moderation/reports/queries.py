@@ -298,18 +298,13 @@ def _count_articles(session: so.Session, report_filter: ReportFilter, offset: in
     return session.scalar(query) or 0
 
 
+_FIGURE_COLUMN = {column.key: column for column in FIGURE_COLUMNS}
 AUTHOR_TABLE_COLUMNS = [
     Column("author", "Author"),
     Column("articles", "Articles", "count"),
-    Column("comments", "Comments", "count"),
-    Column("scored", "Scored", "count"),
-    Column("mean_compound", "Mean compound", "number"),
-    Column("negative_share", "Negative", "share"),
-    Column("off_topic_share", "Off-topic", "share"),
-    Column("rejected", "Rejected", "count"),
-    Column("spam", "Spam", "count"),
-    Column("rejection_rate", "Rejection rate", "share"),
-]
+    *(_FIGURE_COLUMN[key] for key in ("comments", "scored", "mean_compound", "negative_share",
+                                      "off_topic_share", "rejected", "spam", "rejection_rate")),
+]  # fmt: skip
 
 
 def author_rows(
