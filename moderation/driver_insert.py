@@ -9,15 +9,24 @@ own DateTime type (:meth:`DriverInsert.to_driver`). The SQL is still
 SQLAlchemy's, compiled once for the dialect in use. Its parameters are
 positional on SQLite, so a row is a tuple in the insert's column order, and
 named on PostgreSQL, where each row is made a dict.
+
+On SQLite several rows go in one statement (``INSERT ... VALUES (...), (...)``).
+Row by row, each insert into a table with triggers (both of these have them)
+first copies every page it will change into a statement journal, in case it
+must be undone alone: about ten pages a comment. A statement of many rows
+copies each page once, which makes an import's inserts about a third faster.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+
+ROWS_PER_STATEMENT = 100
+"""Rows in one multi-row INSERT on SQLite: 100 x 20 parameters is far below its limit."""
 
 
 def datetime_to_driver(dialect: sa.Dialect) -> Callable[[datetime], object]:
@@ -52,6 +61,7 @@ class DriverInsert:
         if self.positional and tuple(compiled.positiontup) != columns:
             raise RuntimeError(f"columns are not in the order of {self.sql}")
         self.datetime_to_driver = datetime_to_driver(dialect)
+        self._multi_row_sql: dict[int, str] = {}
 
     def to_driver(self, value: datetime | None) -> object:
         """A naive UTC datetime (or None) as the driver takes it for a DateTime column."""
@@ -63,10 +73,35 @@ class DriverInsert:
 
     def execute(self, session: so.Session, rows: list[tuple]) -> None:
         """Insert ``rows``: tuples of the columns, datetimes made by :meth:`to_driver`."""
-        if not rows:
+        self.execute_statements(
+            session,
+            (rows[i : i + ROWS_PER_STATEMENT] for i in range(0, len(rows), ROWS_PER_STATEMENT)),
+        )
+
+    def execute_statements(self, session: so.Session, statements: Iterable[list[tuple]]) -> None:
+        """Insert rows grouped by the caller, each group (of at most ROWS_PER_STATEMENT)
+        one statement on SQLite. A row's subqueries see the rows of earlier statements,
+        not those of its own."""
+        connection = session.connection()
+        if not self.positional:
+            parameters = [
+                dict(zip(self.columns, row, strict=True)) for rows in statements for row in rows
+            ]
+            if parameters:
+                connection.exec_driver_sql(self.sql, parameters)
             return
-        if self.positional:
-            parameters = rows
-        else:
-            parameters = [dict(zip(self.columns, row, strict=True)) for row in rows]
-        session.connection().exec_driver_sql(self.sql, parameters)
+        for rows in statements:
+            if rows:
+                flat = tuple(value for row in rows for value in row)
+                connection.exec_driver_sql(self._sql_for(len(rows)), flat)
+
+    def _sql_for(self, row_count: int) -> str:
+        """The statement with ``row_count`` rows of positional parameters after VALUES."""
+        if row_count > ROWS_PER_STATEMENT:
+            raise ValueError(f"{row_count} rows in one statement; at most {ROWS_PER_STATEMENT}")
+        sql = self._multi_row_sql.get(row_count)
+        if sql is None:
+            head, values = self.sql.split(" VALUES ", 1)
+            sql = f"{head} VALUES {', '.join([values] * row_count)}"
+            self._multi_row_sql[row_count] = sql
+        return sql

@@ -21,7 +21,7 @@ few statements at the end (:mod:`moderation.imported_rows`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import BinaryIO
@@ -29,7 +29,7 @@ from typing import BinaryIO
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from .driver_insert import DriverInsert
+from .driver_insert import ROWS_PER_STATEMENT, DriverInsert
 from .imported_rows import account_for_imported
 from .importers import Format
 from .importers.records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
@@ -107,6 +107,25 @@ def comment_insert(dialect: sa.Dialect) -> DriverInsert:
     )
     statement = sa.insert(Comment.__table__).values(parent_id=parent_id)
     return DriverInsert(statement, COMMENT_COLUMNS, dialect)
+
+
+def _apart_from_parents(rows: list[tuple]) -> Iterator[list[tuple]]:
+    """New comment rows grouped into statements, a reply never with its parent.
+
+    A statement's subqueries do not see its own rows, so a reply must come in a
+    later statement than its parent to find it as it goes in.
+    """
+    group: list[tuple] = []
+    ids_in_group: set[tuple[int, str]] = set()
+    for row in rows:
+        article_id, external_id, parent_id = row[0], row[1], row[2]
+        if len(group) == ROWS_PER_STATEMENT or (article_id, parent_id) in ids_in_group:
+            yield group
+            group, ids_in_group = [], set()
+        group.append(row)
+        ids_in_group.add((article_id, external_id))
+    if group:
+        yield group
 
 
 class _Ingester:
@@ -206,7 +225,7 @@ class _Ingester:
         if new_comments:
             now = self.comment_insert.now()
             rows = [self._new_row(article_id, comment, now) for article_id, comment in new_comments]
-            self.comment_insert.execute(self.session, rows)
+            self.comment_insert.execute_statements(self.session, _apart_from_parents(rows))
             self.unaccounted += len(rows)
             self.counts.comments_new += len(rows)
             self.counts.pingbacks += sum(

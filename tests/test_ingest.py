@@ -8,7 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
+from moderation.driver_insert import ROWS_PER_STATEMENT
 from moderation.extensions import db
 from moderation.importers import Format
 from moderation.importers.records import (
@@ -17,7 +20,7 @@ from moderation.importers.records import (
     ImportFormatError,
     Problem,
 )
-from moderation.ingest import import_stream
+from moderation.ingest import _apart_from_parents, import_stream
 from moderation.models import Article, Comment, CommentRevision, ImportBatch
 from moderation.prepare import PreparedComment, prepare_comments
 from moderation.queue import search_condition
@@ -292,3 +295,31 @@ def test_replies_are_linked_to_parents_earlier_in_the_file_and_later_in_it(app):
         for external_id, id_ in db.session.execute(sa.select(Comment.external_id, Comment.id))
     }
     assert dict(parents) == {"1": None, "2": ids["1"], "3": ids["2"], "4": ids["3"]}
+
+
+def test_a_long_reply_chain_is_linked_across_statements(app):
+    chain = [comment("1", "Start")] + [
+        comment(str(n), f"Reply {n}", parent=str(n - 1)) for n in range(2, 302)
+    ]
+    outcome = run(lines(ARTICLE, *chain))
+    assert outcome.succeeded and outcome.batch.problems == []
+    child, parent = sa.orm.aliased(Comment), sa.orm.aliased(Comment)
+    pairs = db.session.execute(
+        sa.select(child.external_id, parent.external_id).join(parent, child.parent_id == parent.id)
+    ).all()
+    assert sorted(pairs) == sorted((str(n), str(n - 1)) for n in range(2, 302))
+
+
+row_keys = st.tuples(st.integers(1, 3), st.sampled_from("abcdefgh"))
+
+
+@given(st.lists(st.tuples(row_keys, st.none() | st.sampled_from("abcdefgh")), max_size=300))
+def test_statements_never_hold_a_reply_after_its_parent(rows_spec):
+    rows = [(article_id, external_id, parent) for (article_id, external_id), parent in rows_spec]
+    statements = list(_apart_from_parents(rows))
+    assert [row for statement in statements for row in statement] == rows
+    for statement in statements:
+        assert 0 < len(statement) <= ROWS_PER_STATEMENT
+        for position, (article_id, _, parent) in enumerate(statement):
+            earlier = {(row[0], row[1]) for row in statement[:position]}
+            assert (article_id, parent) not in earlier
