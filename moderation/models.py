@@ -185,31 +185,9 @@ class CommentScore(db.Model):
     flags: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     """[{"code": "links", "reason": "3 links (limit 2)"}, ...]"""
     fingerprint: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
-    """Its duplicate group: the fingerprint of its normalised text, or that of the
-    earlier comment it nearly copies (see NearCopyBucket). None for short texts."""
     priority: so.Mapped[float]
     priority_reasons: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     scored_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
-
-
-class NearCopyBucket(db.Model):
-    """The first comment scored under each MinHash band key of its text.
-
-    How copies with small edits are found without comparing every pair: a comment
-    is compared only with the first comment of each of its buckets
-    (:func:`moderation.scoring.duplicates.near_copy_bands`), and takes that
-    comment's fingerprint when the two are near copies. No foreign key: a bucket
-    whose comment was deleted is simply no match, and writing eight rows a
-    comment stays cheap.
-    """
-
-    __tablename__ = "near_copy_buckets"
-
-    # INTEGER on SQLite makes the key the table's rowid: one b-tree, no second index.
-    band_key: so.Mapped[int] = so.mapped_column(
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
-    )
-    comment_id: so.Mapped[int]
 
 
 class CommentFlag(db.Model):

@@ -28,19 +28,13 @@ import sqlalchemy.orm as so
 
 from .driver_insert import DriverInsert
 from .models import Article, Comment, CommentFlag, CommentKind, CommentScore, ThreadSummary, utcnow
-from .near_copies import NearCopyIndex
 from .scoring.drift import (
     ArticleProfile,
     CorpusStats,
     find_derail_point,
     score_thread,
 )
-from .scoring.duplicates import (
-    DuplicateInfo,
-    fingerprint_of_normalised,
-    near_copy_bands,
-    normalise_for_matching,
-)
+from .scoring.duplicates import DuplicateInfo, fingerprint
 from .scoring.flags import Flag, compute_flags, duplicate_flag
 from .scoring.priority import compute_priority
 from .scoring.sentiment import SentimentScorer
@@ -48,7 +42,7 @@ from .scoring.watchwords import compile_watchwords
 from .settings import ScoringConfig, current_scoring_config
 from .watchword_actions import apply_watchword_actions
 
-SCORER_VERSION = "4"
+SCORER_VERSION = "3"
 """Raise when any scorer's results change, so every stored score becomes stale."""
 
 BATCH_COMMENTS = 2000
@@ -62,7 +56,6 @@ SCORE_COLUMNS = tuple(column.name for column in CommentScore.__table__.columns)
 """A score row as the scorers build it: every column of comment_scores, in the table's order,
 JSON columns already encoded (:mod:`moderation.driver_insert`)."""
 PRIORITY = SCORE_COLUMNS.index("priority")
-FINGERPRINT = SCORE_COLUMNS.index("fingerprint")
 _json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -104,8 +97,6 @@ class ThreadResult:
     """Rows of comment_scores, in SCORE_COLUMNS order."""
     flags: list[tuple[int, str]]
     """Rows of comment_flags: (comment_id, code)."""
-    near_copy_keys: list[tuple[int, str, list[int]]]
-    """(comment_id, fingerprint, band keys) of the comments that can be duplicate spam."""
     derail_comment_id: int | None
     mean_drift: float | None
 
@@ -149,14 +140,12 @@ class ThreadScorer:
         drifts = score_thread(
             list(zip(task.texts, task.parent_indexes, strict=True)), profile, self.stats
         )
-        scores, flags, near_copy_keys = [], [], []
+        scores, flags = [], []
         for index, drift in enumerate(drifts):
             if task.stale[index]:
-                row, codes, band_keys = self._comment_scores(task, index, drift, scored_at)
+                row, codes = self._comment_scores(task, index, drift, scored_at)
                 scores.append(row)
                 flags.extend((row[0], code) for code in codes)
-                if band_keys:
-                    near_copy_keys.append((row[0], row[FINGERPRINT], band_keys))
         comment_drifts = [
             (comment_id, drift.score)
             for comment_id, kind, drift in zip(task.comment_ids, task.kinds, drifts, strict=True)
@@ -169,7 +158,6 @@ class ThreadScorer:
             article_id=task.article_id,
             scores=scores,
             flags=flags,
-            near_copy_keys=near_copy_keys,
             derail_comment_id=comment_drifts[derail][0] if derail is not None else None,
             mean_drift=round(statistics.fmean(s for _, s in comment_drifts), 4)
             if comment_drifts
@@ -178,11 +166,9 @@ class ThreadScorer:
 
     def _comment_scores(
         self, task: ThreadTask, index: int, drift, scored_at: object
-    ) -> tuple[tuple, list[str], list[int]]:
-        """The comment's score row (SCORE_COLUMNS order), its flag codes and its near-copy
-        band keys."""
+    ) -> tuple[tuple, list[str]]:
+        """The comment's score row (SCORE_COLUMNS order) and its flag codes."""
         text, kind = task.texts[index], task.kinds[index]
-        duplicate_fingerprint, band_keys = _duplicate_keys(text, kind)
         sentiment = self.sentiment.score(text)
         flags = compute_flags(text, kind, self.config.flags, self.watchlist)
         priority = compute_priority(
@@ -215,12 +201,12 @@ class ThreadScorer:
             _to_json(drift.missing_terms),
             drift.self_label,
             _to_json([flag_to_json(flag) for flag in flags]),
-            duplicate_fingerprint,
+            _duplicate_fingerprint(text, kind),
             priority.score,
             _to_json(priority.reasons),
             scored_at,
         )
-        return row, sorted({flag.code for flag in flags}), band_keys
+        return row, sorted({flag.code for flag in flags})
 
 
 def flag_to_json(flag: Flag) -> dict:
@@ -231,12 +217,10 @@ def flag_from_json(data: dict) -> Flag:
     return Flag(data["code"], data["reason"], data.get("weight_key", data["code"]))
 
 
-def _duplicate_keys(text: str, kind: str) -> tuple[str | None, list[int]]:
-    """The text's fingerprint and near-copy band keys; none for pingbacks and short texts."""
+def _duplicate_fingerprint(text: str, kind: str) -> str | None:
     if kind != CommentKind.COMMENT or len(text.strip()) < DUPLICATE_MIN_CHARS:
-        return None, []
-    normalised = normalise_for_matching(text)
-    return fingerprint_of_normalised(normalised), near_copy_bands(normalised)
+        return None
+    return fingerprint(text)
 
 
 # The worker processes' own scorer, built once by the pool's initializer.
@@ -363,7 +347,6 @@ class _Writer:
         self.flag_insert = DriverInsert(
             sa.insert(CommentFlag.__table__), ("comment_id", "code"), dialect
         )
-        self.near_copies = NearCopyIndex(session)
         self.set_priority = (
             sa.update(Comment.__table__)
             .where(Comment.id == sa.bindparam("comment_id"))
@@ -380,13 +363,6 @@ class _Writer:
         scores = [score for result in results for score in result.scores]
         ids = [score[0] for score in scores]
         if ids:
-            near_copy_keys = [keys for result in results for keys in result.near_copy_keys]
-            copied = self.near_copies.match(near_copy_keys)
-            if copied:
-                scores = [
-                    _with_fingerprint(row, copied[row[0]]) if row[0] in copied else row
-                    for row in scores
-                ]
             # Delete and insert rather than upsert: portable across SQLite and PostgreSQL.
             session.execute(sa.delete(CommentScore).where(CommentScore.comment_id.in_(ids)))
             session.execute(sa.delete(CommentFlag).where(CommentFlag.comment_id.in_(ids)))
@@ -411,10 +387,6 @@ class _Writer:
             ],
         )
         return len(scores)
-
-
-def _with_fingerprint(row: tuple, fingerprint: str) -> tuple:
-    return row[:FINGERPRINT] + (fingerprint,) + row[FINGERPRINT + 1 :]
 
 
 def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:

@@ -184,65 +184,6 @@ def test_a_copy_arriving_later_flags_the_original_too(app):
     assert len(codes.all()) == 2
 
 
-NEAR_COPY = (
-    "Earn 5000 dollars a week from home, no experience needed, visit my profile for details",
-    "Earn 6000 dollars a week from home, no experience needed, visit my profile for the details",
-)
-
-
-def duplicate_flags() -> dict[str, str]:
-    """External id -> the reason of its duplicate flag."""
-    rows = db.session.execute(
-        sa.select(Comment.external_id, CommentScore.flags).join(
-            CommentScore, CommentScore.comment_id == Comment.id
-        )
-    )
-    return {
-        external_id: flag["reason"]
-        for external_id, flags in rows
-        for flag in flags
-        if flag["code"] == "duplicate"
-    }
-
-
-def test_near_copies_with_a_few_words_changed_are_flagged_as_duplicates(app):
-    import_csv(
-        "article_id,article_title,article_body,comment_id,author,text\n"
-        f'a1,Budget,The council budget.,1,Ann,"{NEAR_COPY[0]}"\n'
-        "a1,Budget,The council budget.,2,Bo,The budget is too small for the libraries\n"
-        f'a2,Floods,River levels rose.,3,Cy,"{NEAR_COPY[1]}"\n'
-        "a2,Floods,River levels rose.,4,Di,The river rose faster than last year\n"
-    )
-    assert score_stale(db.session).duplicates_flagged == 2
-    flagged = duplicate_flags()
-    assert sorted(flagged) == ["1", "3"]
-    assert flagged["1"] == "same text as 1 other comment on 2 threads by 2 authors"
-
-
-def test_a_near_copy_scored_in_a_later_run_flags_the_original_too(app):
-    header = "article_id,article_title,article_body,comment_id,author,text\n"
-    import_csv(f'{header}a1,T,B,1,Ann,"{NEAR_COPY[0]}"\n')
-    score_stale(db.session)
-    assert duplicate_flags() == {}
-    import_csv(f'{header}a2,U,C,9,Zed,"{NEAR_COPY[1]}"\n', name="later.csv")
-    score_stale(db.session)
-    assert sorted(duplicate_flags()) == ["1", "9"]
-
-
-def test_a_flood_of_edited_copies_is_one_group_and_unlike_texts_stay_apart(app):
-    words = "cheap watches bags shoes and belts at my site with the best prices for everyone"
-    rows = [
-        f"a{n},T{n},B{n},{n},Spammer {n},{words.replace('cheap', f'cheap{n % 7}')} today {n}"
-        for n in range(1, 41)
-    ]
-    rows.append("a1,T1,B1,99,Ann,The council should publish the full budget before the vote")
-    import_csv("article_id,article_title,article_body,comment_id,author,text\n" + "\n".join(rows))
-    score_stale(db.session)
-    flagged = duplicate_flags()
-    assert sorted(flagged, key=int) == [str(n) for n in range(1, 41)]
-    assert set(flagged.values()) == {"same text as 39 other comments on 40 threads by 40 authors"}
-
-
 def test_watch_words_flag_and_raise_priority(app):
     import_seed()
     score_stale(db.session)

@@ -29,10 +29,6 @@ How it stays cheap for 200,000 comments (no comparison of every pair)
    Word pairs rather than longer shingles keep short comments workable: changing
    one word of a 12-word comment still leaves a similarity around 0.7.
 
-:func:`find_duplicate_groups` does both stages for texts held in memory. The
-scoring runner does the near stage across runs, with every comment ever scored:
-it stores the first comment of each bucket (:mod:`moderation.near_copies`).
-
 Texts under about three words have no useful shingles and are matched exactly only.
 Hashes come from Python's ``hash`` of tuples of integers, which (unlike hashing
 strings) is the same in every run, so results are reproducible.
@@ -100,34 +96,8 @@ def normalise_for_matching(text: str) -> str:
 
 def fingerprint(text: str) -> str:
     """Stable 32-hex-digit digest of :func:`normalise_for_matching` (for storage and lookup)."""
-    return fingerprint_of_normalised(normalise_for_matching(text))
-
-
-def fingerprint_of_normalised(normalised: str) -> str:
-    return hashlib.blake2b(normalised.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
-
-def near_copy_bands(normalised: str) -> list[int]:
-    """The bucket keys of a normalised text: one per band of its MinHash signature.
-
-    Near copies share at least one key with high probability (a Jaccard similarity
-    of 0.6 gives 97%); texts of under two words have none. Keys are signed 64-bit
-    integers, the same in every run.
-    """
-    signature = _signature(_shingle_hashes(normalised))
-    if signature is None:
-        return []
-    return list(map(hash, zip(range(BINS // 2), signature[0::2], signature[1::2], strict=False)))
-
-
-def word_pairs(normalised: str) -> frozenset[int]:
-    """What :func:`similar_enough` compares: the hashes of the text's consecutive word pairs."""
-    return frozenset(_shingle_hashes(normalised))
-
-
-def similar_enough(a: frozenset[int], b: frozenset[int]) -> bool:
-    """Whether two texts' word pairs (:func:`word_pairs`) make them near copies."""
-    return _jaccard(a, b) >= NEAR_COPY_SIMILARITY
+    normalised = normalise_for_matching(text).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(normalised, digest_size=16).hexdigest()
 
 
 def find_duplicate_groups(
@@ -182,17 +152,23 @@ def _group_near_copies(texts: list[str]) -> list[list[int]]:
     # Bucket leaders are compared again and again during a spam flood.
     leader_shingles: dict[int, frozenset[int]] = {}
     for index, text in enumerate(texts):
+        signature = _signature(_shingle_hashes(text))
+        if signature is None:
+            continue
         shingles: frozenset[int] | None = None  # built only if a candidate turns up
-        for first in map(first_in_bucket.setdefault, near_copy_bands(text), repeat(index)):
+        # A band is two neighbouring bins; its bucket key is (band number, both values).
+        bands = zip(range(BINS // 2), signature[0::2], signature[1::2], strict=False)
+        buckets = map(hash, bands)
+        for first in map(first_in_bucket.setdefault, buckets, repeat(index)):
             if first == index or root(first) == root(index):
                 continue
             if first not in leader_shingles:
                 if len(leader_shingles) >= 4096:
                     leader_shingles.clear()
-                leader_shingles[first] = word_pairs(texts[first])
+                leader_shingles[first] = frozenset(_shingle_hashes(texts[first]))
             if shingles is None:
-                shingles = word_pairs(text)
-            if similar_enough(shingles, leader_shingles[first]):
+                shingles = frozenset(_shingle_hashes(text))
+            if _jaccard(shingles, leader_shingles[first]) >= NEAR_COPY_SIMILARITY:
                 parent[root(index)] = root(first)
 
     groups: dict[int, list[int]] = {}
