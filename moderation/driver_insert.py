@@ -102,6 +102,8 @@ class DriverInsert:
         sql = self._multi_row_sql.get(row_count)
         if sql is None:
             head, values = self.sql.split(" VALUES ", 1)
+            if not (values.startswith("(") and values.endswith(")")):
+                raise RuntimeError(f"cannot repeat the row of {self.sql}")  # e.g. ON CONFLICT
             sql = f"{head} VALUES {', '.join([values] * row_count)}"
             self._multi_row_sql[row_count] = sql
         return sql

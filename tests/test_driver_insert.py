@@ -60,3 +60,10 @@ def test_a_statement_of_too_many_rows_is_refused():
     assert insert._sql_for(2).count("(?, ?, ?)") == 2
     with pytest.raises(ValueError, match="at most"):
         insert._sql_for(ROWS_PER_STATEMENT + 1)
+
+
+def test_a_statement_with_clauses_after_its_row_is_not_repeated_blindly():
+    with_clause = DriverInsert(sa.insert(SCRATCH), ("id", "label", "twice"), sqlite.dialect())
+    with_clause.sql += " ON CONFLICT DO NOTHING"
+    with pytest.raises(RuntimeError, match="cannot repeat"):
+        with_clause._sql_for(2)
