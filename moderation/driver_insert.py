@@ -60,6 +60,12 @@ class DriverInsert:
         self.positional = compiled.positional
         if self.positional and tuple(compiled.positiontup) != columns:
             raise RuntimeError(f"columns are not in the order of {self.sql}")
+        if self.positional:
+            # Several rows a statement (see above) repeat what follows VALUES, which must
+            # be the row alone: not followed by ON CONFLICT or RETURNING.
+            self._head, self._row = self.sql.split(" VALUES ", 1)
+            if not (self._row.startswith("(") and self._row.endswith(")")):
+                raise RuntimeError(f"cannot repeat the row of {self.sql}")
         self.datetime_to_driver = datetime_to_driver(dialect)
         self._multi_row_sql: dict[int, str] = {}
 
@@ -101,9 +107,6 @@ class DriverInsert:
             raise ValueError(f"{row_count} rows in one statement; at most {ROWS_PER_STATEMENT}")
         sql = self._multi_row_sql.get(row_count)
         if sql is None:
-            head, values = self.sql.split(" VALUES ", 1)
-            if not (values.startswith("(") and values.endswith(")")):
-                raise RuntimeError(f"cannot repeat the row of {self.sql}")  # e.g. ON CONFLICT
-            sql = f"{head} VALUES {', '.join([values] * row_count)}"
+            sql = f"{self._head} VALUES {', '.join([self._row] * row_count)}"
             self._multi_row_sql[row_count] = sql
         return sql

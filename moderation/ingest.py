@@ -118,8 +118,8 @@ def _apart_from_parents(rows: list[tuple]) -> Iterator[list[tuple]]:
     group: list[tuple] = []
     ids_in_group: set[tuple[int, str]] = set()
     for row in rows:
-        article_id, external_id, parent_id = row[0], row[1], row[2]
-        if len(group) == ROWS_PER_STATEMENT or (article_id, parent_id) in ids_in_group:
+        article_id, external_id, parent_external_id = row[0], row[1], row[2]
+        if len(group) == ROWS_PER_STATEMENT or (article_id, parent_external_id) in ids_in_group:
             yield group
             group, ids_in_group = [], set()
         group.append(row)

@@ -62,8 +62,7 @@ def test_a_statement_of_too_many_rows_is_refused():
         insert._sql_for(ROWS_PER_STATEMENT + 1)
 
 
-def test_a_statement_with_clauses_after_its_row_is_not_repeated_blindly():
-    with_clause = DriverInsert(sa.insert(SCRATCH), ("id", "label", "twice"), sqlite.dialect())
-    with_clause.sql += " ON CONFLICT DO NOTHING"
+def test_a_statement_with_clauses_after_its_row_is_refused():
+    statement = sqlite.insert(SCRATCH).on_conflict_do_nothing()
     with pytest.raises(RuntimeError, match="cannot repeat"):
-        with_clause._sql_for(2)
+        DriverInsert(statement, ("id", "label", "twice"), sqlite.dialect())
