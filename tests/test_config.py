@@ -1,4 +1,6 @@
 from moderation import create_app
+from moderation.database import SQLITE_CACHE_KIB
+from moderation.extensions import db
 
 
 def test_default_database_is_sqlite_in_instance_folder(monkeypatch, tmp_path):
@@ -37,3 +39,12 @@ def _flask_with_instance(instance):
         return Flask(*args, **kwargs)
 
     return make
+
+
+def test_every_sqlite_connection_gets_the_pragmas(tmp_path):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite"})
+    with app.app_context(), db.engine.connect() as connection:
+        names = ("foreign_keys", "journal_mode", "synchronous", "cache_size")
+        values = [connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names]
+    # synchronous 1 is NORMAL; a negative cache size is in KiB.
+    assert values == [1, "wal", 1, -SQLITE_CACHE_KIB]
