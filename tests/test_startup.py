@@ -23,6 +23,12 @@ def test_the_parser_process_loads_neither_flask_nor_the_database_layer():
     assert not {"flask", "sqlalchemy", "altair"} & loaded
 
 
+def test_the_command_line_module_loads_flask_only_when_run():
+    # A spawned parser process imports the parent's main module, moderation.cli.
+    loaded = modules_loaded_by("import moderation.cli")
+    assert not {"flask", "sqlalchemy"} & loaded
+
+
 def test_the_application_loads_altair_only_when_a_chart_is_drawn():
     loaded = modules_loaded_by(
         "from moderation import create_app\n"
