@@ -8,6 +8,8 @@ import io
 import sqlalchemy as sa
 from test_reports_rollup import raw_figures, rollup_figures, same
 
+from moderation import create_app
+from moderation.database import ensure_schema
 from moderation.extensions import db
 from moderation.ingest import import_stream
 from moderation.models import Comment
@@ -104,3 +106,13 @@ def test_a_large_import_accounted_for_along_the_way_counts_each_comment_once(app
     assert found("number 7") == ["7"]
     expected = {"approved": 60, "spam": 60, "pending": 60}
     assert status_counts(db.session) == counted_by_status() == expected
+
+
+def test_sqlite_search_index_writes_large_segments(tmp_path):
+    # Migration 0007: fewer, larger segments for the 40,000-comment index statements of an
+    # import. SQLite only: PostgreSQL's search index is an expression index.
+    sqlite_app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/s.sqlite"})
+    with sqlite_app.app_context():
+        ensure_schema()
+        setting = "SELECT v FROM comments_fts_config WHERE k = 'hashsize'"
+        assert db.session.execute(sa.text(setting)).scalar() == 16 * 1024 * 1024
