@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from .models import Comment, Decision, ModerationStatus, Role, User, utcnow
+from .models import Comment, CommentRevision, Decision, ModerationStatus, Role, User, utcnow
 
 # What each decision button does.
 ACTIONS: dict[str, ModerationStatus] = {
@@ -41,12 +41,20 @@ class Conflict(Exception):
     status: str
     decided_by: str | None = None
     decided_at: datetime | None = None
+    edited_at: datetime | None = None
+    """When an import last changed the comment, if that came after the last decision."""
 
     def __str__(self) -> str:
         return self.message
 
     @property
     def message(self) -> str:
+        if self.edited_at:
+            when = self.edited_at.strftime("%Y-%m-%d %H:%M UTC")
+            return (
+                f"Comment #{self.comment_id} was edited by an import at {when}, after you "
+                "opened it; your decision was not applied. Read it again before deciding."
+            )
         if self.decided_by and self.decided_at:
             when = self.decided_at.strftime("%Y-%m-%d %H:%M UTC")
             who = f"already decided by {self.decided_by} at {when}"
@@ -307,4 +315,11 @@ def _conflict(session: so.Session, comment_id: int) -> Conflict:
     ).one_or_none()
     if row is None:
         return Conflict(comment_id, "deleted")
+    edited_at = session.scalar(
+        sa.select(sa.func.max(CommentRevision.recorded_at)).where(
+            CommentRevision.comment_id == comment_id
+        )
+    )
+    if edited_at is not None and (row.created_at is None or edited_at > row.created_at):
+        return Conflict(comment_id, row.status, edited_at=edited_at)
     return Conflict(comment_id, row.status, row.username, row.created_at)

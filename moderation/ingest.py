@@ -308,6 +308,8 @@ class _Ingester:
                 source_status=comment.source_status,
                 parent_external_id=comment.parent_external_id,
                 content_hash=comment.content_hash,
+                # A moderator's decision names the version they read: an edit makes it stale.
+                version=Comment.version + 1,
                 updated_at=utcnow(),
             )
         )

@@ -1,11 +1,14 @@
 """Decisions: conditional updates, the audit log, conflicts between moderators, undo, bulk."""
 
+import io
+
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from moderation import decisions
 from moderation.extensions import db
+from moderation.ingest import import_stream
 from moderation.models import Comment, Decision
 from moderation.queue import status_counts
 
@@ -54,6 +57,26 @@ def test_a_stale_version_is_a_conflict_naming_who_decided_and_when(users, scored
     assert first.created_at.strftime("%Y-%m-%d %H:%M") in conflict.message
     assert comment_state(comment.id) == ("approved", 2)
     assert len(all_decisions()) == 1
+
+
+def test_a_decision_on_text_an_import_changed_since_is_a_conflict(users):
+    def export(text: str) -> io.BytesIO:
+        rows = (
+            f"article_id,article_title,article_body,comment_id,author,text\na1,T,B,1,Ann,{text}\n"
+        )
+        return io.BytesIO(rows.encode())
+
+    import_stream(db.session, export("A fair point about the bridge toll"), "first.csv")
+    comment_id = db.session.scalar(sa.select(Comment.id))
+    assert comment_state(comment_id) == ("pending", 1)  # what the moderator opened
+    import_stream(db.session, export("BUY CHEAP PILLS http://spam.example"), "second.csv")
+    assert comment_state(comment_id) == ("pending", 2)
+    with pytest.raises(decisions.Conflict) as caught:
+        decisions.decide(db.session, comment_id, 1, "approved", users["moderator"])
+    assert "was edited by an import at " in caught.value.message
+    assert "Read it again" in caught.value.message
+    assert comment_state(comment_id) == ("pending", 2)
+    assert all_decisions() == []
 
 
 def test_two_sessions_deciding_at_once_cannot_overwrite_each_other(app, users, scored_thread):
