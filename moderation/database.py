@@ -30,6 +30,15 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
+def database_is_busy(error: sa.exc.OperationalError) -> bool:
+    """Whether a statement failed because another writer held the database too long.
+
+    On SQLite an import writes a whole file in one transaction, and a web request
+    that wants to write meanwhile gives up after the driver's busy timeout (5 s).
+    """
+    return "database is locked" in str(error.orig)
+
+
 def schema_is_current() -> bool:
     script = ScriptDirectory.from_config(migrate.get_config())
     with db.engine.connect() as connection:

@@ -1,6 +1,7 @@
 """The queue page and its actions, through the Flask test client with CSRF on."""
 
 import re
+import sqlite3
 
 import pytest
 import sqlalchemy as sa
@@ -287,3 +288,38 @@ def test_odd_urls_are_not_errors(auth, scored_thread):
     too_big = decide(auth, scored_thread.comments[0].id, "approve", version=2**40)
     assert too_big.status_code == 302
     assert status_of(scored_thread.comments[0].id) == "pending"
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_a_decision_while_an_import_holds_the_database_says_busy(auth, scored_thread):
+    """SQLite has one writer: an import's transaction makes a decision wait, then give up."""
+    auth.login_as("moderator")
+    comment_id = scored_thread.comments[0].id
+    token = auth.token()
+    importer = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    importer.execute("BEGIN IMMEDIATE")  # the write lock, as an import holds it
+
+    def wait_briefly(dbapi_connection, record, proxy):
+        dbapi_connection.execute("PRAGMA busy_timeout = 50")  # not the usual 5 s
+
+    sa.event.listen(db.engine, "checkout", wait_briefly)
+    db.session.close()  # the requests share this session: it must check a connection out
+    try:
+        as_json = auth.client.post(
+            f"/comments/{comment_id}/approve",
+            data={"csrf_token": token, "version": "1"},
+            headers={"Accept": "application/json"},
+        )
+        as_page = auth.client.post(
+            f"/comments/{comment_id}/approve", data={"csrf_token": token, "version": "1"}
+        )
+    finally:
+        sa.event.remove(db.engine, "checkout", wait_briefly)
+        importer.execute("ROLLBACK")
+        importer.close()
+    assert as_json.status_code == 503 and as_json.headers["Retry-After"] == "5"
+    assert as_json.get_json()["category"] == "busy"
+    assert "an import is probably writing" in as_json.get_json()["message"]
+    assert as_page.status_code == 503 and b"Database busy" in as_page.data
+    db.session.rollback()
+    assert db.session.get(Comment, comment_id).status == "pending"

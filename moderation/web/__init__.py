@@ -9,11 +9,13 @@ Content-Security-Policy allows no inline script at all.
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import sqlalchemy as sa
+from flask import Flask, jsonify, render_template
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
+from ..database import database_is_busy
 from . import fast, text
 
 login_manager = LoginManager()
@@ -39,6 +41,9 @@ SECURITY_HEADERS = {
 }
 
 
+BUSY_RETRY_SECONDS = 5
+
+
 class IdConverter(IntegerConverter):
     """``<id:name>``: a database id, 1 to 2**31-1, so no URL can overflow a query."""
 
@@ -47,7 +52,7 @@ class IdConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    from . import access, admin, auth, authors, comments, home, queue, reports
+    from . import access, admin, auth, authors, comments, home, queue, reports, responses
 
     app.url_map.converters["id"] = IdConverter
     login_manager.init_app(app)
@@ -84,6 +89,22 @@ def init_app(app: Flask) -> None:
             "Form expired or invalid",
             "The form was missing its security token. Go back, reload the page and try again.",
         )
+
+    @app.errorhandler(sa.exc.OperationalError)
+    def database_busy(error):
+        if not database_is_busy(error):
+            raise error
+        message = (
+            "The database is busy: an import is probably writing to it. Nothing was "
+            "changed; try again in a moment."
+        )
+        if responses.wants_json():
+            response = jsonify({"ok": False, "category": "busy", "message": message})
+            response.status_code = 503
+        else:
+            response = app.make_response(error_page(503, "Database busy", message))
+        response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return response
 
     @app.errorhandler(403)
     def forbidden(error):
