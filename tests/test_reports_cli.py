@@ -46,6 +46,14 @@ def test_bad_dates_are_refused(runner, data):  # noqa: F811
     assert result.exit_code == 2 and "since must be a date" in result.output
 
 
+def test_an_html_file_that_cannot_be_written_is_an_error_naming_it(runner, data, tmp_path):  # noqa: F811
+    target = tmp_path / "missing-folder" / "r.html"
+    result = runner.invoke(report_command, ["--html", str(target)])
+    assert result.exit_code == 1
+    assert f"Error: cannot write {target}: No such file or directory" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_html_file_is_self_contained_and_inert(runner, data, tmp_path):  # noqa: F811
     evil = Article(site="a.example", key="evil", title=HOSTILE_TITLE, content_hash="e",
                    published_at=at("2024-03-11 00:00"))  # fmt: skip

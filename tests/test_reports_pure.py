@@ -34,6 +34,9 @@ def test_local_day_and_hour():
     late = datetime(2024, 3, 10, 23, 30, tzinfo=UTC)
     assert buckets.local_day(late, BERLIN) == date(2024, 3, 11)
     assert buckets.local_day(late, ZoneInfo("UTC")) == date(2024, 3, 10)
+    # A date a database may hold from before imports refused it: the UTC day, no crash.
+    earliest = datetime(1, 1, 1, tzinfo=UTC)
+    assert buckets.local_day(earliest, ZoneInfo("America/New_York")) == date(1, 1, 1)
     assert buckets.local_hour(late, BERLIN) == datetime(2024, 3, 10, 23, 0, tzinfo=UTC)
     # 02:30 CEST and 02:30 CET on 27 October 2024 are different hours.
     first = buckets.local_hour(datetime(2024, 10, 27, 0, 30, tzinfo=UTC), BERLIN)
@@ -80,6 +83,8 @@ def test_filter_parsing_and_bounds():
         (None, "x", None),
         (None, None, "a\x00b"),
         (None, None, "s" * 201),
+        (None, "9999-12-31", None),  # the day after it is off the calendar
+        ("0001-01-01", None, None),
     ]:
         with pytest.raises(FilterError):
             ReportFilter.from_strings(since, until, site)  # fmt: skip

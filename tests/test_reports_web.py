@@ -84,7 +84,12 @@ def test_malformed_filter_is_a_400_with_a_message(client, auth, data):  # noqa: 
     response = client.get("/reports/?since=31.12.2024")
     assert response.status_code == 400
     assert "since must be a date" in response.get_data(as_text=True)
-    assert client.get("/reports/articles.csv?until=nope").status_code == 400
+    download = client.get("/reports/articles.csv?until=nope")
+    assert download.status_code == 400 and download.mimetype == "text/plain"
+    assert "until must be a date like 2024-03-31, not 'nope'" in download.get_data(as_text=True)
+    chart = client.get("/reports/timeline.svg?until=9999-12-31")
+    assert chart.status_code == 400
+    assert "until must be a date in the years 1970 to 2999" in chart.get_data(as_text=True)
     assert client.get("/reports/?since=2024-05-01&until=2024-04-01").status_code == 400
 
 

@@ -397,6 +397,19 @@ def test_csv_article_only_rows_define_articles_without_comments():
     ]
 
 
+def test_dates_no_comment_can_have_kept_without_a_date_with_a_notice():
+    # An empty date exported as the smallest date; Unix time in milliseconds read as seconds.
+    parsed = csv_of(
+        "article_url,posted,text\nhttps://e.com/1,0001-01-01,a\nhttps://e.com/1,99999999999,b\n"
+    )
+    assert [c.posted_at for c in parsed.comments] == [None, None]
+    outside = "in posted is outside the years 1970 to 2999, kept without a date"
+    assert parsed.problems == [
+        Problem(f"date '0001-01-01' {outside}", 2, "notice"),
+        Problem(f"date '99999999999' {outside}", 3, "notice"),
+    ]
+
+
 def test_csv_unparseable_date_keeps_the_comment_with_a_notice():
     parsed = csv_of(
         "article_url,article_published,posted,text\nhttps://e.com/1,03/05/2024,soon,hello\n"

@@ -19,6 +19,7 @@ from moderation.importers.records import (
     ParsedSource,
     Problem,
 )
+from moderation.importers.xml_stream import parse_utc_datetime
 
 DATA = Path(__file__).parent / "data" / "xml"
 EXPORT = DATA / "wordpress_export.xml"
@@ -133,6 +134,13 @@ def test_comment_dates(export: ParsedSource) -> None:
     assert by_id["801"].body == "I remember this."
     for comment in export.comments:
         assert comment.posted_at is None or comment.posted_at.tzinfo is UTC
+
+
+def test_dates_no_comment_can_have_are_no_date():
+    assert parse_utc_datetime("0001-01-01 00:00:00") is None
+    assert parse_utc_datetime("9999-12-31T23:59:59+00:00") is None
+    assert parse_utc_datetime("1970-01-01 00:00:00") == utc(1970, 1, 1)
+    assert parse_utc_datetime("2999-12-31 23:59:59") == utc(2999, 12, 31, 23, 59, 59)
 
 
 def test_comments_follow_their_article(export: ParsedSource) -> None:

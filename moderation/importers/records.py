@@ -14,10 +14,27 @@ rolls the whole file back. Parsers raise nothing else, whatever the input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 COMMENT_KINDS = ("comment", "pingback", "trackback")
+
+EARLIEST_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_DATE = datetime(3000, 1, 1, tzinfo=UTC)
+DATE_RANGE = "1970 to 2999"
+
+
+def in_date_range(moment: datetime | None) -> datetime | None:
+    """``moment`` (aware) if a comment or article can have been posted then, else None.
+
+    A date like 0001-01-01 (an empty date field exported as the smallest date) or
+    a Unix time in milliseconds read as seconds (the year 5138) is a broken value,
+    not a date; kept, it would also fall off the calendar when reports move it into
+    a time zone.
+    """
+    if moment is None or not EARLIEST_DATE <= moment < LATEST_DATE:
+        return None
+    return moment
 
 
 class ImportFormatError(Exception):

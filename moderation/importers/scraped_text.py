@@ -39,7 +39,14 @@ from typing import BinaryIO
 
 from . import Format, register
 from .decoding import SNIFF_BYTES, decode_bytes, looks_binary
-from .records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
+from .records import (
+    ArticleRecord,
+    CommentRecord,
+    ImportFormatError,
+    Problem,
+    Record,
+    in_date_range,
+)
 
 # Lines longer than this are prose, never a header, a name or a date; capping
 # the length also keeps every per-line regex cheap on huge lines.
@@ -147,7 +154,7 @@ def _to_utc(match: re.Match[str]) -> datetime | None:
             int(parts["minute"] or 0),
             int(parts["second"] or 0),
         )
-        return (naive - _utc_offset(parts["tz"])).replace(tzinfo=UTC)
+        return in_date_range((naive - _utc_offset(parts["tz"])).replace(tzinfo=UTC))
     except (ValueError, OverflowError):
         return None
 

@@ -27,11 +27,13 @@ from .decoding import detect_encoding, looks_binary, open_text
 from .html_text import html_to_text
 from .records import (
     COMMENT_KINDS,
+    DATE_RANGE,
     ArticleRecord,
     CommentRecord,
     ImportFormatError,
     Problem,
     Record,
+    in_date_range,
 )
 
 # --- The field vocabulary ------------------------------------------------------------------
@@ -265,6 +267,13 @@ def _date_field(
     if parsed is None:
         return None, Problem(
             f"unrecognised date {_shorten(value)!r} in {name}, kept without a date",
+            line=line,
+            kind="notice",
+        )
+    if in_date_range(parsed) is None:
+        return None, Problem(
+            f"date {_shorten(value)!r} in {name} is outside the years {DATE_RANGE}, "
+            "kept without a date",
             line=line,
             kind="notice",
         )

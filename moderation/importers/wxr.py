@@ -35,7 +35,14 @@ from urllib.parse import urlsplit
 
 from . import Format, register
 from .html_text import html_to_text
-from .records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
+from .records import (
+    ArticleRecord,
+    CommentRecord,
+    ImportFormatError,
+    Problem,
+    Record,
+    in_date_range,
+)
 from .xml_stream import Element, RecordReader, local_name, namespace_of, parse_utc_datetime
 
 ARTICLE_POST_TYPES = ("post", "page")
@@ -192,8 +199,8 @@ def _rfc822_datetime(value: str | None) -> datetime | None:
         if not re.search(rf"(?<![-\d]){parsed.year}\b", value):
             return None
         if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+            return in_date_range(parsed.replace(tzinfo=UTC))
+        return in_date_range(parsed.astimezone(UTC))
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
 

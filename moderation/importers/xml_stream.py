@@ -37,7 +37,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from .decoding import detect_encoding, looks_binary
-from .records import ImportFormatError
+from .records import ImportFormatError, in_date_range
 
 READ_BYTES = 64 * 1024
 MAX_PROLOG_BYTES = 1024 * 1024
@@ -352,7 +352,8 @@ def parse_utc_datetime(value: str | None) -> datetime | None:
     """ISO 8601 or "YYYY-MM-DD HH:MM:SS" as an aware UTC datetime; None when unusable.
 
     Times without an offset are taken as UTC (both formats' exports say GMT/UTC).
-    WordPress writes "0000-00-00 00:00:00" for "no date", which gives None.
+    WordPress writes "0000-00-00 00:00:00" for "no date", which gives None, as does
+    a date outside :func:`~.records.in_date_range`.
     """
     value = (value or "").strip()
     if not value or value.startswith("0000"):
@@ -360,7 +361,7 @@ def parse_utc_datetime(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+            return in_date_range(parsed.replace(tzinfo=UTC))
+        return in_date_range(parsed.astimezone(UTC))
     except (ValueError, OverflowError):
         return None

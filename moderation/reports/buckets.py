@@ -39,8 +39,15 @@ def bucket_start(index: int, size: int) -> datetime:
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
-    """The calendar day a UTC moment falls on in ``zone``."""
-    return moment.astimezone(zone).date()
+    """The calendar day a UTC moment falls on in ``zone``.
+
+    Imports keep no date near the ends of the calendar any more, but a database
+    filled earlier may: there, where the zone would step off it, the UTC day.
+    """
+    try:
+        return moment.astimezone(zone).date()
+    except OverflowError:
+        return moment.date()
 
 
 def local_hour(moment: datetime, zone: ZoneInfo) -> datetime:

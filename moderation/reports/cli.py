@@ -67,6 +67,13 @@ def print_article(report: queries.ArticleReport, context: ReportContext) -> None
     click.echo(format_table(["figure", "value"], figures_rows(report.summary(), context.zone)))
 
 
+def _write(path: Path, html: str) -> None:
+    try:
+        path.write_text(html, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror or error}") from None
+
+
 def write_site_html(path: Path, report_filter: ReportFilter, context: ReportContext) -> None:
     session, threshold, zone = db.session, context.off_topic_threshold, context.zone
     sections = standalone.site_sections(
@@ -88,7 +95,7 @@ def write_site_html(path: Path, report_filter: ReportFilter, context: ReportCont
         zone,
         datetime.now(UTC),
     )
-    path.write_text(html, encoding="utf-8")
+    _write(path, html)
 
 
 def write_article_html(path: Path, report: queries.ArticleReport, context: ReportContext) -> None:
@@ -100,7 +107,7 @@ def write_article_html(path: Path, report: queries.ArticleReport, context: Repor
         context.zone,
         datetime.now(UTC),
     )
-    path.write_text(html, encoding="utf-8")
+    _write(path, html)
 
 
 @click.command("report")

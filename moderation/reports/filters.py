@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..importers.records import DATE_RANGE, EARLIEST_DATE, LATEST_DATE
+
 MAX_SITE_LENGTH = 200
 
 
@@ -25,9 +27,13 @@ def _parse_day(value: str | None, name: str) -> date | None:
     if value is None or not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise FilterError(f"{name} must be a date like 2024-03-31, not {value[:40]!r}") from None
+    # Imports keep only dates in this range; beyond it, time zones fall off the calendar.
+    if not EARLIEST_DATE.date() <= day < LATEST_DATE.date():
+        raise FilterError(f"{name} must be a date in the years {DATE_RANGE}, not {day}")
+    return day
 
 
 def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:

@@ -273,12 +273,17 @@ def _download(table: ReportTable, fmt: str, filename: str, wanted: Request) -> R
     return response
 
 
+def _refused(reason: str) -> Response:
+    """A download or chart asked for with a malformed filter: the reason, as plain text."""
+    return Response(f"{reason}\n", status=400, mimetype="text/plain")
+
+
 @bp.route("/<any(timeline, shares, moderators):name>.svg")
 @requires(EVERYONE)
 def site_chart(name: str):
     wanted = Request()
     if wanted.error:
-        abort(400)
+        return _refused(wanted.error)
     return _svg(wanted.site_chart(name))
 
 
@@ -293,7 +298,7 @@ def article_chart(article_id: int, name: str):
 def site_download(name: str, fmt: str):
     wanted = Request()
     if wanted.error:
-        abort(400)
+        return _refused(wanted.error)
     return _download(wanted.site_table(name), fmt, f"report-{name}", wanted)
 
 
