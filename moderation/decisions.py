@@ -29,6 +29,10 @@ ACTIONS: dict[str, ModerationStatus] = {
 }
 
 
+UNDO_LOOKBACK = 1000
+"""How many of a moderator's latest decisions "undo my last" looks through."""
+
+
 class DecisionError(ValueError):
     """A decision that cannot be made at all (unknown comment, nothing to undo...)."""
 
@@ -169,8 +173,13 @@ def undo(session: so.Session, decision_id: int, moderator: User) -> Decision:
 
 
 def undo_last(session: so.Session, moderator: User) -> BulkOutcome:
-    """Undo the moderator's most recent action: one decision, or a whole bulk action."""
-    last = session.scalar(
+    """Undo the moderator's most recent action that can still be undone: one decision,
+    or what is left of a bulk action.
+
+    Decisions someone has decided over since are passed by, so that one conflict
+    does not stand between the moderator and their earlier actions for good.
+    """
+    candidates = session.scalars(
         sa.select(Decision)
         .where(
             Decision.moderator_id == moderator.id,
@@ -178,8 +187,9 @@ def undo_last(session: so.Session, moderator: User) -> BulkOutcome:
             Decision.undone_by_id.is_(None),
         )
         .order_by(Decision.id.desc())
-        .limit(1)
+        .limit(UNDO_LOOKBACK)
     )
+    last = next((d for d in candidates if _is_standing(session, d)), None)
     if last is None:
         raise DecisionError("You have no decision left to undo.")
     if last.bulk_id is None:
@@ -269,8 +279,7 @@ def _undo_one(session: so.Session, decision_id: int, moderator: User) -> Decisio
     if not can_undo(original, moderator):
         raise DecisionError("Only the moderator who made a decision, or an admin, can undo it.")
     comment_id = original.comment_id
-    latest = latest_decision(session, comment_id)
-    if original.undone_by_id is not None or latest is None or latest.id != original.id:
+    if not _is_standing(session, original):
         raise _conflict(session, comment_id)
     version = session.scalar(sa.select(Comment.version).where(Comment.id == comment_id))
     _set_status(session, comment_id, version, original.from_status)
@@ -289,6 +298,28 @@ def _undo_one(session: so.Session, decision_id: int, moderator: User) -> Decisio
     original.undone_by_id = reversal.id
     session.flush()
     return reversal
+
+
+def _is_standing(session: so.Session, decision: Decision) -> bool:
+    """Whether ``decision`` is what put its comment in its current status.
+
+    It is when it is the comment's latest decision that is neither undone nor an
+    undo: a later decision that was undone again changed nothing in the end.
+    """
+    if decision.undone_by_id is not None or decision.undoes_id is not None:
+        return False
+    latest_in_force = session.scalar(
+        sa.select(Decision.id)
+        .where(
+            Decision.comment_id == decision.comment_id,
+            Decision.undoes_id.is_(None),
+            Decision.undone_by_id.is_(None),
+        )
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
+    status = session.scalar(sa.select(Comment.status).where(Comment.id == decision.comment_id))
+    return latest_in_force == decision.id and status == decision.to_status
 
 
 def _set_status(session: so.Session, comment_id: int, expected_version: int, status: str) -> None:

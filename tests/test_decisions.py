@@ -240,3 +240,34 @@ def test_a_decision_waiting_on_another_transaction_sees_its_result(app, users, s
     assert outcome["conflict"].decided_by == "moderator"
     assert comment_state(comment_id) == ("approved", 2)
     assert len(all_decisions()) == 1
+
+
+def test_a_decision_made_and_undone_since_does_not_block_undoing_a_bulk_action(
+    users, scored_thread
+):
+    ids = [c.id for c in scored_thread.comments[:3]]
+    moderator = users["moderator"]
+    decisions.bulk_decide(db.session, [(i, 1) for i in ids], "escalated", moderator)
+    decisions.decide(db.session, ids[0], 2, "approved", moderator)
+    decisions.undo_last(db.session, moderator)  # the approval: back to escalated
+    assert comment_state(ids[0]) == ("escalated", 4)
+    outcome = decisions.undo_last(db.session, moderator)  # the bulk action, all of it
+    assert sorted(d.comment_id for d in outcome.decisions) == sorted(ids)
+    assert not outcome.conflicts
+    assert [comment_state(i)[0] for i in ids] == ["pending"] * 3
+
+
+def test_undo_last_passes_by_an_action_someone_has_decided_over(users, scored_thread):
+    first, second, third = (c.id for c in scored_thread.comments[:3])
+    moderator = users["moderator"]
+    decisions.decide(db.session, first, 1, "spam", moderator)
+    decisions.bulk_decide(db.session, [(second, 1), (third, 1)], "rejected", moderator)
+    decisions.decide(db.session, third, 2, "approved", users["moderator2"])
+    outcome = decisions.undo_last(db.session, moderator)
+    assert [d.comment_id for d in outcome.decisions] == [second]
+    assert [c.comment_id for c in outcome.conflicts] == [third]
+    # Nothing of the bulk action is left to undo: the next undo reaches the earlier decision.
+    outcome = decisions.undo_last(db.session, moderator)
+    assert [d.comment_id for d in outcome.decisions] == [first] and not outcome.conflicts
+    states = [comment_state(i)[0] for i in (first, second, third)]
+    assert states == ["pending", "pending", "approved"]
