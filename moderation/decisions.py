@@ -214,13 +214,25 @@ def undo_bulk(session: so.Session, bulk_id: str, moderator: User) -> BulkOutcome
     return outcome
 
 
-def latest_decision(session: so.Session, comment_id: int) -> Decision | None:
-    return session.scalar(
+def decision_in_force(session: so.Session, comment_id: int) -> Decision | None:
+    """The decision that put the comment in its current status, the one an undo reverses.
+
+    Its latest decision that is neither undone nor an undo: a later decision that
+    was undone again changed nothing in the end. None when there is none, or when
+    the comment's status is no longer the one it set.
+    """
+    decision = session.scalar(
         sa.select(Decision)
-        .where(Decision.comment_id == comment_id)
+        .where(
+            Decision.comment_id == comment_id,
+            Decision.undoes_id.is_(None),
+            Decision.undone_by_id.is_(None),
+        )
         .order_by(Decision.id.desc())
         .limit(1)
     )
+    status = session.scalar(sa.select(Comment.status).where(Comment.id == comment_id))
+    return decision if decision is not None and status == decision.to_status else None
 
 
 def can_undo(decision: Decision, moderator: User) -> bool:
@@ -301,25 +313,8 @@ def _undo_one(session: so.Session, decision_id: int, moderator: User) -> Decisio
 
 
 def _is_standing(session: so.Session, decision: Decision) -> bool:
-    """Whether ``decision`` is what put its comment in its current status.
-
-    It is when it is the comment's latest decision that is neither undone nor an
-    undo: a later decision that was undone again changed nothing in the end.
-    """
-    if decision.undone_by_id is not None or decision.undoes_id is not None:
-        return False
-    latest_in_force = session.scalar(
-        sa.select(Decision.id)
-        .where(
-            Decision.comment_id == decision.comment_id,
-            Decision.undoes_id.is_(None),
-            Decision.undone_by_id.is_(None),
-        )
-        .order_by(Decision.id.desc())
-        .limit(1)
-    )
-    status = session.scalar(sa.select(Comment.status).where(Comment.id == decision.comment_id))
-    return latest_in_force == decision.id and status == decision.to_status
+    in_force = decision_in_force(session, decision.comment_id)
+    return in_force is not None and in_force.id == decision.id
 
 
 def _set_status(session: so.Session, comment_id: int, expected_version: int, status: str) -> None:

@@ -45,7 +45,9 @@ def test_context_of_a_missing_comment_is_404(auth):
 
 def test_history_lists_every_decision_and_offers_undo_of_the_latest(auth, users, scored_thread):
     comment = scored_thread.comments[0]
-    decisions.decide(db.session, comment.id, 1, "rejected", users["moderator"], reason="Spam")
+    first = decisions.decide(
+        db.session, comment.id, 1, "rejected", users["moderator"], reason="Spam"
+    )
     latest = decisions.decide(db.session, comment.id, 2, "approved", users["moderator"])
     db.session.add(CommentRevision(comment_id=comment.id, previous_body="the old text"))
     db.session.commit()
@@ -64,6 +66,8 @@ def test_history_lists_every_decision_and_offers_undo_of_the_latest(auth, users,
     assert db.session.get(Comment, comment.id).status == "rejected"
     html = auth.client.get(f"/comments/{comment.id}/history").get_data(as_text=True)
     assert "Undone: comment" in html and "undo of #" in html
+    # The rejection is in force again, so it is the one to undo now.
+    assert re.findall(r'action="/decisions/(\d+)/undo"', html) == [str(first.id)]
 
 
 def test_history_offers_no_undo_to_others_or_analysts(auth, users, scored_thread):

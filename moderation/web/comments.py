@@ -80,21 +80,19 @@ def history(comment_id: int):
         .where(Decision.comment_id == comment_id)
         .order_by(Decision.id.desc())
     ).all()
-    latest_id = rows[0][0].id if rows else None
     revisions = db.session.scalars(
         sa.select(CommentRevision)
         .where(CommentRevision.comment_id == comment_id)
         .order_by(CommentRevision.id.desc())
     ).all()
-    undoable = {
-        decision.id
-        for decision, _ in rows
-        if decision.id == latest_id
-        and decision.undoes_id is None
-        and decision.undone_by_id is None
+    in_force = decisions.decision_in_force(db.session, comment_id)
+    undoable = (
+        {in_force.id}
+        if in_force is not None
         and current_user.role in DECIDERS
-        and decisions.can_undo(decision, current_user.user)
-    }
+        and decisions.can_undo(in_force, current_user.user)
+        else set()
+    )
     return render_template(
         "comments/history.html",
         comment=comment,
