@@ -116,6 +116,13 @@ def test_orf_seed_article_without_comments():
     assert parsed.problems == []
 
 
+def test_page_in_two_encodings_is_refused():
+    raw = "Caf\u00e9 news\n\nBody.\n".encode() + b"Caf\xe9 again\n"
+    with pytest.raises(ImportFormatError, match="byte 0xe9 is not valid UTF-8") as refused:
+        parse_bytes(raw)
+    assert refused.value.line == 4
+
+
 @pytest.mark.parametrize("seed", [HUAWEI_SEED, ORF_SEED], ids=["000", "003"])
 def test_bom_and_crlf_copy_parses_the_same(seed: Path):
     raw = seed.read_bytes()

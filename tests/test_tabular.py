@@ -304,6 +304,16 @@ def test_csv_missing_required_columns(header, missing):
     assert str(refused.value) == f"test.csv:1: missing required columns: {missing}"
 
 
+def test_csv_in_two_encodings_is_refused_naming_the_byte_and_line():
+    raw = "article_url,text\nhttps://e.com/1,café ok\n".encode() + b"https://e.com/1,caf\xe9\n"
+    with pytest.raises(ImportFormatError) as refused:
+        csv_of(raw)
+    assert str(refused.value) == (
+        "test.csv:3: byte 0xe9 is not valid UTF-8, yet the file holds UTF-8 text: "
+        "mixed text encodings"
+    )
+
+
 def test_csv_empty_file_and_blank_header_are_refused():
     with pytest.raises(ImportFormatError, match="empty file"):
         csv_of(b"")

@@ -385,6 +385,17 @@ def test_undeclared_windows_1252_export() -> None:
     assert parsed.comments[0].body == "naïve"
 
 
+def test_undeclared_export_in_two_encodings_is_refused() -> None:
+    raw = (
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n'
+        "<item><title>Caf\u00e9</title><wp:post_id>9</wp:post_id></item>\n".encode()
+        + b"<item><title>Caf\xe9</title><wp:post_id>10</wp:post_id></item>\n</channel></rss>\n"
+    )
+    with pytest.raises(ImportFormatError, match="mixed text encodings") as refused:
+        parse_bytes(raw)
+    assert refused.value.line == 3
+
+
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes_raise_only_import_format_error(raw: bytes) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
@@ -34,6 +35,34 @@ def detect_encoding(head: bytes) -> str:
     return "utf-8-sig"
 
 
+# One non-ASCII character in UTF-8: a lead byte and its continuation bytes. Windows-1252
+# text almost never has these byte pairs (they read as "Ã©", "Â°"...).
+_UTF8_CHARACTER = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def refuse_mixed_encodings(head: bytes, source: str, first_line: int = 1) -> None:
+    """Refuse a head that holds UTF-8 characters and bytes invalid in UTF-8.
+
+    That is one file in two encodings (a Windows-1252 line pasted into UTF-8
+    text): read as either, part of it would be garbled, so it is refused, naming
+    the first invalid byte and its line (``first_line`` is the line ``head`` starts on).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)
+    except UnicodeDecodeError as error:
+        if _UTF8_CHARACTER.search(head):
+            byte = head[error.start]
+            raise ImportFormatError(
+                source,
+                f"byte 0x{byte:02x} is not valid UTF-8, yet the file holds UTF-8 text: "
+                "mixed text encodings",
+                line=first_line + head.count(b"\n", 0, error.start),
+            ) from None
+
+
 @contextmanager
 def open_text(stream: BinaryIO, source: str) -> Iterator[io.TextIOWrapper]:
     """A text reader over ``stream`` with universal newlines and a detected encoding.
@@ -50,6 +79,7 @@ def open_text(stream: BinaryIO, source: str) -> Iterator[io.TextIOWrapper]:
     head = _peek(stream)
     if looks_binary(head):
         raise ImportFormatError(source, "binary file (NUL bytes), not a text export")
+    refuse_mixed_encodings(head, source)
     text = io.TextIOWrapper(stream, encoding=detect_encoding(head), newline=None)
     try:
         yield text
@@ -66,6 +96,7 @@ def decode_bytes(raw: bytes, source: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
+        refuse_mixed_encodings(raw, source)
         # cp1252 leaves five bytes undefined; keep them visible rather than fail.
         text = raw.decode("cp1252", errors="replace")
     return text.replace("\r\n", "\n").replace("\r", "\n")

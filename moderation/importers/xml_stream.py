@@ -36,7 +36,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from .decoding import detect_encoding, looks_binary
+from .decoding import detect_encoding, looks_binary, refuse_mixed_encodings
 from .records import ImportFormatError, in_date_range
 
 READ_BYTES = 64 * 1024
@@ -276,7 +276,7 @@ def _scan_prolog(buffer: bytes, source: str, root_name: str, final: bool) -> Doc
             break
         else:
             break  # not allowed before the root: the parser stops there, with its line
-    return _document(buffer, start)
+    return _document(buffer, start, source)
 
 
 def _document_start(buffer: bytes, root_name: str, final: bool) -> int:
@@ -297,15 +297,17 @@ def _after(buffer: bytes, end_marker: bytes, position: int) -> int:
     return end + len(end_marker)
 
 
-def _document(buffer: bytes, start: int) -> Document:
+def _document(buffer: bytes, start: int, source: str) -> Document:
     declared = _DECLARED_ENCODING.match(buffer, start)
+    lines_skipped = buffer.count(b"\n", 0, start)
     if declared:
         encoding, override = declared.group(1).decode("ascii"), None
     elif detect_encoding(buffer[start:]) == "cp1252":
+        refuse_mixed_encodings(buffer[start:], source, first_line=lines_skipped + 1)
         encoding = override = "windows-1252"
     else:
         encoding, override = "UTF-8", None
-    return Document(buffer[start:], buffer.count(b"\n", 0, start), encoding, override)
+    return Document(buffer[start:], lines_skipped, encoding, override)
 
 
 # --- Helpers for reading record elements -------------------------------------------------------
