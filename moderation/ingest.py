@@ -222,6 +222,15 @@ class _Ingester:
                 self.counts.comments_unchanged += 1
             else:
                 changed.append((existing, comment))
+                if existing.import_batch_id == self.batch_id:
+                    self.counts.add_problem(
+                        Problem(
+                            f"comment {external_id} appears again in this file with other "
+                            "content: the later one is kept, the earlier as an earlier version",
+                            comment.line,
+                            kind="notice",
+                        )
+                    )
         if new_comments:
             now = self.comment_insert.now()
             rows = [self._new_row(article_id, comment, now) for article_id, comment in new_comments]
@@ -265,6 +274,7 @@ class _Ingester:
                 Comment.content_hash,
                 Comment.body,
                 Comment.source_status,
+                Comment.import_batch_id,
             ).where(Comment.article_id.in_(article_ids), Comment.external_id.in_(external_ids))
         )
         return {(row.article_id, row.external_id): row for row in rows}

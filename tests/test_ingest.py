@@ -220,7 +220,22 @@ def test_dates_are_stored_and_returned_in_utc(app):
 
 def test_an_edit_later_in_the_same_file_reaches_the_search_index(app):
     many = [comment(f"f{i}", f"filler {i}") for i in range(5)]
-    run(lines(ARTICLE, comment("1", "the tram is late"), *many, comment("1", "the ferry is late")))
+    outcome = run(
+        lines(
+            ARTICLE,
+            comment("1", "the tram is late"),
+            *many,
+            comment("1", "the ferry is late", line=8),
+        )
+    )
+    assert outcome.batch.problems == [
+        {
+            "line": 8,
+            "kind": "notice",
+            "message": "comment 1 appears again in this file with other content: "
+            "the later one is kept, the earlier as an earlier version",
+        }
+    ]
 
     def found(words):
         condition, _ = search_condition(db.session, words)
