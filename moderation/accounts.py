@@ -25,6 +25,8 @@ FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+"""The sign-in form takes no more, so no account may have a longer one."""
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,80}$")
 
 
@@ -63,6 +65,8 @@ def validate_username(username: str) -> str:
 def validate_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
     return password
 
 
@@ -77,8 +81,12 @@ def create_user(session: so.Session, username: str, role: str, password: str) ->
     username = validate_username(username)
     validate_role(role)
     validate_password(password)
-    if find_user(session, username) is not None:
-        raise AccountError(f"there is already an account named {username!r}")
+    taken = session.scalar(
+        sa.select(User.username).where(sa.func.lower(User.username) == username.lower())
+    )
+    if taken is not None:
+        # "alice" and "Alice" would be two people in the audit log who look like one.
+        raise AccountError(f"there is already an account named {taken!r}")
     user = User(username=username, role=role, password_hash=hash_password(password))
     session.add(user)
     session.commit()

@@ -40,6 +40,7 @@ def test_generated_passwords_are_long_and_different():
         ("x" * 81, "moderator", PASSWORD, "username"),
         ("bob", "emperor", PASSWORD, "role"),
         ("bob", "moderator", "short", "at least"),
+        ("bob", "moderator", "x" * 201, "at most 200"),  # the sign-in form takes no more
     ],
 )
 def test_create_user_refuses_bad_input(app, username, role, password, message):
@@ -51,6 +52,8 @@ def test_create_user_refuses_bad_input(app, username, role, password, message):
 def test_create_user_refuses_a_taken_name(alice):
     with pytest.raises(accounts.AccountError, match="already"):
         accounts.create_user(db.session, "alice", "admin", PASSWORD)
+    with pytest.raises(accounts.AccountError, match="already an account named 'alice'"):
+        accounts.create_user(db.session, "ALICE", "admin", PASSWORD)
 
 
 def test_sign_in_with_the_right_password(alice):

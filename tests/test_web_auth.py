@@ -45,6 +45,15 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(auth):
     assert auth.client.get("/queue").status_code == 302
 
 
+def test_sign_in_says_what_is_wrong_with_what_no_account_can_match(auth):
+    too_long = auth.sign_in("moderator", "x" * 201)
+    assert too_long.status_code == 401
+    assert "Wrong username or password." in too_long.get_data(as_text=True)
+    empty = auth.sign_in("moderator", "")
+    assert empty.status_code == 400
+    assert "Enter your username and password." in empty.get_data(as_text=True)
+
+
 def test_repeated_failures_lock_the_account_with_429(auth):
     for _ in range(MAX_FAILURES_PER_ACCOUNT):
         assert auth.sign_in("moderator", "guess").status_code == 401

@@ -33,6 +33,9 @@ def test_create_user_refuses_bad_input(runner):
     assert runner.invoke(args=["create-user", "x", "--role", "god"]).exit_code == 2
     result = runner.invoke(args=["create-user", "has space", "--generate-password"])
     assert result.exit_code == 1 and "username" in result.output
+    # A bad name is refused before the password is asked for.
+    result = runner.invoke(args=["create-user", "has space"], input="")
+    assert result.exit_code == 1 and "Password" not in result.output
     runner.invoke(args=["create-user", "tom", "--generate-password"])
     result = runner.invoke(args=["create-user", "tom", "--generate-password"])
     assert result.exit_code == 1 and "already" in result.output

@@ -18,7 +18,9 @@ bp = Blueprint("auth", __name__)
 
 class SignInForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=80)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=accounts.MAX_PASSWORD_LENGTH)]
+    )
     submit = SubmitField("Sign in")
 
 
@@ -47,6 +49,13 @@ def sign_in():
         else:
             flash("Wrong username or password.", "error")
             status = 401
+    elif form.is_submitted():
+        if form.username.data and form.password.data:
+            flash("Wrong username or password.", "error")  # too long to be anyone's
+            status = 401
+        else:
+            flash("Enter your username and password.", "error")
+            status = 400
     return render_template("auth/sign_in.html", form=form), status
 
 

@@ -44,6 +44,11 @@ DEFAULT_REJECT_REASONS = [
 def create_user_command(username: str, role: str, generate_password: bool):
     """Create an account; the password is prompted for (or generated and printed once)."""
     ensure_schema()
+    try:
+        # Before asking for a password that would then be thrown away.
+        accounts.validate_username(username)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
     if generate_password:
         password = accounts.generate_password()
     else:
