@@ -1,6 +1,7 @@
 """A comment's context and history, and the author page."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -126,3 +127,27 @@ def test_unknown_author_is_404(auth, scored_thread):
     assert auth.client.get("/author?name=nobody").status_code == 404
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
     assert count == 6
+
+
+def test_history_says_what_each_import_changed(auth, scored_thread):
+    comment = scored_thread.comments[0]
+    comment.source_status = "1"
+    earlier = datetime(2024, 3, 1, tzinfo=UTC)
+    db.session.add_all(
+        [  # the text changed first, then only the source's status (0 -> 1)
+            CommentRevision(
+                comment_id=comment.id, previous_body="the old text", previous_source_status="0",
+                recorded_at=earlier,
+            ),
+            CommentRevision(
+                comment_id=comment.id, previous_body=comment.body, previous_source_status="0",
+                recorded_at=earlier + timedelta(days=1),
+            ),
+        ]
+    )  # fmt: skip
+    db.session.commit()
+    auth.login_as("moderator")
+    html = auth.client.get(f"/comments/{comment.id}/history").get_data(as_text=True)
+    assert html.count("Status at the source: 0 → 1") == 1
+    assert html.count("The text before:") == 1 and "the old text" in html
+    assert html.index("Status at the source") < html.index("The text before:")  # newest first

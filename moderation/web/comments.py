@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -27,6 +30,34 @@ bp = Blueprint("comments", __name__)
 
 NEIGHBOURS = 3
 """Comments shown before and after the one in context."""
+
+
+@dataclass(frozen=True)
+class ImportChange:
+    """What one import changed in a comment: its text, the source's status, or both."""
+
+    recorded_at: datetime
+    text_before: str | None
+    """The text it replaced; None when the text stayed the same."""
+    source_status: tuple[str | None, str | None] | None
+    """(before, after) when the source's status changed (say "0" -> "1" in WordPress)."""
+
+
+def import_changes(comment: Comment, revisions: list[CommentRevision]) -> list[ImportChange]:
+    """Each revision (newest first) as what changed, comparing it with what followed it."""
+    changes = []
+    after_body, after_status = comment.body, comment.source_status
+    for revision in revisions:
+        before_body, before_status = revision.previous_body, revision.previous_source_status
+        changes.append(
+            ImportChange(
+                revision.recorded_at,
+                before_body if before_body != after_body else None,
+                (before_status, after_status) if before_status != after_status else None,
+            )
+        )
+        after_body, after_status = before_body, before_status
+    return changes
 
 
 @bp.route("/comments/<id:comment_id>")
@@ -99,7 +130,7 @@ def history(comment_id: int):
         article=db.session.get(Article, comment.article_id),
         rows=rows,
         undoable=undoable,
-        revisions=revisions,
+        changes=import_changes(comment, revisions),
         here=request.full_path,
     )
 
