@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from parser_checks import utc
 
-from moderation.importers import FORMATS, tabular
+from moderation.importers import FORMATS, detect_format, tabular
 from moderation.importers.records import (
     ArticleRecord,
     CommentRecord,
@@ -312,6 +312,15 @@ def test_csv_in_two_encodings_is_refused_naming_the_byte_and_line():
         "test.csv:3: byte 0xe9 is not valid UTF-8, yet the file holds UTF-8 text: "
         "mixed text encodings"
     )
+
+
+def test_utf16_text_is_refused_with_what_to_do():
+    raw = "article_url\ttext\nhttps://e.com/1\thello\n".encode("utf-16")  # Excel's Unicode Text
+    expected = "UTF-16 text, which is not read: save the file as UTF-8 and import it again"
+    with pytest.raises(ImportFormatError, match=expected):
+        csv_of(raw)
+    with pytest.raises(ImportFormatError, match=expected):
+        detect_format(raw, "export.txt")
 
 
 def test_csv_empty_file_and_blank_header_are_refused():

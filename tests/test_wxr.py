@@ -373,6 +373,17 @@ def test_invalid_utf8_after_the_head_names_a_line() -> None:
     assert "Windows-1252" in caught.value.message
 
 
+def test_export_cut_short_in_a_cdata_section_says_so() -> None:
+    raw = EXPORT.read_bytes()
+    cut = raw.index(b"<![CDATA[", 3000) + len(b"<![CDATA[")
+    with pytest.raises(ImportFormatError) as caught:
+        parse_bytes(raw[:cut])
+    assert caught.value.message == (
+        "malformed XML: cdata not finished (at the end of the file: was it cut short?)"
+    )
+    assert caught.value.line == raw[:cut].count(b"\n") + 1
+
+
 def test_undeclared_windows_1252_export() -> None:
     raw = (
         '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n'

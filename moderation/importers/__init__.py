@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .decoding import looks_binary
+from .decoding import refuse_binary
 from .records import ImportFormatError, Record
 
 Parse = Callable[[BinaryIO, str], Iterator[Record]]
@@ -39,8 +39,7 @@ def detect_format(head: bytes, filename: str, source: str | None = None) -> Form
     _load_builtin_formats()
     if not head.strip():
         raise ImportFormatError(source or filename, "empty file")
-    if looks_binary(head):
-        raise ImportFormatError(source or filename, "binary file (NUL bytes), not a text export")
+    refuse_binary(head, source or filename)
     scored = sorted(
         ((fmt.sniff(head, filename), fmt.name) for fmt in FORMATS.values()), reverse=True
     )

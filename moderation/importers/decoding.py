@@ -23,6 +23,17 @@ def looks_binary(head: bytes) -> bool:
     return b"\x00" in head
 
 
+def refuse_binary(head: bytes, source: str) -> None:
+    """Refuse a source whose first bytes are not text in an encoding we read."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode Text" and some Windows tools write this.
+        raise ImportFormatError(
+            source, "UTF-16 text, which is not read: save the file as UTF-8 and import it again"
+        )
+    if looks_binary(head):
+        raise ImportFormatError(source, "binary file (NUL bytes), not a text export")
+
+
 def detect_encoding(head: bytes) -> str:
     """utf-8-sig for UTF-8 (BOM or not), else cp1252, judged on the first bytes."""
     if head.startswith(codecs.BOM_UTF8):
@@ -77,8 +88,7 @@ def open_text(stream: BinaryIO, source: str) -> Iterator[io.TextIOWrapper]:
     job (a text wrapper left to the garbage collector would close it, and warn).
     """
     head = _peek(stream)
-    if looks_binary(head):
-        raise ImportFormatError(source, "binary file (NUL bytes), not a text export")
+    refuse_binary(head, source)
     refuse_mixed_encodings(head, source)
     text = io.TextIOWrapper(stream, encoding=detect_encoding(head), newline=None)
     try:
@@ -89,8 +99,7 @@ def open_text(stream: BinaryIO, source: str) -> Iterator[io.TextIOWrapper]:
 
 def decode_bytes(raw: bytes, source: str) -> str:
     """The whole of a small source as text, newlines normalised to \\n."""
-    if looks_binary(raw[:SNIFF_BYTES]):
-        raise ImportFormatError(source, "binary file (NUL bytes), not a text export")
+    refuse_binary(raw[:SNIFF_BYTES], source)
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
     try:

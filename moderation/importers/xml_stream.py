@@ -36,7 +36,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from .decoding import detect_encoding, looks_binary, refuse_mixed_encodings
+from .decoding import detect_encoding, refuse_binary, refuse_mixed_encodings
 from .records import ImportFormatError, in_date_range
 
 READ_BYTES = 64 * 1024
@@ -134,12 +134,14 @@ class RecordReader:
                 if depth <= self.depth:
                     _free(element)
             if failure is not None:
-                raise self._syntax_error(failure, document.encoding)
+                raise self._syntax_error(failure, document.encoding, at_end=not chunk)
             if not chunk:
                 return
             chunk = self.stream.read(READ_BYTES)
 
-    def _syntax_error(self, error: etree.XMLSyntaxError, encoding: str) -> ImportFormatError:
+    def _syntax_error(
+        self, error: etree.XMLSyntaxError, encoding: str, at_end: bool
+    ) -> ImportFormatError:
         message, line = _libxml2_message(error), error.lineno
         if not line and error.error_log.last_error is not None:
             # With entity substitution off, lxml reports some errors as a bare
@@ -153,7 +155,20 @@ class RecordReader:
                 "in another encoding (often Windows-1252) but labelled as this one?"
             )
             return ImportFormatError(self.source, message, line)
+        if message.startswith("Unregistered error message"):
+            # lxml has no text for some of libxml2's errors; their names say enough.
+            message = _ERROR_NAMES.get(error.code, f"error {error.code}")
+        if at_end:
+            message += " (at the end of the file: was it cut short?)"
         return ImportFormatError(self.source, f"malformed XML: {message}", line)
+
+
+# libxml2's error codes by name: ERR_CDATA_NOT_FINISHED -> "cdata not finished".
+_ERROR_NAMES = {
+    getattr(etree.ErrorTypes, name): name.removeprefix("ERR_").replace("_", " ").lower()
+    for name in dir(etree.ErrorTypes)
+    if name.startswith("ERR_")
+}
 
 
 def _depth(element: Element) -> int:
@@ -219,8 +234,8 @@ def read_prolog(stream: BinaryIO, source: str, root_name: str) -> Document:
     buffer = b""
     while True:
         more = stream.read(READ_BYTES)
-        if not buffer and looks_binary(more):
-            raise ImportFormatError(source, "binary file (NUL bytes), not a text export")
+        if not buffer:
+            refuse_binary(more, source)
         buffer += more
         final = not more or len(buffer) >= MAX_PROLOG_BYTES
         try:
