@@ -41,7 +41,12 @@ def expand_sources(arguments: list[str]) -> Iterator[Source]:
             path = Path(argument)
             if not path.exists():
                 raise SourceNotFound(f"{argument}: no such file or folder")
-            yield from _files_under(path)
+            found = False
+            for source in _files_under(path):
+                found = True
+                yield source
+            if not found:
+                raise SourceNotFound(f"{argument}: a folder with no files in it")
 
 
 def _files_under(path: Path) -> Iterator[Source]:

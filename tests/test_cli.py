@@ -68,6 +68,9 @@ def test_unknown_format_and_missing_path_are_refused(runner, tmp_path):
     assert result.exit_code == 2 and "choose one of csv, disqus, jsonl, text, wxr" in result.output
     result = runner.invoke(args=["import", str(tmp_path / "nope.xml")])
     assert result.exit_code == 1 and "nope.xml: no such file or folder" in result.output
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(args=["import", str(tmp_path / "empty")])
+    assert result.exit_code == 1 and "empty: a folder with no files in it" in result.output
 
 
 def test_globs_expand_and_empty_globs_are_an_error(runner, tmp_path):
