@@ -96,6 +96,9 @@ def test_watch_words_add_validate_and_remove(admin):
     entry = db.session.scalar(sa.select(WatchWordEntry))
     assert (entry.phrase, entry.match, entry.action) == ("idiot", "word", "hold")
     assert "<code>idiot</code>" in page(admin, "/admin/watch-words")
+    again = post(admin, "/admin/watch-words", phrase="IDIOT", match="word", action="reject")
+    assert again.status_code == 400
+    assert "&#39;idiot&#39; is on the list already (hold)" in again.get_data(as_text=True)
 
     bad = post(admin, "/admin/watch-words", phrase="(a+)+", match="pattern", action="flag")
     assert bad.status_code == 400 and "nested repetition" in bad.get_data(as_text=True)

@@ -41,6 +41,16 @@ class WatchWordForm(FlaskForm):
             )
         except ValueError as error:
             raise ValidationError(str(error).split(": ", 1)[-1]) from None
+        # Words match regardless of case, so "Idiot" is "idiot"; one entry each, one action.
+        same = sa.func.lower(WatchWordEntry.phrase) == field.data.strip().lower()
+        existing = db.session.scalar(
+            sa.select(WatchWordEntry).where(same, WatchWordEntry.match == self.match.data)
+        )
+        if existing is not None:
+            raise ValidationError(
+                f"{existing.phrase!r} is on the list already ({existing.action}); "
+                "remove it first to change its action"
+            )
 
 
 @bp.route("/watch-words", methods=["GET", "POST"])
