@@ -89,8 +89,10 @@ def open_text(stream: BinaryIO, source: str) -> Iterator[io.TextIOWrapper]:
     """
     head = _peek(stream)
     refuse_binary(head, source)
-    refuse_mixed_encodings(head, source)
-    text = io.TextIOWrapper(stream, encoding=detect_encoding(head), newline=None)
+    encoding = detect_encoding(head)
+    if encoding == "cp1252":  # not UTF-8 throughout: but partly?
+        refuse_mixed_encodings(head, source)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline=None)
     try:
         yield text
     finally:
