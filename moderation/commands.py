@@ -46,6 +46,7 @@ def import_one(source: Source, format_name: str | None, site: str) -> ImportOutc
         "default_site": site,
         "chunk_size": current_app.config["IMPORT_CHUNK_SIZE"],
         "format_name": format_name,
+        "file_bytes": size,
     }
     with bar:
         if size is not None and size >= PARSE_IN_CHILD_MIN_BYTES:

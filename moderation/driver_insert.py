@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from itertools import chain
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -98,7 +99,7 @@ class DriverInsert:
             return
         for rows in statements:
             if rows:
-                flat = tuple(value for row in rows for value in row)
+                flat = tuple(chain.from_iterable(rows))
                 connection.exec_driver_sql(self._sql_for(len(rows)), flat)
 
     def _sql_for(self, row_count: int) -> str:

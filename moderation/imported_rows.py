@@ -13,24 +13,35 @@ the file, or earlier when an edit in the same file needs its comment indexed.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 NEW_ROWS = "FROM comments WHERE id > :after_id AND import_batch_id = :batch_id"
 
 
-def account_for_imported(session: so.Session, batch_id: int, after_id: int) -> None:
-    """Index and count the comments batch ``batch_id`` inserted after comment ``after_id``."""
+def account_for_imported(
+    session: so.Session,
+    batch_id: int,
+    after_id: int,
+    statuses: Counter[str],
+    article_ids: Iterable[int],
+) -> None:
+    """Index and count the comments batch ``batch_id`` inserted after comment ``after_id``.
+
+    The caller, which wrote them, says how many have each status and which articles
+    they belong to: counting that again here would read every new row once more,
+    body and all (the columns come after it).
+    """
     if session.get_bind().dialect.name != "sqlite":
         return
     new_rows = {"after_id": after_id, "batch_id": batch_id}
     session.execute(
         sa.text(f"INSERT INTO comments_fts (rowid, body) SELECT id, body {NEW_ROWS}"), new_rows
     )
-    counts = session.execute(
-        sa.text(f"SELECT status, count(*) {NEW_ROWS} GROUP BY status"), new_rows
-    )
-    for status, count in counts.all():
+    for status, count in statuses.items():
         # As the trigger does it: SQLite keeps one counter row per status.
         session.execute(
             sa.text(
@@ -46,10 +57,12 @@ def account_for_imported(session: so.Session, batch_id: int, after_id: int) -> N
             ),
             {"status": status, "count": count},
         )
-    session.execute(
-        sa.text(
-            f"INSERT INTO report_changes (article_id) SELECT DISTINCT article_id {NEW_ROWS}"
-            " AND article_id NOT IN (SELECT article_id FROM report_changes)"
-        ),
-        new_rows,
-    )
+    notes = [{"article_id": article_id} for article_id in article_ids]
+    if notes:
+        session.execute(
+            sa.text(
+                "INSERT INTO report_changes (article_id) SELECT :article_id WHERE NOT EXISTS"
+                " (SELECT 1 FROM report_changes WHERE article_id = :article_id)"
+            ),
+            notes,
+        )

@@ -21,6 +21,7 @@ few statements at the end (:mod:`moderation.imported_rows`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -29,6 +30,7 @@ from typing import BinaryIO
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .deferred_indexes import create_indexes, drop_secondary_indexes, worth_deferring
 from .driver_insert import ROWS_PER_STATEMENT, DriverInsert
 from .imported_rows import account_for_imported
 from .importers import Format
@@ -131,7 +133,14 @@ def _apart_from_parents(rows: list[tuple]) -> Iterator[list[tuple]]:
 class _Ingester:
     """Writes one source's records; owns the per-file caches."""
 
-    def __init__(self, session: so.Session, batch_id: int, default_site: str, chunk_size: int):
+    def __init__(
+        self,
+        session: so.Session,
+        batch_id: int,
+        default_site: str,
+        chunk_size: int,
+        file_bytes: int | None = None,
+    ):
         self.session = session
         self.batch_id = batch_id
         self.default_site = default_site
@@ -142,7 +151,12 @@ class _Ingester:
         self.comment_insert = comment_insert(session.get_bind().dialect)
         # Comments this file inserts get ids above this one; those below are accounted for.
         self.accounted_up_to = session.scalar(sa.select(sa.func.max(Comment.id))) or 0
-        self.unaccounted = 0
+        # What those not yet accounted for are: how many of each status, on which articles.
+        self.unaccounted_statuses: Counter[str] = Counter()
+        self.unaccounted_articles: set[int] = set()
+        self.dropped_indexes: list[str] = []
+        if worth_deferring(session, file_bytes, self.accounted_up_to):
+            self.dropped_indexes = drop_secondary_indexes(session)
 
     def feed(self, records: Iterable[Record | PreparedComment]) -> None:
         for record in records:
@@ -161,6 +175,7 @@ class _Ingester:
                 self.counts.add_problem(record)
         self._flush_comments()
         self._account_for_new_comments()
+        create_indexes(self.session, self.dropped_indexes)
         self._link_parents()
 
     # Articles -----------------------------------------------------------------
@@ -235,12 +250,13 @@ class _Ingester:
             now = self.comment_insert.now()
             rows = [self._new_row(article_id, comment, now) for article_id, comment in new_comments]
             self.comment_insert.execute_statements(self.session, _apart_from_parents(rows))
-            self.unaccounted += len(rows)
+            self.unaccounted_statuses.update(comment.status for _, comment in new_comments)
+            self.unaccounted_articles.update(article_id for article_id, _ in new_comments)
             self.counts.comments_new += len(rows)
             self.counts.pingbacks += sum(
                 comment.kind != CommentKind.COMMENT for _, comment in new_comments
             )
-            if self.unaccounted >= ACCOUNT_EVERY:
+            if self.unaccounted_statuses.total() >= ACCOUNT_EVERY:
                 self._account_for_new_comments()
         if changed:
             # Changing a comment's text changes its search index entry, which must exist.
@@ -257,11 +273,18 @@ class _Ingester:
         faster than chunk by chunk, and doing it along the way, while the parser
         process reads on, rather than all at the end, shortens a large import.
         """
-        if not self.unaccounted:
+        if not self.unaccounted_statuses:
             return
-        account_for_imported(self.session, self.batch_id, self.accounted_up_to)
+        account_for_imported(
+            self.session,
+            self.batch_id,
+            self.accounted_up_to,
+            self.unaccounted_statuses,
+            self.unaccounted_articles,
+        )
         self.accounted_up_to = self.session.scalar(sa.select(sa.func.max(Comment.id)))
-        self.unaccounted = 0
+        self.unaccounted_statuses = Counter()
+        self.unaccounted_articles = set()
 
     def _known_comments(self, pending) -> dict[tuple[int, str], sa.Row]:
         article_ids = {article_id for article_id, _ in pending}
@@ -410,16 +433,18 @@ def import_parsed(
     default_site: str = "",
     chunk_size: int = 2000,
     format_name: str | None = None,
+    file_bytes: int | None = None,
 ) -> ImportOutcome:
     """Import what ``start_parse()`` yields: a :class:`StreamParse` or anything shaped like one
-    (``format_name``, ``records()``, then ``checksum`` and ``size``)."""
+    (``format_name``, ``records()``, then ``checksum`` and ``size``). ``file_bytes``, the
+    source's size when known, helps decide how to write (see :mod:`.deferred_indexes`)."""
     batch = ImportBatch(source_name=source_name, status="running")
     session.add(batch)
     session.commit()
     batch_id = batch.id
 
-    ingester = _Ingester(session, batch_id, default_site, chunk_size)
     try:
+        ingester = _Ingester(session, batch_id, default_site, chunk_size, file_bytes)
         parsed = start_parse()
         format_name = parsed.format_name
         ingester.feed(prepare_comments(parsed.records()))
