@@ -287,8 +287,11 @@ class _Ingester:
         self.unaccounted_articles = set()
 
     def _known_comments(self, pending) -> dict[tuple[int, str], sa.Row]:
-        article_ids = {article_id for article_id, _ in pending}
-        external_ids = [external_id for _, external_id in pending]
+        # Each article with its own ids: "article IN (...) AND id IN (...)" would look up
+        # every id under every article of the chunk, several times the work.
+        ids_by_article: dict[int, list[str]] = {}
+        for article_id, external_id in pending:
+            ids_by_article.setdefault(article_id, []).append(external_id)
         rows = self.session.execute(
             sa.select(
                 Comment.id,
@@ -298,7 +301,14 @@ class _Ingester:
                 Comment.body,
                 Comment.source_status,
                 Comment.import_batch_id,
-            ).where(Comment.article_id.in_(article_ids), Comment.external_id.in_(external_ids))
+            ).where(
+                sa.or_(
+                    *[
+                        sa.and_(Comment.article_id == article_id, Comment.external_id.in_(ids))
+                        for article_id, ids in ids_by_article.items()
+                    ]
+                )
+            )
         )
         return {(row.article_id, row.external_id): row for row in rows}
 

@@ -1,27 +1,31 @@
 """Parsing a large file in a second process, so that parsing and database writes overlap.
 
 Parsers are pure and ingest is the only writer, so the split is simple: the
-child process parses, prepares the comments (hashes, derived ids: see
-:func:`moderation.prepare.prepare_comments`) and sends them in chunks through a
-bounded queue (memory stays bounded however large the file); the parent writes
-them as they arrive.
+child process reads, hashes and parses the file and sends the records in chunks
+through a bounded queue (memory stays bounded however large the file); the
+parent prepares them (:func:`moderation.prepare.prepare_comments`) and writes
+them as they arrive. Where the line falls is a matter of balance: the writer
+builds its indexes at the end of a large import (:mod:`moderation.deferred_indexes`),
+which leaves it time for the preparing while the parser is busiest.
 Only :class:`ImportFormatError` crosses back as such; any other failure of the
 child becomes a RuntimeError in the parent, so the import still rolls back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import io
 import multiprocessing
+import operator
 import queue as queue_module
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .importers import detect_format, get_format
 from .importers.decoding import SNIFF_BYTES
-from .importers.records import ImportFormatError, Record
-from .prepare import HashingReader, PreparedComment, prepare_comments
+from .importers.records import CommentRecord, ImportFormatError, Record
+from .prepare import HashingReader
 
 CHUNK_RECORDS = 2000
 QUEUE_CHUNKS = 8
@@ -49,7 +53,7 @@ class ChildParse:
         self.checksum: str | None = None
         self.size: int | None = None
 
-    def records(self) -> Iterator[Record | PreparedComment]:
+    def records(self) -> Iterator[Record]:
         # spawn, not fork: the parent holds database connections and maybe threads.
         context = multiprocessing.get_context("spawn")
         messages = context.Queue(maxsize=QUEUE_CHUNKS)
@@ -67,9 +71,7 @@ class ChildParse:
             child.join()
             messages.close()
 
-    def _receive(
-        self, messages, child_alive: Callable[[], bool]
-    ) -> Iterator[Record | PreparedComment]:
+    def _receive(self, messages, child_alive: Callable[[], bool]) -> Iterator[Record]:
         while True:
             try:
                 kind, payload = messages.get(timeout=POLL_SECONDS)
@@ -106,8 +108,8 @@ def _parse_into(path: str, source: str, format_name: str, messages) -> None:
 
             reader = HashingReader(stream, count)
             buffered = io.BufferedReader(reader, buffer_size=SNIFF_BYTES)
-            chunk: list[Record | PreparedComment] = []
-            for record in prepare_comments(get_format(format_name).parse(buffered, source)):
+            chunk: list[Record] = []
+            for record in get_format(format_name).parse(buffered, source):
                 chunk.append(record)
                 if len(chunk) >= CHUNK_RECORDS:
                     messages.put(("records", (_to_wire(chunk), read_since_last)))
@@ -122,13 +124,15 @@ def _parse_into(path: str, source: str, format_name: str, messages) -> None:
         messages.put(("crash", repr(error)))
 
 
-# Prepared comments cross as plain tuples: a named tuple pickles through a Python
-# call per object each way, three times slower, and they are nearly all the traffic.
+# Comments cross as plain tuples: a dataclass pickles through Python calls per object
+# each way, several times slower, and comments are nearly all the traffic.
+
+_comment_fields = operator.attrgetter(*[f.name for f in dataclasses.fields(CommentRecord)])
 
 
-def _to_wire(chunk: list[Record | PreparedComment]) -> list:
-    return [tuple(r) if type(r) is PreparedComment else r for r in chunk]
+def _to_wire(chunk: list[Record]) -> list:
+    return [_comment_fields(r) if type(r) is CommentRecord else r for r in chunk]
 
 
-def _from_wire(chunk: list) -> list[Record | PreparedComment]:
-    return [tuple.__new__(PreparedComment, r) if type(r) is tuple else r for r in chunk]
+def _from_wire(chunk: list) -> list[Record]:
+    return [CommentRecord(*r) if type(r) is tuple else r for r in chunk]

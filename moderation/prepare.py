@@ -1,8 +1,8 @@
 """Between a parser and the database: the source's bytes read and hashed, comments prepared.
 
-Pure work on records, no database, so that it can run in whichever process parses
-the file (see :mod:`moderation.parse_worker`) and that process need not load the
-database layer. A comment is prepared once: its identity (the source's id, or one
+Pure work on records, no database; the parser process (see
+:mod:`moderation.parse_worker`) uses the reader and need not load the database
+layer. A comment is prepared once: its identity (the source's id, or one
 derived from its author and text and which copy it is, when the same person posts
 the same text twice on one thread), its content hash and its initial status.
 """
@@ -38,12 +38,16 @@ SOURCE_STATUS_TO_MODERATION = {
 def initial_status(source_status: str | None) -> str:
     if source_status is None:
         return ModerationStatus.PENDING
-    return SOURCE_STATUS_TO_MODERATION.get(source_status.strip().lower(), ModerationStatus.PENDING)
+    status = SOURCE_STATUS_TO_MODERATION.get(source_status)  # as nearly every export writes it
+    if status is None:
+        normalised = source_status.strip().lower()
+        status = SOURCE_STATUS_TO_MODERATION.get(normalised, ModerationStatus.PENDING)
+    return status
 
 
-def _digest(*parts: object) -> str:
+def _digest(*parts: str | None) -> str:
     # A list, not a generator: join builds one from a generator anyway, more slowly.
-    joined = "\x1f".join(["" if part is None else str(part) for part in parts])
+    joined = "\x1f".join([part or "" for part in parts])
     return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -53,7 +57,18 @@ def article_hash(record: ArticleRecord) -> str:
 
 
 def comment_hash(record: CommentRecord) -> str:
-    posted = record.posted_at.isoformat() if record.posted_at else None
+    return _comment_hash(record, _naive_utc(record.posted_at))
+
+
+def _comment_hash(record: CommentRecord, posted_at: datetime | None) -> str:
+    """The hash of what an import can change; ``posted_at`` is the record's, as naive UTC."""
+    if posted_at is None:
+        posted = None
+    elif record.posted_at.tzinfo is UTC:  # what parsers give
+        # What isoformat gives the aware time, without the cost of formatting its offset.
+        posted = posted_at.isoformat() + "+00:00"
+    else:
+        posted = record.posted_at.isoformat()
     return _digest(
         record.body,
         record.author_name,
@@ -91,10 +106,8 @@ def _naive_utc(value: datetime | None) -> datetime | None:
 class PreparedComment(NamedTuple):
     """A comment with everything ingest works out from the record alone.
 
-    Built by :func:`prepare_comments` wherever the file is parsed, so that when a
-    parser process does the parsing (see :mod:`moderation.parse_worker`) it does the
-    hashing too and the writing process only writes. A tuple, because it crosses
-    between processes by the hundred thousand and tuples pickle fastest.
+    Built by :func:`prepare_comments`, a tuple because a large import makes them by
+    the million and a tuple is the cheapest object of its fields to make.
     """
 
     article_key: str
@@ -141,22 +154,24 @@ def prepare_comments(records: Iterable[Record]) -> Iterator[Record | PreparedCom
 
 
 def _prepared(record: CommentRecord, external_id: str) -> PreparedComment:
+    posted_at = _naive_utc(record.posted_at)
+    # Positional, in the order of the fields: it runs for every comment imported.
     return PreparedComment(
-        article_key=record.article_key,
-        external_id=external_id,
-        content_hash=comment_hash(record),
-        parent_external_id=record.parent_external_id,
-        position=record.position,
-        author_name=record.author_name,
-        author_email=record.author_email,
-        author_url=record.author_url,
-        author_ip=record.author_ip,
-        posted_at=_naive_utc(record.posted_at),
-        body=record.body,
-        kind=record.kind if record.kind in COMMENT_KINDS else CommentKind.COMMENT,
-        source_status=record.source_status,
-        status=initial_status(record.source_status),
-        line=record.line,
+        record.article_key,
+        external_id,
+        _comment_hash(record, posted_at),
+        record.parent_external_id,
+        record.position,
+        record.author_name,
+        record.author_email,
+        record.author_url,
+        record.author_ip,
+        posted_at,
+        record.body,
+        record.kind if record.kind in COMMENT_KINDS else CommentKind.COMMENT,
+        record.source_status,
+        initial_status(record.source_status),
+        record.line,
     )
 
 
