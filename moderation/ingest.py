@@ -30,7 +30,7 @@ from typing import BinaryIO
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from .deferred_indexes import create_indexes, drop_secondary_indexes, worth_deferring
+from .deferred_indexes import create_indexes, drop_deferred_indexes, worth_deferring
 from .driver_insert import ROWS_PER_STATEMENT, DriverInsert
 from .imported_rows import account_for_imported
 from .importers import Format
@@ -156,7 +156,7 @@ class _Ingester:
         self.unaccounted_articles: set[int] = set()
         self.dropped_indexes: list[str] = []
         if worth_deferring(session, file_bytes, self.accounted_up_to):
-            self.dropped_indexes = drop_secondary_indexes(session)
+            self.dropped_indexes = drop_deferred_indexes(session)
 
     def feed(self, records: Iterable[Record | PreparedComment]) -> None:
         for record in records:
