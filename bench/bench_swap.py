@@ -38,8 +38,10 @@ from moderation.scoring.drift import (
 EVAL_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "offtopic_eval.jsonl"
 
 
-def score_pairs(path: Path):
-    """(comment, own result, swapped result, other article id) for every comment."""
+def score_pairs(path: Path, offset: int = 1):
+    """(comment, own result, swapped result, other article id) for every comment, the other
+    article being the one ``offset`` places after its own in the file (wrapping round), as
+    `moderation evaluate` does with offset 1."""
     with open(path, encoding="utf-8") as handle:
         data = parse_eval_lines(handle)
     stats = CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
@@ -51,7 +53,7 @@ def score_pairs(path: Path):
     for position, article in enumerate(data.articles):
         thread = data.comments_of(article.article_id)
         own = score_thread(_thread_order(thread), profiles[article.article_id], stats)
-        other = data.articles[(position + 1) % len(data.articles)]
+        other = data.articles[(position + offset) % len(data.articles)]
         other_thread = data.comments_of(other.article_id)
         for index, comment in enumerate(thread):
             context = _swapped_context(other_thread, index)
@@ -87,6 +89,16 @@ def main() -> None:
     print(
         f"off-topic ROC AUC {roc_auc(own, labels):.4f}, F1 {counts.f1:.4f}; "
         f"swap test {paired_auc(swapped, own):.4f}"
+    )
+    # Whether the figure depends on which article each comment is swapped under.
+    by_offset = [swapped]
+    for offset in range(2, len({row[0].article_id for row in rows})):
+        by_offset.append([row[2].score for row in score_pairs(args.data, offset)])
+    per_offset = [paired_auc(scores, own) for scores in by_offset]
+    every_other = paired_auc([score for scores in by_offset for score in scores], own)
+    print(
+        f"swap test under every other article in turn: {every_other:.4f} "
+        f"(one article further on each time: {min(per_offset):.4f} to {max(per_offset):.4f})"
     )
 
     total = len(own) * len(swapped)
