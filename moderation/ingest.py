@@ -10,13 +10,14 @@ The batch row is committed on its own first, so that a failed file still leaves
 a record saying what failed and why while none of its data remains.
 
 Large files import at tens of thousands of comments a second, so the work per
-comment is kept small: :func:`~moderation.prepare.prepare_comments` does what
-needs only the record (hashes, derived ids), in the parser's process when there
-is one; articles are found and inserted by statements built once; new comments
-are inserted a chunk at a time straight through the database driver, each
-finding its parent as it goes in (:func:`comment_insert`); and on SQLite the
-search index, status counts and report notes take the file's new comments in a
-few statements at the end (:mod:`moderation.imported_rows`).
+comment is kept small: a large file is parsed in a second process
+(:mod:`moderation.parse_worker`) while this one writes; articles are found and
+inserted by statements built once; new comments are inserted a chunk at a time
+straight through the database driver, each finding its parent as it goes in
+(:func:`comment_insert`); on SQLite the search index, status counts and report
+notes take the file's new comments in a few statements along the way
+(:mod:`moderation.imported_rows`), and a file larger than the table builds the
+per-author index at its end (:mod:`moderation.deferred_indexes`).
 """
 
 from __future__ import annotations
