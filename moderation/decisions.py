@@ -29,10 +29,6 @@ ACTIONS: dict[str, ModerationStatus] = {
 }
 
 
-UNDO_LOOKBACK = 1000
-"""How many of a moderator's latest decisions "undo my last" looks through."""
-
-
 class DecisionError(ValueError):
     """A decision that cannot be made at all (unknown comment, nothing to undo...)."""
 
@@ -179,17 +175,12 @@ def undo_last(session: so.Session, moderator: User) -> BulkOutcome:
     Decisions someone has decided over since are passed by, so that one conflict
     does not stand between the moderator and their earlier actions for good.
     """
-    candidates = session.scalars(
-        sa.select(Decision)
-        .where(
-            Decision.moderator_id == moderator.id,
-            Decision.undoes_id.is_(None),
-            Decision.undone_by_id.is_(None),
-        )
+    last = session.scalar(
+        _decisions_in_force()
+        .where(Decision.moderator_id == moderator.id)
         .order_by(Decision.id.desc())
-        .limit(UNDO_LOOKBACK)
+        .limit(1)
     )
-    last = next((d for d in candidates if _is_standing(session, d)), None)
     if last is None:
         raise DecisionError("You have no decision left to undo.")
     if last.bulk_id is None:
@@ -221,18 +212,25 @@ def decision_in_force(session: so.Session, comment_id: int) -> Decision | None:
     was undone again changed nothing in the end. None when there is none, or when
     the comment's status is no longer the one it set.
     """
-    decision = session.scalar(
-        sa.select(Decision)
-        .where(
-            Decision.comment_id == comment_id,
-            Decision.undoes_id.is_(None),
-            Decision.undone_by_id.is_(None),
-        )
-        .order_by(Decision.id.desc())
-        .limit(1)
+    return session.scalar(_decisions_in_force().where(Decision.comment_id == comment_id))
+
+
+def _decisions_in_force() -> sa.Select:
+    """Decisions in force (see :func:`decision_in_force`), each with its comment, as one query."""
+    later = so.aliased(Decision)
+    decided_since = sa.exists().where(
+        later.comment_id == Decision.comment_id, later.id > Decision.id, _unreversed(later)
     )
-    status = session.scalar(sa.select(Comment.status).where(Comment.id == comment_id))
-    return decision if decision is not None and status == decision.to_status else None
+    return (
+        sa.select(Decision)
+        .join(Comment, Comment.id == Decision.comment_id)
+        .where(_unreversed(Decision), Comment.status == Decision.to_status, ~decided_since)
+    )
+
+
+def _unreversed(decision) -> sa.ColumnElement[bool]:
+    """Neither an undo nor undone."""
+    return sa.and_(decision.undoes_id.is_(None), decision.undone_by_id.is_(None))
 
 
 def can_undo(decision: Decision, moderator: User) -> bool:
