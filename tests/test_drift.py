@@ -25,6 +25,14 @@ from moderation.scoring.drift import (
     score_drift,
     score_thread,
 )
+from moderation.scoring.everyday import (
+    EVERYDAY_ZERO_ZIPF,
+    FULL_WEIGHT_ZIPF,
+    MIN_EVERYDAY_WEIGHT,
+    everyday_weight,
+    everyday_weights,
+    weight_at_zipf,
+)
 from moderation.scoring.terms import STOP_WORDS, content_terms, stem, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,13 +128,36 @@ def test_content_terms_drop_stop_words_and_numbers_but_keep_names_like_5g():
 
 
 def test_corpus_stats_count_documents_not_occurrences():
-    stats = CorpusStats.from_documents(["huawei huawei huawei", "huawei russia", "weather"])
+    stats = CorpusStats.from_documents(["huawei huawei huawei", "huawei rosplatforma", "sleet"])
     assert stats.document_count == 3
     assert stats.document_frequency["huawei"] == 2
-    assert stats.document_frequency["russia"] == 1
-    assert stats.idf("russia") > stats.idf("huawei")
+    assert stats.document_frequency["rosplatforma"] == 1
+    assert stats.idf("rosplatforma") > stats.idf("huawei")
     # A term no document uses counts as much as one a single document uses.
-    assert stats.idf("greenland") == stats.idf("russia")
+    assert stats.idf("greenland") == stats.idf("rosplatforma")
+
+
+def test_everyday_words_count_less_however_few_articles_use_them():
+    # "russia" and "town" each appear in one article, as "rosplatforma" does, but they are
+    # everyday English words: they keep only their everyday weight of that idf.
+    stats = CorpusStats.from_documents(["rosplatforma", "russia", "town"])
+    assert everyday_weight("rosplatforma") == everyday_weight("greenland") == 1.0
+    assert 0.0 < everyday_weight("town") < everyday_weight("russia") < 1.0
+    for term in ("russia", "town"):
+        assert stats.idf(term) == pytest.approx(stats.idf("rosplatforma") * everyday_weight(term))
+    # The same holds for a term no article uses.
+    assert stats.idf("best") == pytest.approx(stats.idf("greenland") * everyday_weight("best"))
+
+
+def test_everyday_weight_falls_from_one_to_its_floor_with_frequency():
+    assert weight_at_zipf(2.0) == weight_at_zipf(FULL_WEIGHT_ZIPF) == 1.0
+    assert weight_at_zipf((FULL_WEIGHT_ZIPF + EVERYDAY_ZERO_ZIPF) / 2) == pytest.approx(0.5)
+    assert weight_at_zipf(EVERYDAY_ZERO_ZIPF) == weight_at_zipf(9.0) == MIN_EVERYDAY_WEIGHT
+    # Only terms that count less are listed; stop words are no terms at all.
+    weights = everyday_weights()
+    assert all(MIN_EVERYDAY_WEIGHT <= weight < 1.0 for weight in weights.values())
+    assert {"town", "best", stem("summer")} <= weights.keys()
+    assert "because" not in weights and "although" not in weights
 
 
 def test_corpus_stats_record_each_terms_highest_salience_in_any_article():
@@ -274,11 +305,12 @@ TINY = {name: ArticleProfile.build(*article, TINY_STATS) for name, article in TI
 
 
 def test_another_articles_subject_drifts_more_than_words_no_article_uses():
-    # Same number of terms, same idf (a term no article uses counts like one one article
-    # uses), nothing matched: only what other articles are about tells them apart.
+    # Same number of terms, nothing matched: the article explains neither, and if anything
+    # "striker transfer", being commoner words, is the weaker evidence of drift. Only what
+    # other articles are about tells them apart.
     elsewhere = score_drift("striker transfer", TINY["heat"], [], TINY_STATS)
     chatter = score_drift("sourdough bakery", TINY["heat"], [], TINY_STATS)
-    assert elsewhere.article_similarity == chatter.article_similarity
+    assert elsewhere.article_similarity >= chatter.article_similarity
     assert elsewhere.score > chatter.score + 0.2
     assert "uses 'striker', 'transfer', which other articles are about" in elsewhere.reasons
     assert not any(reason.startswith("uses ") for reason in chatter.reasons)
@@ -332,8 +364,9 @@ def test_words_the_thread_has_taken_up_do_not_point_to_another_article():
 def test_other_articles_do_not_move_a_comment_its_article_explains_as_well():
     # Half about the football article, half about this one: matched evidence is not exceeded.
     mixed = score_drift("heatwave striker", TINY["heat"], [], TINY_STATS)
-    alone = score_drift("heatwave sourdough", TINY["heat"], [], TINY_STATS)
-    assert mixed.score == alone.score
+    # The same statistics without other articles' subjects (no peak saliences).
+    blind = CorpusStats(TINY_STATS.document_count, TINY_STATS.document_frequency)
+    assert mixed.score == score_drift("heatwave striker", TINY["heat"], [], blind).score
     assert not any(reason.startswith("uses ") for reason in mixed.reasons)
 
 

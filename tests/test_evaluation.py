@@ -25,13 +25,13 @@ from moderation.scoring.drift import DEFAULT_OFF_TOPIC_THRESHOLD
 from moderation.scoring.sentiment import default_scorer
 
 EVAL_FILE = Path(__file__).resolve().parent / "data" / "offtopic_eval.jsonl"
-# Measured on the file: off-topic 0.907; swap test over all comments 0.889 (the headline, still
-# below the product's 0.90 target; 0.880 before other articles' subjects were measured on their
-# own scale, 0.823 before they counted at all); swap test over on-topic comments only 0.958.
-# Pinned slightly below: a floor of 0.88 catches a return to the previous method.
-OFF_TOPIC_AUC_FLOOR = 0.89
-SWAP_AUC_FLOOR = 0.88
-SWAP_AUC_ON_TOPIC_FLOOR = 0.94
+# Measured on the file: off-topic 0.914; swap test over all comments 0.9005 (the headline; the
+# product's target is 0.90; 0.889 before everyday English words counted less, 0.880 before
+# other articles' subjects were measured on their own scale, 0.823 before they counted at all);
+# swap test over on-topic comments only 0.965. The swap floor is the target itself.
+OFF_TOPIC_AUC_FLOOR = 0.91
+SWAP_AUC_FLOOR = 0.90
+SWAP_AUC_ON_TOPIC_FLOOR = 0.96
 
 
 # --------------------------------------------------------------------------- ROC AUC

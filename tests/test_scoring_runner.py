@@ -204,7 +204,7 @@ def test_the_derail_point_is_stored_per_thread(app):
     body = "The council approved new bus lanes on High Street after a long consultation."
     on_topic = ["Bus lanes will help", "High Street traffic is awful", "The consultation was fair"]
     off_topic = [
-        "Anyone watch the football last night",
+        "Anyone watch the snooker final last night",
         "My cat knocked over a vase",
         "Best pizza recipe uses fresh basil",
         "The weather at the seaside was lovely",
@@ -217,7 +217,7 @@ def test_the_derail_point_is_stored_per_thread(app):
     summary = db.session.get(ThreadSummary, bus_lanes)
     assert summary.derail_comment_id is not None
     derail = db.session.get(Comment, summary.derail_comment_id)
-    assert derail.body == "Anyone watch the football last night"
+    assert derail.body == "Anyone watch the snooker final last night"
 
 
 def test_two_processes_give_the_same_scores_as_one(app, monkeypatch):
