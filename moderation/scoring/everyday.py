@@ -31,15 +31,16 @@ import math
 from collections import defaultdict
 from functools import cache
 
-from .terms import term_of, tokenize
+from .terms import is_content_word, stem, tokenize
 
 LANGUAGE = "en"
 FULL_WEIGHT_ZIPF = 4.0
 EVERYDAY_ZERO_ZIPF = 8.0
 MIN_EVERYDAY_WEIGHT = 0.1
-# Words rarer than this cannot lift a term above FULL_WEIGHT_ZIPF unless hundreds of them
-# share it; leaving them out keeps the table to about 30,000 words and 0.1 s to build.
-_LEAST_FREQUENCY = 1e-6
+# Words rarer than one in a million (wordfreq's frequency buckets are centibels: bucket 600
+# is 10**-6) cannot lift a term above FULL_WEIGHT_ZIPF unless hundreds of them share it;
+# leaving them out keeps the table to about 30,000 words and 0.1 s to build.
+_RAREST_BUCKET = 600
 
 
 @cache
@@ -48,13 +49,16 @@ def everyday_weights() -> dict[str, float]:
     import wordfreq  # 0.15 s to import: only when drift is first scored
 
     frequency: defaultdict[str, float] = defaultdict(float)
-    for word, word_frequency in wordfreq.get_frequency_dict(LANGUAGE).items():
-        if word_frequency < _LEAST_FREQUENCY:
-            continue
-        tokens = tokenize(word)  # as a comment's words are read: "people's" -> "people"
-        term = term_of(tokens[0]) if len(tokens) == 1 else None
-        if term is not None:
-            frequency[term] += word_frequency
+    buckets = wordfreq.get_frequency_list(LANGUAGE)[: _RAREST_BUCKET + 1]
+    # wordfreq keeps its whole list cached (about 25 MB); what drift needs is built here.
+    wordfreq.get_frequency_list.cache_clear()
+    for centibels, words in enumerate(buckets):
+        word_frequency = wordfreq.cB_to_freq(-centibels)
+        for word in words:
+            tokens = tokenize(word)  # as a comment's words are read: "people's" -> "people"
+            if len(tokens) == 1 and is_content_word(tokens[0]):
+                # Uncached: 30,000 dictionary words would crowd out the comments' own.
+                frequency[stem.__wrapped__(tokens[0])] += word_frequency
     weights = {}
     for term, term_frequency in sorted(frequency.items()):
         weight = weight_at_zipf(math.log10(term_frequency * 1e9))
