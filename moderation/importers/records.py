@@ -24,6 +24,14 @@ LATEST_DATE = datetime(3000, 1, 1, tzinfo=UTC)
 DATE_RANGE = "1970 to 2999"
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC, a time without a zone being taken as UTC already (as exports mean
+    it). Raises OverflowError where the conversion falls off the calendar."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
 def in_date_range(moment: datetime | None) -> datetime | None:
     """``moment`` (aware) if a comment or article can have been posted then, else None.
 

@@ -33,6 +33,7 @@ from .records import (
     ImportFormatError,
     Problem,
     Record,
+    as_utc,
     in_date_range,
 )
 
@@ -157,9 +158,7 @@ def parse_datetime(value: str) -> datetime | None:
         parsed = _parse_date_text(value)
         if parsed is None:
             return None
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        return as_utc(parsed)
     except (OverflowError, OSError, ValueError):  # e.g. year 1 at +01:00 falls off the calendar
         return None
 

@@ -28,7 +28,7 @@ import functools
 import html
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -41,6 +41,7 @@ from .records import (
     ImportFormatError,
     Problem,
     Record,
+    as_utc,
     in_date_range,
 )
 from .xml_stream import Element, RecordReader, local_name, namespace_of, parse_utc_datetime
@@ -198,9 +199,7 @@ def _rfc822_datetime(value: str | None) -> datetime | None:
         parsed = parsedate_to_datetime(value)
         if not re.search(rf"(?<![-\d]){parsed.year}\b", value):
             return None
-        if parsed.tzinfo is None:
-            return in_date_range(parsed.replace(tzinfo=UTC))
-        return in_date_range(parsed.astimezone(UTC))
+        return in_date_range(as_utc(parsed))
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
 

@@ -31,13 +31,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import BinaryIO
 
 from lxml import etree
 
 from .decoding import detect_encoding, refuse_binary, refuse_mixed_encodings
-from .records import ImportFormatError, in_date_range
+from .records import ImportFormatError, as_utc, in_date_range
 
 READ_BYTES = 64 * 1024
 MAX_PROLOG_BYTES = 1024 * 1024
@@ -377,8 +377,6 @@ def parse_utc_datetime(value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            return in_date_range(parsed.replace(tzinfo=UTC))
-        return in_date_range(parsed.astimezone(UTC))
+        return in_date_range(as_utc(parsed))
     except (ValueError, OverflowError):
         return None
