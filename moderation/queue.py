@@ -12,20 +12,24 @@ turns that into SQL that the indexes can serve on a million comments.
   page 10,000 costs what page 1 costs.
 * Unfiltered tab counts come from ``comment_status_counts``, kept by triggers;
   filtered ones are counted, but only up to :data:`COUNT_CAP`.
-* Free-text search uses the database's own index: FTS5 on SQLite,
-  ``to_tsvector('simple', body)`` with a GIN index on PostgreSQL (migration 0004).
+* Free-text search uses the database's own index, stemmed for English: FTS5 with the
+  porter tokenizer on SQLite, ``to_tsvector('english', body)`` with a GIN index on
+  PostgreSQL (migrations 0004 and 0008); :mod:`.search_syntax` reads the search box.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from . import search_syntax
+from .importers.records import DATE_RANGE, EARLIEST_DATE, LATEST_DATE
 from .models import (
     Article,
     Comment,
@@ -50,7 +54,6 @@ COUNT_CAP = 1000
 """Filtered counts stop here ("1000+"): exact counts of big filtered sets cost a scan."""
 COMPACT_COUNTS_ABOVE = 64
 """PostgreSQL: fold the counter rows together once there are more than this many."""
-MAX_SEARCH_TERMS = 16
 SEARCH_FROM_MATCHES_UP_TO = 2000
 """SQLite: a search matching at most this many comments starts from the matches."""
 SEARCH_COUNT_SAMPLE = 5000
@@ -63,6 +66,18 @@ _HAND_MADE = re.compile(r"^(comments_fts(_\w+)?|ix_comments_body_search)$")
 def include_in_autogenerate(name: str | None, type_: str, parent_names: dict) -> bool:
     """Alembic ``include_name`` hook: hide the full-text search tables and index."""
     return not (name and _HAND_MADE.match(name))
+
+
+@dataclass(frozen=True)
+class FilterProblem:
+    """A value in the queue's URL that it cannot use: shown on the page, then left out."""
+
+    name: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value[:40]!r} {self.reason}."
 
 
 @dataclass(frozen=True)
@@ -81,25 +96,43 @@ class QueueFilter:
 
     @classmethod
     def from_args(cls, args) -> QueueFilter:
-        """Read a filter from request args; anything unreadable is ignored, never an error."""
+        """A filter from request args, leaving out any value it cannot use (see :meth:`read`)."""
+        return cls.read(args)[0]
 
-        def text(name: str, length: int) -> str | None:
-            # NUL is refused by PostgreSQL in any string, so it never reaches a query.
-            return (args.get(name) or "").replace("\x00", "").strip()[:length] or None
+    @classmethod
+    def read(
+        cls, args, flags: Collection[str] | None = None
+    ) -> tuple[QueueFilter, list[FilterProblem]]:
+        """A filter from request args, and a problem for each value it cannot use, which
+        the filter then leaves out. With ``flags``, a flag must be one of them. Empty
+        values mean "not set", as an empty form field sends them."""
+        problems: list[FilterProblem] = []
 
-        tab = args.get("tab", ModerationStatus.PENDING)
-        sentiment = args.get("sentiment") or None
-        return cls(
-            tab=tab if tab in TABS else ModerationStatus.PENDING,
-            article=_int_or_none(args.get("article")),
-            sentiment=sentiment if sentiment in SENTIMENT_LABELS else None,
-            min_drift=_float_or_none(args.get("min_drift")),
-            flag=text("flag", 30),
-            author=text("author", 300),
-            posted_from=_date_or_none(args.get("posted_from")),
-            posted_to=_date_or_none(args.get("posted_to")),
-            q=text("q", 500),
+        def value_of(name: str, convert):
+            value = args.get(name) or ""
+            if not value.strip():
+                return None
+            try:
+                return convert(value.strip())
+            except ValueError as error:
+                problems.append(FilterProblem(name, value, str(error)))
+                return None
+
+        view = cls(
+            tab=value_of("tab", _one_of(TABS, "tab")) or ModerationStatus.PENDING,
+            article=value_of("article", _article_id),
+            sentiment=value_of("sentiment", _one_of(SENTIMENT_LABELS, "sentiment")),
+            min_drift=value_of("min_drift", _drift),
+            flag=value_of("flag", _text(30) if flags is None else _one_of(flags, "flag in use")),
+            author=value_of("author", _text(300)),
+            posted_from=value_of("posted_from", _day),
+            posted_to=value_of("posted_to", _day),
+            q=value_of("q", _text(500)),
         )
+        if view.posted_from and view.posted_to and view.posted_to < view.posted_from:
+            problems.append(FilterProblem("posted_to", args["posted_to"], "is before posted_from"))
+            view = replace(view, posted_to=None)
+        return view, problems
 
     def to_args(self, **changes) -> dict[str, str]:
         """The query-string arguments for this filter (with ``changes``), defaults left out."""
@@ -329,20 +362,20 @@ def _conditions(
 def search_condition(
     session: so.Session, text: str, sample: int | None = None
 ) -> tuple[sa.ColumnElement[bool], bool]:
-    """Comments whose body contains every word of ``text``, through the full-text index.
+    """Comments whose body has every term of ``text`` (words, "phrases", prefix*; see
+    :mod:`moderation.search_syntax`), through the full-text index.
 
     With ``sample``, only the first ``sample`` matches (for counting); the second value
     says whether there were more. PostgreSQL's planner weighs the GIN index against the
     queue index itself; SQLite's cannot, so it is told (see below).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        condition = sa.text(
-            "to_tsvector('simple', comments.body) @@ websearch_to_tsquery('simple', :search)"
-        ).bindparams(search=text)
-        return condition, False
-    query = fts5_query(text)
-    if not query:
+    terms = search_syntax.parse(text)
+    if not terms:
         return sa.false(), False
+    if session.get_bind().dialect.name == "postgresql":
+        vector = sa.literal_column("to_tsvector('english', comments.body)")
+        return vector.bool_op("@@")(search_syntax.tsquery(terms)), False
+    query = search_syntax.fts5_query(terms)
     matches = session.scalar(
         sa.text(
             "SELECT count(*) FROM (SELECT rowid FROM comments_fts"
@@ -366,37 +399,59 @@ def search_condition(
     return condition, False
 
 
-def fts5_query(text: str) -> str:
-    """User text as an FTS5 query that cannot be a syntax error: every word a quoted
-    phrase (so AND, NEAR, * and quotes are plain words), all of them required."""
-    words = [word for word in re.split(r"\s+", text) if re.search(r"\w", word)]
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words[:MAX_SEARCH_TERMS])
-
-
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
+# Readers of filter values: each returns the value or raises ValueError saying why not.
+
+
+def _one_of(allowed: Collection[str], what: str):
+    def convert(value: str) -> str:
+        if value not in allowed:
+            choices = ", ".join(sorted(allowed))
+            raise ValueError(
+                f"is not a {what}: " + (f"use one of {choices}" if choices else "none yet")
+            )
+        return value
+
+    return convert
+
+
+def _text(length: int):
+    def convert(value: str) -> str:
+        # NUL is refused by PostgreSQL in any string, so it never reaches a query.
+        value = value.replace("\x00", "").strip()
+        if len(value) > length:
+            raise ValueError(f"is longer than {length} characters")
+        return value or None
+
+    return convert
+
+
+def _article_id(value: str) -> int:
     # Beyond a 32-bit id nothing exists, and PostgreSQL would refuse the comparison.
-    return number if number is not None and 0 < number < 2**31 else None
+    if not (value.isascii() and value.isdigit() and len(value) <= 10 and 0 < int(value) < 2**31):
+        raise ValueError("is not an article id (a whole number from 1)")
+    return int(value)
 
 
-def _float_or_none(value: str | None) -> float | None:
+def _drift(value: str) -> float:
     try:
-        number = float(value) if value else None
+        number = float(value)
     except ValueError:
-        return None
-    return number if number is not None and abs(number) < 1e9 else None
+        number = math.nan
+    if not 0 <= number <= 1:  # NaN too
+        raise ValueError("is not an off-topic score (a number from 0 to 1, like 0.5)")
+    return number
 
 
-def _date_or_none(value: str | None) -> date | None:
+def _day(value: str) -> date:
     try:
-        day = date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value)
     except ValueError:
-        return None
-    return day if day is not None and date.min < day < date.max else None
+        raise ValueError("is not a date like 2024-03-31") from None
+    # Imports keep only dates in this range (moderation.importers.records).
+    if not EARLIEST_DATE.date() <= day < LATEST_DATE.date():
+        raise ValueError(f"is not a date in the years {DATE_RANGE}")
+    return day

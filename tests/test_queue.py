@@ -134,28 +134,82 @@ def test_search_accepts_any_text(app, text):
     assert queue.queue_page(db.session, view).items == []
 
 
-def test_fts5_query_quotes_every_word():
-    assert queue.fts5_query('say "hi" NEAR x*') == '"say" """hi""" "NEAR" "x*"'
-    assert queue.fts5_query(" ... ") == ""
+GARBAGE = {
+    "tab": "nonsense",
+    "article": "99999999999999999999",
+    "sentiment": "angry",
+    "min_drift": "nan",
+    "flag": "x" * 31,
+    "posted_from": "2024-13-45",
+    "posted_to": "9999-12-31",
+}
 
 
-def test_garbage_in_the_url_is_ignored():
-    view = queue.QueueFilter.from_args(
-        MultiDict(
-            {
-                "tab": "nonsense",
-                "article": "99999999999999999999",
-                "sentiment": "angry",
-                "min_drift": "nan",
-                "posted_from": "2024-13-45",
-                "posted_to": "9999-12-31",
-            }
-        )
-    )
+def test_garbage_in_the_url_is_left_out():
+    view = queue.QueueFilter.from_args(MultiDict(GARBAGE))
     assert view == queue.QueueFilter()
     assert not view.narrowed
     for cursor in ["", "x", "1_", "_1", "inf_3", "0.5_-1", "0.5_99999999999", "n_abc"]:
         assert queue.Cursor.decode(cursor) is None
+
+
+def test_each_unusable_value_is_a_problem_naming_it():
+    view, problems = queue.QueueFilter.read(MultiDict(GARBAGE))
+    assert view == queue.QueueFilter()
+    assert [str(problem) for problem in problems] == [
+        "tab='nonsense' is not a tab: use one of all, approved, escalated, pending, rejected,"
+        " spam.",
+        "article='99999999999999999999' is not an article id (a whole number from 1).",
+        "sentiment='angry' is not a sentiment: use one of negative, neutral, positive.",
+        "min_drift='nan' is not an off-topic score (a number from 0 to 1, like 0.5).",
+        f"flag='{'x' * 31}' is longer than 30 characters.",
+        "posted_from='2024-13-45' is not a date like 2024-03-31.",
+        "posted_to='9999-12-31' is not a date in the years 1970 to 2999.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("article", "0"), ("article", "-3"), ("article", "1.5"), ("article", "١٢"),
+        ("article", "9" * 5000), ("min_drift", "abc"), ("min_drift", "-0.1"),
+        ("min_drift", "1.01"), ("min_drift", "inf"), ("min_drift", "0,5"),
+        ("posted_from", "yesterday"), ("posted_to", "1969-12-31"), ("author", "a" * 301),
+        ("q", "q" * 501), ("tab", "PENDING"),
+    ],
+)  # fmt: skip
+def test_values_out_of_range_are_problems(name, value):
+    view, problems = queue.QueueFilter.read(MultiDict({name: value}))
+    assert view == queue.QueueFilter()
+    assert [(problem.name, problem.value) for problem in problems] == [(name, value)]
+
+
+def test_good_values_and_empty_fields_are_no_problem():
+    view, problems = queue.QueueFilter.read(
+        MultiDict(
+            {"tab": "spam", "article": "7", "sentiment": "", "min_drift": " 0.85 ",
+             "flag": "links", "author": "", "posted_from": "2024-03-01", "q": "  "}
+        ),
+        flags=["links", "shouting"],
+    )  # fmt: skip
+    assert problems == []
+    assert view == queue.QueueFilter(
+        tab="spam", article=7, min_drift=0.85, flag="links", posted_from=date(2024, 3, 1)
+    )
+
+
+def test_a_flag_must_be_one_in_use_and_days_in_order():
+    view, problems = queue.QueueFilter.read(
+        MultiDict({"flag": "linx", "posted_from": "2024-03-02", "posted_to": "2024-03-01"}),
+        flags=["links", "shouting"],
+    )
+    assert view == queue.QueueFilter(posted_from=date(2024, 3, 2))
+    assert [str(problem) for problem in problems] == [
+        "flag='linx' is not a flag in use: use one of links, shouting.",
+        "posted_to='2024-03-01' is before posted_from.",
+    ]
+    _, problems = queue.QueueFilter.read(MultiDict({"flag": "links"}), flags=[])
+    assert str(problems[0]) == "flag='links' is not a flag in use: none yet."
 
 
 def test_filter_round_trips_through_the_url():

@@ -277,9 +277,9 @@ def test_odd_urls_are_not_errors(auth, scored_thread):
     auth.login_as("moderator")
     for url in [
         "/queue?after=garbage",
-        "/queue?article=abc&min_drift=x&posted_from=yesterday",
-        "/queue?tab=<script>",
         "/queue?q=%00",
+        '/queue?q="NEAR(a b):*',
+        "/queue?article=&min_drift=&posted_from=",
         "/comments/99999999999999",
         "/author?name=nobody",
         "/author",
@@ -288,6 +288,60 @@ def test_odd_urls_are_not_errors(auth, scored_thread):
     too_big = decide(auth, scored_thread.comments[0].id, "approve", version=2**40)
     assert too_big.status_code == 302
     assert status_of(scored_thread.comments[0].id) == "pending"
+
+
+def test_unusable_filter_values_are_named_on_the_page(auth, scored_thread):
+    auth.login_as("moderator")
+    response = auth.client.get(
+        "/queue?min_drift=abc&q=deal&tab=<script>x</script>&posted_from=yesterday&flag=linx"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    problems = re.search(r'<div class="message message-error" role="alert".*?</div>', html, re.S)
+    assert problems, html
+    assert [re.sub(r"\s+", " ", item) for item in re.findall(r"<li>(.*?)</li>", problems[0])] == [
+        "tab=&#39;&lt;script&gt;x&lt;/script&gt;&#39; is not a tab: use one of all, approved,"
+        " escalated, pending, rejected, spam.",
+        "min_drift=&#39;abc&#39; is not an off-topic score (a number from 0 to 1, like 0.5).",
+        "flag=&#39;linx&#39; is not a flag in use: use one of links, shouting.",
+        "posted_from=&#39;yesterday&#39; is not a date like 2024-03-31.",
+    ]
+    assert "<script>x" not in html
+    # The rest of the view still applies, and the page is whole.
+    assert card_ids(html) == [scored_thread.comments[1].id, scored_thread.comments[0].id]
+    assert 'value="deal"' in html and 'id="bulk-form"' in html
+    assert auth.client.get("/queue?min_drift=0.85").status_code == 200
+
+
+def test_search_help_is_on_the_page(auth, scored_thread):
+    auth.login_as("moderator")
+    html = auth.client.get("/queue").get_data(as_text=True)
+    assert "placeholder='words, \"a phrase\", sanction*'" in html
+    assert '"Quotes" for an exact phrase' in html
+    stemmed = auth.client.get("/queue?q=deals").get_data(as_text=True)
+    assert card_ids(stemmed) == [scored_thread.comments[1].id, scored_thread.comments[0].id]
+
+
+def test_counts_and_bulk_refuse_an_unusable_view(auth, scored_thread):
+    auth.login_as("moderator")
+    counts = auth.client.get("/queue/counts?min_drift=abc")
+    assert counts.status_code == 400
+    assert "min_drift='abc' is not an off-topic score" in counts.get_json()["error"]
+    response = auth.client.post(
+        "/queue/bulk",
+        data={
+            "csrf_token": auth.token(),
+            "action": "spam",
+            "scope": "matching",
+            "view": "sentiment=negative&min_drift=high",
+            "next": "/queue",
+        },
+    )
+    assert response.status_code == 302
+    # Not a wider set than asked for: nothing at all.
+    assert status_of(scored_thread.comments[1].id) == "pending"
+    html = auth.client.get("/queue").get_data(as_text=True)
+    assert "The view was not valid: min_drift=&#39;high&#39; is not an off-topic score" in html
 
 
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)

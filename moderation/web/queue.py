@@ -96,32 +96,39 @@ def reason_choices() -> list:
 @bp.route("/queue")
 @requires(EVERYONE)
 def index():
-    view = queue_queries.QueueFilter.from_args(request.args)
+    flag_codes = queue_queries.flag_codes(db.session)
+    # A value the queue cannot use is named on the page (400, as the reports do), and the
+    # page shows the view without it, which is also what its bulk form applies to.
+    view, problems = queue_queries.QueueFilter.read(request.args, flags=flag_codes)
     cursor = queue_queries.Cursor.decode(request.args.get("after"))
     page = queue_queries.queue_page(
         db.session, view, cursor, limit=current_app.config["QUEUE_PAGE_SIZE"]
     )
     article = db.session.get(Article, view.article) if view.article else None
-    return render_template(
+    html = render_template(
         "queue/index.html",
         view=view,
+        problems=problems,
         page=page,
         cursor=cursor,
         counts=queue_queries.tab_counts(db.session, view),
         reasons=reject_reasons(),
-        flag_codes=queue_queries.flag_codes(db.session),
+        flag_codes=flag_codes,
         sentiments=queue_queries.SENTIMENT_LABELS,
         article=article,
         actions=PAST_TENSE,
         here=request.full_path,
     )
+    return html, 400 if problems else 200
 
 
 @bp.route("/queue/counts")
 @requires(EVERYONE)
 def counts():
     """The tab counts of a view, as JSON, for the page to refresh after a decision."""
-    view = queue_queries.QueueFilter.from_args(request.args)
+    view, problems = queue_queries.QueueFilter.read(request.args)
+    if problems:
+        return jsonify({"error": " ".join(map(str, problems))}), 400
     return jsonify(
         {
             c.tab: {"count": c.count, "capped": c.capped, "text": str(c)}
@@ -170,7 +177,10 @@ def bulk():
         return respond(back, "error", _form_errors(form), 400)
     limit = current_app.config["BULK_DECISION_LIMIT"]
     if form.scope.data == "matching":
-        view = queue_queries.QueueFilter.from_args(dict(parse_qsl(form.view.data or "")))
+        view, problems = queue_queries.QueueFilter.read(dict(parse_qsl(form.view.data or "")))
+        if problems:  # never a wider set than the page showed
+            message = "The view was not valid: " + " ".join(map(str, problems))
+            return respond(back, "error", message, 400)
         targets = queue_queries.matching_targets(db.session, view, limit + 1)
     else:
         targets = _selected_targets(request.form.getlist("selected"))
