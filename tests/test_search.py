@@ -1,5 +1,8 @@
 """Queue search: stemmed words, "phrases" and prefix*, on both databases, whatever is typed."""
 
+import sqlite3
+
+import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 from hypothesis import HealthCheck, given, settings
@@ -81,6 +84,26 @@ def test_fts5_query_is_quoted_strings_only():
     assert search_syntax.fts5_query(terms) == '"say" "hi there" "NEAR" "x" "body:" "a" "b" "sanct"*'
 
 
+@pytest.fixture(scope="module")
+def fts5_table():
+    connection = sqlite3.connect(":memory:")
+    connection.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    connection.execute("INSERT INTO t (body) VALUES (?)", ['some "quoted" (body:x) NEAR'])
+    yield connection
+    connection.close()
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=80) | st.text(alphabet="\"*:()-^+{} NEARbody,.x'", max_size=40))
+def test_every_fts5_query_is_valid_fts5(fts5_table, text):
+    terms = search_syntax.parse(text)
+    if terms:
+        query = search_syntax.fts5_query(terms)
+        fts5_table.execute("SELECT count(*) FROM t WHERE t MATCH ?", [query]).fetchone()
+
+
 def test_decomposed_accents_are_composed_first():
     assert search_syntax.parse("nai\u0308ve") == [Term("naïve")]
 
@@ -146,6 +169,7 @@ def test_hostile_input_never_fails(app):
         alphabet=st.sampled_from(list("\"*:()-^+{}<>!&|'\\ \tNEARORsanction_.,é\u0308💥")),
         max_size=40,
     )
+    | st.text(max_size=40)
 )
 def test_any_text_is_a_valid_query(app, text):
     """Hypothesis reuses the database across examples: nothing is added, only read."""

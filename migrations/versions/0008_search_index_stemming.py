@@ -9,7 +9,7 @@ made again with ``porter`` in front of the same ``unicode61`` tokenizer, with th
 ``hashsize`` of 0007, and rebuilt from ``comments`` (external content: the index
 is the only thing lost, and everything in it comes back). The triggers of 0004
 name the table, not its definition, and keep working. A rebuild reads every
-comment once: count some seconds per 100,000 comments.
+comment once: about 0.7 s per 100,000 comments of 270 characters here.
 
 PostgreSQL: the expression index on ``to_tsvector('simple', body)`` becomes one on
 ``to_tsvector('english', body)`` under the same name, the expression
