@@ -11,7 +11,7 @@ Then, with a signed-in Flask test client (the whole WSGI stack: routing, session
 Flask-Login, CSRF, templates), it times each case and prints the median and the
 95th percentile: the queue's first page, a page 10,000 items deep, one article
 filtered to negative comments, free-text searches (a term in ~1% and one in ~10%
-of comments), the tab counts, and a decision POST.
+of comments, two prefixes and a phrase), the tab counts, and a decision POST.
 
 Targets: p95 under 50 ms for each, under 200 ms for the free-text search.
 """
@@ -26,6 +26,7 @@ import statistics
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,7 +44,13 @@ LABELS = [("negative", 0.35), ("neutral", 0.35), ("positive", 0.30)]
 FLAG_CODES = ["links", "shouting", "repeated_chars", "near_empty", "watchword", "duplicate"]
 VOCABULARY_SIZE = 20_000
 # Searched for: words at fixed frequency ranks of the Zipf-like vocabulary.
-SEARCH_TERMS = {"~1% of comments": "w00900", "~10% of comments": "w00020"}
+SEARCH_TERMS = {
+    "~1% of comments": "w00900",
+    "~10% of comments": "w00020",
+    "prefix, ~10 words": "w0090*",
+    "prefix, ~100 words": "w009*",
+    "phrase": '"w00020 w00021"',
+}
 BATCH = 20_000
 TARGETS_MS = {"search": 200}
 DEFAULT_TARGET_MS = 50
@@ -197,7 +204,7 @@ def main() -> None:
             get(f"/queue?article={article}&sentiment=negative"),
         ),
         *[
-            (f"search: {label}", "search", get(f"/queue?q={term}"))
+            (f"search: {label}", "search", get(f"/queue?q={quote(term)}"))
             for label, term in SEARCH_TERMS.items()
         ],
         ("tab counts", "counts", get("/queue/counts")),
