@@ -42,6 +42,9 @@ class Config:
     REPORT_TIMEZONE = "UTC"
     # Site name given to articles whose source does not name one (scraped pages).
     DEFAULT_SITE = ""
+    # An author with the rule "trust" has comments approved automatically once moderators
+    # have approved this many of theirs (moderation.author_rules).
+    TRUSTED_AUTHOR_MIN_APPROVED = 3
     # Comments per database round trip during import.
     IMPORT_CHUNK_SIZE = 2000
 

@@ -333,3 +333,48 @@ class CommentStatusCount(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     status: so.Mapped[str] = so.mapped_column(sa.String(20), index=True)
     delta: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
+class AuthorRule(db.Model):
+    """The rule in force for one author (as the app knows authors: by name), if any.
+
+    One rule at a time: ``ban``, ``premoderate`` or ``trust`` (see
+    :mod:`moderation.author_rules`); setting another replaces it, clearing deletes
+    the row. Every change is also kept in :class:`AuthorRuleChange`.
+    """
+
+    __tablename__ = "author_rules"
+
+    author_name: so.Mapped[str] = so.mapped_column(sa.String(300), primary_key=True)
+    rule: so.Mapped[str] = so.mapped_column(sa.String(20))
+    set_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    set_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    """Rules act on comments imported from then on."""
+
+
+class AuthorRuleChange(db.Model):
+    """The audit log of author rules: who set or cleared which rule, when. Only added to."""
+
+    __tablename__ = "author_rule_changes"
+    __table_args__ = (sa.Index("ix_author_rule_changes_author", "author_name", "id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    author_name: so.Mapped[str] = so.mapped_column(sa.String(300))
+    from_rule: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    to_rule: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    """None: the rule was cleared."""
+    changed_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuthorNote(db.Model):
+    """A moderator's free-text note on an author, kept with who wrote it and when."""
+
+    __tablename__ = "author_notes"
+    __table_args__ = (sa.Index("ix_author_notes_author", "author_name", "id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    author_name: so.Mapped[str] = so.mapped_column(sa.String(300))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    written_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -26,6 +26,7 @@ import orjson
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .author_rules import apply_author_rules, trust_threshold
 from .driver_insert import DriverInsert
 from .models import Article, Comment, CommentFlag, CommentKind, CommentScore, ThreadSummary, utcnow
 from .scoring.drift import (
@@ -110,6 +111,8 @@ class ScoreRunSummary:
     duplicates_flagged: int = 0
     watchword_decisions: int = 0
     """Comments rejected or held by their watch-words' actions (moderation.watchword_actions)."""
+    author_decisions: int = 0
+    """Comments rejected, held or approved by their author's rule (moderation.author_rules)."""
     workers: int = 1
     seconds: float = 0.0
     interrupted: bool = False
@@ -459,8 +462,13 @@ def score_stale(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     config: ScoringConfig | None = None,
+    trust_after: int | None = None,
 ) -> ScoreRunSummary:
     """Score every comment whose score is missing or stale (or all of them); commit per batch.
+
+    Each batch's comments then get their watch-words' actions and their author's rule
+    (``trust_after``, by default the app's ``TRUSTED_AUTHOR_MIN_APPROVED``: see
+    :mod:`moderation.author_rules`), in the batch's transaction.
 
     ``workers`` None picks one process for small runs and one per core (at most two
     here) for large ones. ``progress`` is called after each batch with the comments it
@@ -470,6 +478,7 @@ def score_stale(
     run_started = utcnow()
     config = config or current_scoring_config(session)
     config_hash = config.hash()
+    trust_after = trust_threshold() if trust_after is None else trust_after
     stale = _stale_condition(config_hash)
     summary = ScoreRunSummary()
     if rescore_all:
@@ -489,6 +498,7 @@ def score_stale(
         scored = writer.write(results)
         watched = [cid for result in results for cid, code in result.flags if code == "watchword"]
         summary.watchword_decisions += apply_watchword_actions(session, watched)
+        summary.author_decisions += apply_author_rules(session, ids_of(results), trust_after)
         session.commit()
         summary.comments_scored += scored
         summary.threads += len(results)
@@ -514,6 +524,11 @@ def score_stale(
         session.commit()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def ids_of(results: list[ThreadResult]) -> list[int]:
+    """The comments the results score."""
+    return [score[0] for result in results for score in result.scores]
 
 
 def _score_with_workers(session, batches, stale, rescore_all, stats, config, workers, record, now):

@@ -2,12 +2,14 @@
 
 ``flag`` only raises priority. ``reject`` rejects the comment and ``hold`` keeps it
 for review (a comment its source published goes back to pending), as decisions of
-the *watch-words* account, so that the audit log says who decided and why and an
-admin can undo them like any other.
+the system account (:mod:`moderation.system_account`), so that the audit log says
+who decided and why and an admin can undo them like any other.
 
-Only comments no one has decided here are touched: once a moderator (or an earlier
-run) decided a comment, their word stands, whatever the watch list says later.
-Comments the source marked spam or deleted are left as they came.
+Only comments no person has decided are touched: once a moderator decided a
+comment, their word stands, whatever the watch list says later. The tool's own
+earlier decisions do not stand in the way: a comment held by one watch-word is
+rejected when a reject word matches it later. Comments the source marked spam or
+deleted are left as they came.
 """
 
 from __future__ import annotations
@@ -18,14 +20,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from .decisions import Conflict, DecisionError, decide_automatically
-from .models import Comment, CommentScore, Decision, ModerationStatus, User
+from .models import Comment, CommentScore, ModerationStatus
 from .scoring.watchwords import ACTIONS
-
-SYSTEM_USERNAME = "watch-words (automatic)"
-"""A space, which people's usernames cannot have: no account of a person can be taken for it."""
-SYSTEM_ROLE = "system"
-"""Not one of the roles people have: the account cannot sign in, is not listed for admins
-to edit, and cannot be given a role or password."""
+from .system_account import decided_by_a_person, system_account
 
 # What each action does, by the comment's current status.
 _CHANGES: dict[str, dict[str, str]] = {
@@ -35,19 +32,6 @@ _CHANGES: dict[str, dict[str, str]] = {
     },
     "hold": {ModerationStatus.APPROVED: ModerationStatus.PENDING},
 }
-
-
-def system_account(session: so.Session) -> User:
-    """The account automatic decisions are recorded under; made on first use."""
-    user = session.scalar(
-        sa.select(User).where(User.username == SYSTEM_USERNAME, User.role == SYSTEM_ROLE)
-    )
-    if user is None:
-        # No password can match "!" and the account is inactive: it never signs in.
-        user = User(username=SYSTEM_USERNAME, password_hash="!", role=SYSTEM_ROLE, active=False)
-        session.add(user)
-        session.flush()
-    return user
 
 
 def strongest_action(flags: list[dict]) -> tuple[str, str] | None:
@@ -62,18 +46,17 @@ def strongest_action(flags: list[dict]) -> tuple[str, str] | None:
 
 
 def apply_watchword_actions(session: so.Session, comment_ids: Collection[int]) -> int:
-    """Reject or hold those of ``comment_ids`` (just scored) that are undecided and whose
+    """Reject or hold those of ``comment_ids`` (just scored) that no person decided and whose
     watch-words say so. Returns how many were decided; the caller commits."""
     if not comment_ids:
         return 0
-    undecided = ~sa.exists().where(Decision.comment_id == Comment.id)
     rows = session.execute(
         sa.select(Comment.id, Comment.status, Comment.version, CommentScore.flags)
         .join(CommentScore, CommentScore.comment_id == Comment.id)
         .where(
             Comment.id.in_(comment_ids),
             Comment.status.in_([ModerationStatus.PENDING, ModerationStatus.APPROVED]),
-            undecided,
+            ~decided_by_a_person(),
         )
     ).all()
     decided = 0

@@ -11,7 +11,8 @@ from moderation.extensions import db
 from moderation.ingest import import_stream
 from moderation.models import Comment, Decision, User, WatchWordEntry
 from moderation.scoring_runner import score_stale
-from moderation.watchword_actions import SYSTEM_USERNAME, strongest_action
+from moderation.system_account import SYSTEM_USERNAME
+from moderation.watchword_actions import strongest_action
 
 THREAD = """article_id,article_title,comment_id,author,text,status
 a1,Budget vote,1,ann,The budget cuts hit the libraries hardest,

@@ -38,6 +38,8 @@ EXPECTED_ROLES = {
     "comments.history": EVERYONE,
     "comments.undo": DECIDERS,
     "authors.author": EVERYONE,
+    "authors.change_rule": DECIDERS,
+    "authors.add_note": DECIDERS,
     "admin.index": ADMINS,
     "admin.accounts_page": ADMINS,
     "admin.account_update": ADMINS,
@@ -109,7 +111,7 @@ def routes(app, sample_objects):
                     args[name] = sorted(converter.items)[0]
                 else:
                     args[name] = "summary"
-            if rule.endpoint == "authors.author":
+            if rule.endpoint.startswith("authors."):
                 args["name"] = "alice"
             url = url_for(rule.endpoint, **args)
             for method in sorted(rule.methods & {"GET", "POST"}):
@@ -174,7 +176,8 @@ def test_every_post_without_a_csrf_token_is_refused(app, auth, sample_objects):
              if method == "POST"]  # fmt: skip
     assert {endpoint for endpoint, _ in posts} >= {
         "queue.decide", "queue.bulk", "queue.undo_last", "comments.undo", "auth.sign_out",
-        "admin.upload", "admin.accounts_page", "admin.rescore",
+        "admin.upload", "admin.accounts_page", "admin.rescore", "authors.change_rule",
+        "authors.add_note",
     }  # fmt: skip
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Decision))
     for endpoint, url in posts:

@@ -1,30 +1,58 @@
-"""An author's page: every comment they wrote, across articles, and how they were judged."""
+"""An author's page: every comment they wrote, across articles, and how they were judged;
+the rule in force for them and notes on them, with the forms that change them
+(the rules themselves live in :mod:`moderation.author_rules`)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length
 
+from .. import author_rules
 from ..extensions import db
 from ..models import Article, Comment, CommentScore, Decision, ModerationStatus, User
-from .access import EVERYONE, requires
+from .access import DECIDERS, EVERYONE, requires
+from .responses import respond
 
 bp = Blueprint("authors", __name__)
 
 MAX_COMMENTS_SHOWN = 200
 
 
-@bp.route("/author")
-@requires(EVERYONE)
-def author():
-    """``/author?name=...``: in the query string, so any name (even an empty one) has a URL."""
+class RuleForm(FlaskForm):
+    """Set one rule (``rule`` empty: clear it), as of the rule the moderator saw."""
+
+    rule = HiddenField(validators=[AnyOf(["", *author_rules.RULES])])
+    current = HiddenField(validators=[AnyOf(["", *author_rules.RULES])])
+    reject_pending = BooleanField("Also reject their pending comments now")
+    submit = SubmitField()
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField("Note", validators=[DataRequired(), Length(max=author_rules.NOTE_MAX)])
+    submit = SubmitField("Add note")
+
+
+def author_name_or_404() -> str:
+    """``?name=...``: in the query string, so any name (even an empty one) has a URL; 404
+    unless someone of that name wrote a comment."""
     name = request.args.get("name")
     if name is None or "\x00" in name:
         abort(404)
+    if not db.session.scalar(sa.select(sa.exists().where(Comment.author_name == name))):
+        abort(404)
+    return name
+
+
+@bp.route("/author")
+@requires(EVERYONE)
+def author():
+    name = author_name_or_404()
     by_author = Comment.author_name == name
     total = db.session.scalar(sa.select(sa.func.count()).where(by_author))
-    if not total:
-        abort(404)
     averages = db.session.execute(
         sa.select(sa.func.avg(CommentScore.compound), sa.func.avg(CommentScore.drift))
         .join(Comment, Comment.id == CommentScore.comment_id)
@@ -71,4 +99,87 @@ def author():
         comments=comments,
         history=history,
         shown=MAX_COMMENTS_SHOWN,
+        **_rules_and_notes(name),
     )
+
+
+def _rules_and_notes(name: str) -> dict:
+    rule = author_rules.rule_of(db.session, name)
+    return {
+        "rule": rule,
+        "rule_set_by": db.session.get(User, rule.set_by_id).username if rule else None,
+        "rules": author_rules.RULES,
+        "rule_history": author_rules.rule_history(db.session, name),
+        "notes": author_rules.notes_on(db.session, name),
+        "pending": author_rules.count_pending(db.session, name),
+        "trust_after": author_rules.trust_threshold(),
+        "approved_by_moderators": author_rules.approved_by_moderators(db.session, [name]).get(
+            name, 0
+        ),
+        "note_max": author_rules.NOTE_MAX,
+    }
+
+
+RULE_DONE = {
+    author_rules.BAN: "banned: their comments imported from now on are rejected automatically",
+    author_rules.PREMODERATE: "always premoderated: none of their comments is approved "
+    "without a moderator",
+    author_rules.TRUST: "trusted: their new comments are approved automatically once "
+    "moderators have approved enough of them",
+}
+
+
+@bp.route("/author/rule", methods=["POST"])
+@requires(DECIDERS)
+def change_rule():
+    name = author_name_or_404()
+    back = url_for("authors.author", name=name)
+    form = RuleForm()
+    if not form.validate_on_submit():
+        return respond(back, "error", "The form was not valid; reload the page.", 400)
+    rule = form.rule.data or None
+    moderator = current_user.user
+    try:
+        author_rules.change_rule(
+            db.session, name, rule, moderator, expected=form.current.data or None
+        )
+    except author_rules.RuleConflict as conflict:
+        db.session.rollback()
+        return respond(back, "conflict", conflict.message, 409)
+    except author_rules.RuleError as error:
+        db.session.rollback()
+        return respond(back, "error", str(error), 400)
+    except sa.exc.IntegrityError:  # another moderator set a rule at the same moment
+        db.session.rollback()
+        message = "Someone else set a rule for this author at the same time; reload the page."
+        return respond(back, "conflict", message, 409)
+    message = f"Author {RULE_DONE[rule]}." if rule else "Rule cleared."
+    if rule == author_rules.BAN and form.reject_pending.data:
+        limit = current_app.config["BULK_DECISION_LIMIT"]
+        outcome = author_rules.reject_pending(db.session, name, moderator, limit)  # commits
+        done = len(outcome.decisions)
+        message += f" {done} pending comment{'s' if done != 1 else ''} rejected"
+        message += " (one bulk action: Undo last undoes it)." if done else "."
+        if outcome.conflicts:
+            message += f" {len(outcome.conflicts)} changed meanwhile and were left as they are."
+        if author_rules.count_pending(db.session, name):
+            message += f" More than {limit} were pending: reject the rest from the queue."
+    else:
+        db.session.commit()
+    return respond(back, "success", message, 200)
+
+
+@bp.route("/author/notes", methods=["POST"])
+@requires(DECIDERS)
+def add_note():
+    name = author_name_or_404()
+    back = url_for("authors.author", name=name)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        problems = "; ".join(error for errors in form.errors.values() for error in errors)
+        return respond(back, "error", f"The note was not added: {problems}", 400)
+    try:
+        author_rules.add_note(db.session, name, form.body.data, current_user.user)
+    except author_rules.RuleError as error:
+        return respond(back, "error", f"The note was not added: {error}", 400)
+    return respond(back, "success", "Note added.", 200)

@@ -27,6 +27,7 @@ from wtforms.widgets import HiddenInput
 
 from .. import decisions
 from .. import queue as queue_queries
+from ..author_rules import rules_for
 from ..extensions import db
 from ..models import Article, RejectReason
 from .access import DECIDERS, EVERYONE, requires
@@ -118,6 +119,7 @@ def index():
         article=article,
         actions=PAST_TENSE,
         here=request.full_path,
+        author_rules=rules_for(db.session, [item.comment.author_name for item in page.items]),
     )
     return html, 400 if problems else 200
 

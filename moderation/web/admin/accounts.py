@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ... import accounts
 from ...extensions import db
 from ...models import Role, User
-from ...watchword_actions import SYSTEM_ROLE
+from ...system_account import SYSTEM_ROLE
 from ..access import ADMINS, requires
 from ..forms import EmptyForm, choices
 from . import bp
