@@ -243,7 +243,7 @@ def test_the_last_bulk_action_undoes_as_one_from_its_own_button(auth, scored_thr
     bulk_matching(auth, confirmed="2")
     html = auth.client.get("/queue?tab=spam").get_data(as_text=True)
     action = re.search(r'action="(/queue/bulk/[0-9a-f]{32}/undo)"', html).group(1)
-    assert "Undo the bulk spam of 2 comments" in html
+    assert "Undo bulk (2 spam)" in html
     # Someone else decides one of them meanwhile: that one is left as it is, and said so.
     auth.login_as("admin")
     decide(auth, negative[0], "approve", version=2)
@@ -254,7 +254,7 @@ def test_the_last_bulk_action_undoes_as_one_from_its_own_button(auth, scored_thr
     html = auth.client.get("/queue").get_data(as_text=True)
     assert "Undone 1 decision. 1 left as they are: " in html
     assert "already decided by admin" in html
-    assert "Undo the bulk" not in html
+    assert "Undo bulk" not in html
     again = auth.client.post(action, data={"csrf_token": auth.token()}, headers=JSON)
     assert again.status_code == 400
     assert again.get_json()["message"] == (

@@ -112,11 +112,15 @@
         var body = answer.body;
         showMessage(body.message, body.category, where);
         if (!card) return;
-        if (answer.status === 409) refreshAfterConflict(card, body);
-        if (body.ok || answer.status === 409) {
+        if (answer.status === 409) {
+          refreshAfterConflict(card, body);  // stays current: read it, decide again or move on
+          return;
+        }
+        if (body.ok) {
           var wasCurrent = card.classList.contains("current");
           card.classList.add("decided");
-          if (body.ok) setStatus(card, body.status);
+          card.classList.remove("conflicted");
+          setStatus(card, body.status);
           var details = card.querySelector("details.row");
           if (details) details.open = false;
           card.classList.remove("current");
@@ -161,7 +165,8 @@
       if (bulkForm.elements.scope.value !== "matching" || bulkForm.elements.confirmed) return;
       event.preventDefault();
       var where = document.getElementById("bulk-message");
-      fetch(bulkForm.action, {
+      // getAttribute: the form's "action" property is its field named action.
+      fetch(bulkForm.getAttribute("action"), {
         method: "POST",
         body: new FormData(bulkForm),
         headers: { Accept: "application/json" },
