@@ -168,6 +168,8 @@ def test_bulk_on_all_matching_confirms_the_exact_count_and_undoes_as_one(open_pa
 
     # Someone else decides one of them again; undoing the bulk leaves that one, and says so.
     page.goto(busy_server.url + "/queue")
+    expect(page.locator("#undo-bulk-form")).to_be_visible()
+    assert page.locator(".toolbar-line").bounding_box()["height"] < 50  # still one line
     moved = matching[0]
     with busy_server.app.app_context():
         moderator = db.session.scalar(sa.select(User).where(User.username == "mod"))
@@ -184,3 +186,27 @@ def test_bulk_on_all_matching_confirms_the_exact_count_and_undoes_as_one(open_pa
         undos = db.session.scalars(sa.select(Decision).where(Decision.undoes_id.is_not(None)))
         assert sorted(d.comment_id for d in undos) == matching[1:]  # each undo in the audit log
         db.session.remove()
+
+
+def test_bulk_confirmation_and_undo_without_javascript(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, live_server, "admin")
+    matching = comment_ids(
+        live_server, Comment.status == "pending", CommentScore.sentiment_label == "negative"
+    )
+    page.goto(live_server.url + "/queue?sentiment=negative")
+    bulk = page.locator("#bulk-form")
+    bulk.get_by_label("Bulk decision").select_option("spam")
+    bulk.get_by_label("Apply to").select_option("matching")
+    bulk.get_by_role("button", name="Apply").click()
+    question = f"Mark {len(matching)} comments as spam?"
+    expect(page.get_by_role("heading", level=1)).to_have_text(question)
+    assert set(statuses(live_server, matching)) == {"pending"}
+    page.get_by_role("button", name=question.rstrip("?")).click()
+    expect(page.locator("#messages")).to_contain_text(f"{len(matching)} comments marked as spam.")
+    assert set(statuses(live_server, matching)) == {"spam"}
+    page.get_by_role("button", name=f"Undo bulk ({len(matching)} spam)").click()
+    expect(page.locator("#messages")).to_contain_text(f"Undone {len(matching)} decisions.")
+    assert set(statuses(live_server, matching)) == {"pending"}
+    context.close()
