@@ -51,6 +51,7 @@ def test_queue_lists_pending_by_priority_with_everything_about_each(auth, scored
         "links reason",  # flags
         "priority reason 3",  # priority reasons
         "Not scored yet.",
+        f"In reply to #{scored_thread.comments[0].id} by alice:",  # the thread
     ]:
         assert expected in html, expected
 
@@ -157,7 +158,10 @@ def test_two_moderators_deciding_the_same_comment(app, auth, auth_factory, score
         headers={"Accept": "application/json"},
     )
     assert json_response.status_code == 409
-    assert "already decided by moderator" in json_response.get_json()["message"]
+    body = json_response.get_json()
+    assert "already decided by moderator" in body["message"]
+    # What the row needs to show the comment as it is now, and to decide it again.
+    assert (body["status"], body["decided_by"], body["version"]) == ("approved", "moderator", 2)
 
 
 def test_json_answers_for_the_script(auth, scored_thread):
