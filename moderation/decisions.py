@@ -18,6 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from . import queue as queue_queries
 from .models import Comment, CommentRevision, Decision, ModerationStatus, Role, User, utcnow
 
 # What each decision button does.
@@ -43,6 +44,8 @@ class Conflict(Exception):
     decided_at: datetime | None = None
     edited_at: datetime | None = None
     """When an import last changed the comment, if that came after the last decision."""
+    version: int | None = None
+    """The comment's version now, for the page to show it as it is and decide again."""
 
     def __str__(self) -> str:
         return self.message
@@ -64,6 +67,41 @@ class Conflict(Exception):
             f"Comment #{self.comment_id} was {who} (now {self.status}); "
             "your decision was not applied."
         )
+
+
+@dataclass
+class CountChanged(DecisionError):
+    """The view no longer matches the number of comments the moderator confirmed."""
+
+    count: int
+    confirmed: int | None
+
+    def __str__(self) -> str:
+        return f"The view matches {self.count} comments now, not {self.confirmed}."
+
+
+@dataclass
+class TooMany(DecisionError):
+    """More comments match than one bulk action may decide."""
+
+    count: int
+    limit: int
+
+    def __str__(self) -> str:
+        return (
+            f"This view matches {self.count} comments, more than the {self.limit} one bulk "
+            "action decides; narrow the view and apply it in parts."
+        )
+
+
+@dataclass(frozen=True)
+class BulkSummary:
+    """A bulk action that can still be undone: what it set, and how many of its
+    decisions are not undone yet."""
+
+    bulk_id: str
+    to_status: str
+    in_force: int
 
 
 @dataclass
@@ -153,6 +191,38 @@ def bulk_decide(
     return outcome
 
 
+def matching_count(session: so.Session, view: queue_queries.QueueFilter, limit: int) -> int:
+    """The exact number of comments a bulk action on "all matching" ``view`` would decide,
+    which the moderator confirms first; :class:`TooMany` above ``limit``."""
+    count = queue_queries.matching_count(session, view)
+    if count > limit:
+        raise TooMany(count, limit)
+    return count
+
+
+def bulk_decide_matching(
+    session: so.Session,
+    view: queue_queries.QueueFilter,
+    confirmed: int | None,
+    to_status: str,
+    moderator: User,
+    limit: int,
+    reason: str | None = None,
+    note: str | None = None,
+) -> BulkOutcome:
+    """Decide every comment matching ``view``, once the moderator has confirmed how many.
+
+    Raises :class:`CountChanged` (nothing decided) when ``confirmed`` is not the exact
+    number matching now (None: not confirmed yet), :class:`TooMany` above ``limit``.
+    """
+    _check_status(to_status)
+    count = matching_count(session, view, limit)
+    if confirmed != count:
+        raise CountChanged(count, confirmed)
+    targets = queue_queries.matching_targets(session, view, limit)
+    return bulk_decide(session, targets, to_status, moderator, reason=reason, note=note)
+
+
 def undo(session: so.Session, decision_id: int, moderator: User) -> Decision:
     """Put a comment back to the status it had before ``decision_id`` (committed).
 
@@ -175,12 +245,7 @@ def undo_last(session: so.Session, moderator: User) -> BulkOutcome:
     Decisions someone has decided over since are passed by, so that one conflict
     does not stand between the moderator and their earlier actions for good.
     """
-    last = session.scalar(
-        _decisions_in_force()
-        .where(Decision.moderator_id == moderator.id)
-        .order_by(Decision.id.desc())
-        .limit(1)
-    )
+    last = _last_in_force(session, moderator)
     if last is None:
         raise DecisionError("You have no decision left to undo.")
     if last.bulk_id is None:
@@ -189,20 +254,52 @@ def undo_last(session: so.Session, moderator: User) -> BulkOutcome:
 
 
 def undo_bulk(session: so.Session, bulk_id: str, moderator: User) -> BulkOutcome:
-    """Undo every decision of one bulk action that nobody has decided again since."""
-    ids = session.scalars(
-        sa.select(Decision.id)
-        .where(Decision.bulk_id == bulk_id, Decision.undone_by_id.is_(None))
+    """Undo every decision of one bulk action that nobody has decided again since (committed).
+
+    Each undo is a decision of its own in the audit log; the ones decided over since
+    are left as they are and reported as conflicts. :class:`DecisionError` when there
+    is no such bulk action, nothing of it is left to undo, or ``moderator`` may not.
+    """
+    rows = session.execute(
+        sa.select(Decision.id, Decision.moderator_id, Decision.undone_by_id)
+        .where(Decision.bulk_id == bulk_id, Decision.undoes_id.is_(None))
         .order_by(Decision.id)
     ).all()
+    if not rows:
+        raise DecisionError("There is no such bulk action.")
+    if rows[0].moderator_id != moderator.id and moderator.role != Role.ADMIN:
+        raise DecisionError("Only the moderator who made a decision, or an admin, can undo it.")
+    ids = [row.id for row in rows if row.undone_by_id is None]
+    if not ids:
+        raise DecisionError("That bulk action has been undone already.")
     outcome = BulkOutcome(bulk_id=bulk_id)
     for decision_id in ids:
         try:
             outcome.decisions.append(_undo_one(session, decision_id, moderator))
         except Conflict as conflict:
             outcome.conflicts.append(conflict)
+    if not outcome.decisions:
+        session.rollback()
+        raise DecisionError(
+            f"Nothing of that bulk action is left to undo: its {len(ids)} comment"
+            f"{'s were' if len(ids) != 1 else ' was'} decided again since."
+        )
     session.commit()
     return outcome
+
+
+def last_bulk(session: so.Session, moderator: User) -> BulkSummary | None:
+    """The moderator's bulk action that "Undo my last decision" would undo, if their
+    last action still in force is a bulk one: offered on the queue as its own undo."""
+    last = _last_in_force(session, moderator)
+    if last is None or last.bulk_id is None:
+        return None
+    in_force = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Decision)
+        .where(Decision.bulk_id == last.bulk_id, _unreversed(Decision))
+    )
+    return BulkSummary(last.bulk_id, last.to_status, in_force)
 
 
 def decision_in_force(session: so.Session, comment_id: int) -> Decision | None:
@@ -225,6 +322,15 @@ def _decisions_in_force() -> sa.Select:
         sa.select(Decision)
         .join(Comment, Comment.id == Decision.comment_id)
         .where(_unreversed(Decision), Comment.status == Decision.to_status, ~decided_since)
+    )
+
+
+def _last_in_force(session: so.Session, moderator: User) -> Decision | None:
+    return session.scalar(
+        _decisions_in_force()
+        .where(Decision.moderator_id == moderator.id)
+        .order_by(Decision.id.desc())
+        .limit(1)
     )
 
 
@@ -329,7 +435,7 @@ def _set_status(session: so.Session, comment_id: int, expected_version: int, sta
 
 def _conflict(session: so.Session, comment_id: int) -> Conflict:
     row = session.execute(
-        sa.select(Comment.status, User.username, Decision.created_at)
+        sa.select(Comment.status, Comment.version, User.username, Decision.created_at)
         .select_from(Comment)
         .outerjoin(Decision, Decision.comment_id == Comment.id)
         .outerjoin(User, User.id == Decision.moderator_id)
@@ -345,5 +451,5 @@ def _conflict(session: so.Session, comment_id: int) -> Conflict:
         )
     )
     if edited_at is not None and (row.created_at is None or edited_at > row.created_at):
-        return Conflict(comment_id, row.status, edited_at=edited_at)
-    return Conflict(comment_id, row.status, row.username, row.created_at)
+        return Conflict(comment_id, row.status, edited_at=edited_at, version=row.version)
+    return Conflict(comment_id, row.status, row.username, row.created_at, version=row.version)

@@ -205,8 +205,10 @@ def queue_page(
     session: so.Session, view: QueueFilter, cursor: Cursor | None = None, limit: int = PAGE_SIZE
 ) -> QueuePage:
     """One page of comments in queue order, starting after ``cursor``."""
-    base = sa.select(Comment, Article.title, CommentScore).join(
-        Article, Article.id == Comment.article_id
+    base = (
+        sa.select(Comment, Article.title, CommentScore)
+        .join(Article, Article.id == Comment.article_id)
+        .options(so.selectinload(Comment.parent))  # a row shows the comment it replies to
     )
     base = base.outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
     base = base.where(*_conditions(session, view)[0])
@@ -254,6 +256,17 @@ def matching_targets(session: so.Session, view: QueueFilter, limit: int) -> list
         .limit(limit)
     )
     return [(row.id, row.version) for row in session.execute(query)]
+
+
+def matching_count(session: so.Session, view: QueueFilter) -> int:
+    """The exact number of comments matching the view (no cap: a bulk action names it)."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(Comment)
+        .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
+        .where(*_conditions(session, view)[0])
+    )
+    return session.scalar(query)
 
 
 # Counts ------------------------------------------------------------------------

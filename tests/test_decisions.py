@@ -271,3 +271,93 @@ def test_undo_last_passes_by_an_action_someone_has_decided_over(users, scored_th
     assert [d.comment_id for d in outcome.decisions] == [first] and not outcome.conflicts
     states = [comment_state(i)[0] for i in (first, second, third)]
     assert states == ["pending", "pending", "approved"]
+
+
+def test_matching_count_is_exact_where_the_tab_count_stops(users, scored_thread, monkeypatch):
+    from moderation import queue
+
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)
+    view = queue.QueueFilter(article=scored_thread.article.id)
+    pending = next(c for c in queue.tab_counts(db.session, view) if c.tab == "pending")
+    assert pending.capped and pending.count < 5  # "3+": a lower bound
+    assert decisions.matching_count(db.session, view, limit=100) == 5
+    negative = queue.QueueFilter(sentiment="negative")
+    assert decisions.matching_count(db.session, negative, limit=100) == 2
+    with pytest.raises(decisions.TooMany, match="matches 5 comments, more than the 4"):
+        decisions.matching_count(db.session, view, limit=4)
+
+
+def test_bulk_on_all_matching_decides_only_the_confirmed_count(users, scored_thread):
+    from moderation.queue import QueueFilter
+
+    view = QueueFilter(article=scored_thread.article.id)
+    moderator = users["moderator"]
+    for confirmed in (None, 4, 6):
+        with pytest.raises(decisions.CountChanged) as raised:
+            decisions.bulk_decide_matching(db.session, view, confirmed, "rejected", moderator, 100)
+        assert (raised.value.count, raised.value.confirmed) == (5, confirmed)
+    assert all_decisions() == []
+    with pytest.raises(decisions.TooMany):
+        decisions.bulk_decide_matching(db.session, view, 5, "rejected", moderator, 3)
+    outcome = decisions.bulk_decide_matching(
+        db.session, view, 5, "rejected", moderator, 100, reason="Spam"
+    )
+    assert sorted(d.comment_id for d in outcome.decisions) == sorted(
+        c.id for c in scored_thread.comments
+    )
+    rows = all_decisions()
+    assert len(rows) == 5 and {(d.bulk_id, d.reason, d.bulk) for d in rows} == {
+        (outcome.bulk_id, "Spam", True)
+    }
+    assert comment_state(scored_thread.unscored.id) == ("pending", 1)  # the other article
+
+
+def test_undo_bulk_undoes_what_is_in_force_and_reports_the_rest(users, scored_thread):
+    ids = [c.id for c in scored_thread.comments]
+    moderator = users["moderator"]
+    outcome = decisions.bulk_decide(db.session, [(i, 1) for i in ids], "rejected", moderator)
+    assert decisions.last_bulk(db.session, moderator) == decisions.BulkSummary(
+        outcome.bulk_id, "rejected", 5
+    )
+    decisions.decide(db.session, ids[0], 2, "approved", users["moderator2"])  # decided over
+    with pytest.raises(decisions.DecisionError, match="Only the moderator"):
+        decisions.undo_bulk(db.session, outcome.bulk_id, users["moderator2"])
+    with pytest.raises(decisions.DecisionError, match="no such bulk action"):
+        decisions.undo_bulk(db.session, "f" * 32, moderator)
+
+    undone = decisions.undo_bulk(db.session, outcome.bulk_id, moderator)
+    assert sorted(d.comment_id for d in undone.decisions) == sorted(ids[1:])
+    assert [(c.comment_id, c.status, c.decided_by) for c in undone.conflicts] == [
+        (ids[0], "approved", "moderator2")
+    ]
+    assert comment_state(ids[0]) == ("approved", 3)
+    assert {comment_state(i) for i in ids[1:]} == {("pending", 3)}
+    # Audited: one undo row per comment, linked both ways, by the moderator who undid it.
+    undos = [d for d in all_decisions() if d.undoes_id]
+    assert len(undos) == 4 and {(d.reason, d.moderator_id) for d in undos} == {
+        ("undo", moderator.id)
+    }
+    originals = {d.id: d for d in all_decisions() if d.bulk_id == outcome.bulk_id}
+    assert {originals[d.undoes_id].undone_by_id for d in undos} == {d.id for d in undos}
+    assert decisions.last_bulk(db.session, moderator) is None
+    with pytest.raises(decisions.DecisionError, match="Nothing of that bulk action is left"):
+        decisions.undo_bulk(db.session, outcome.bulk_id, moderator)
+    assert comment_state(ids[0]) == ("approved", 3)  # the refused undo changed nothing
+
+
+def test_an_admin_may_undo_anyones_bulk_action(users, scored_thread):
+    ids = [c.id for c in scored_thread.comments[:2]]
+    outcome = decisions.bulk_decide(db.session, [(i, 1) for i in ids], "spam", users["moderator"])
+    assert decisions.last_bulk(db.session, users["admin"]) is None  # not the admin's own
+    undone = decisions.undo_bulk(db.session, outcome.bulk_id, users["admin"])
+    assert len(undone.decisions) == 2 and not undone.conflicts
+
+
+def test_the_last_bulk_is_offered_only_while_it_is_the_last_action(users, scored_thread):
+    ids = [c.id for c in scored_thread.comments]
+    moderator = users["moderator"]
+    outcome = decisions.bulk_decide(db.session, [(i, 1) for i in ids[:3]], "spam", moderator)
+    decisions.decide(db.session, ids[4], 1, "approved", moderator)
+    assert decisions.last_bulk(db.session, moderator) is None  # a single decision came after
+    decisions.undo_last(db.session, moderator)
+    assert decisions.last_bulk(db.session, moderator).bulk_id == outcome.bulk_id

@@ -173,7 +173,7 @@ def test_the_queue_marks_authors_under_a_rule(auth, users, scored_thread):
     html = auth.client.get("/queue").get_data(as_text=True)
     markers = dict(
         re.findall(
-            r'by <a href="/author\?name=(\w+)">\w+</a> '
+            r'<span class="row-author">(\w+) '
             r'<span class="badge author-rule[^"]*"[^>]*>(\w+)<',
             html,
         )

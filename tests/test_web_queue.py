@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import Comment, Decision, RejectReason
 
+JSON = {"Accept": "application/json"}
+
 
 def status_of(comment_id):
     db.session.expire_all()
@@ -49,6 +51,7 @@ def test_queue_lists_pending_by_priority_with_everything_about_each(auth, scored
         "links reason",  # flags
         "priority reason 3",  # priority reasons
         "Not scored yet.",
+        f"In reply to #{scored_thread.comments[0].id} by alice:",  # the thread
     ]:
         assert expected in html, expected
 
@@ -155,7 +158,10 @@ def test_two_moderators_deciding_the_same_comment(app, auth, auth_factory, score
         headers={"Accept": "application/json"},
     )
     assert json_response.status_code == 409
-    assert "already decided by moderator" in json_response.get_json()["message"]
+    body = json_response.get_json()
+    assert "already decided by moderator" in body["message"]
+    # What the row needs to show the comment as it is now, and to decide it again.
+    assert (body["status"], body["decided_by"], body["version"]) == ("approved", "moderator", 2)
 
 
 def test_json_answers_for_the_script(auth, scored_thread):
@@ -197,33 +203,77 @@ def test_bulk_decision_on_selected_comments(auth, scored_thread, reasons):
     assert "3 comments rejected." in auth.client.get("/queue").get_data(as_text=True)
 
 
-def test_bulk_decision_on_everything_matching_the_filter(auth, scored_thread):
+def bulk_matching(auth, view="sentiment=negative", json=False, **extra):
+    data = {"csrf_token": auth.token(), "action": "spam", "scope": "matching", "view": view,
+            "next": "/queue", **extra}  # fmt: skip
+    headers = {"Accept": "application/json"} if json else {}
+    return auth.client.post("/queue/bulk", data=data, headers=headers)
+
+
+def test_bulk_on_everything_matching_asks_with_the_exact_count_first(auth, scored_thread):
     auth.login_as("moderator")
-    response = auth.client.post(
-        "/queue/bulk",
-        data={
-            "csrf_token": auth.token(),
-            "action": "spam",
-            "scope": "matching",
-            "view": "sentiment=negative",
-            "next": "/queue",
-        },
-    )
-    assert response.status_code == 302
-    assert status_of(scored_thread.comments[1].id) == "spam"
-    assert status_of(scored_thread.hostile.id) == "spam"
+    negative = [scored_thread.comments[1].id, scored_thread.hostile.id]
+    asked = bulk_matching(auth)
+    assert asked.status_code == 200
+    html = asked.get_data(as_text=True)
+    assert "<h1>Mark 2 comments as spam?</h1>" in html
+    assert 'name="confirmed" value="2"' in html and 'value="sentiment=negative"' in html
+    assert {status_of(i) for i in negative} == {"pending"}  # nothing decided yet
+    body = bulk_matching(auth, json=True).get_json()
+    question = "Mark 2 comments as spam?"
+    assert body == {"ok": False, "category": "confirm", "count": 2, "message": question,
+                    "button": question.rstrip("?")}  # fmt: skip
+
+    done = bulk_matching(auth, confirmed="2")
+    assert done.status_code == 302
+    assert {status_of(i) for i in negative} == {"spam"}
     assert status_of(scored_thread.comments[0].id) == "pending"
+    assert "2 comments marked as spam." in auth.client.get("/queue").get_data(as_text=True)
+
+
+def test_bulk_on_everything_matching_asks_again_when_the_count_changed(auth, scored_thread):
+    auth.login_as("moderator")
+    answer = bulk_matching(auth, json=True, confirmed="3")
+    assert answer.status_code == 409
+    assert answer.get_json()["message"] == (
+        "The view matches 2 comments now, not 3. Mark 2 comments as spam?"
+    )
+    assert status_of(scored_thread.comments[1].id) == "pending"
+
+
+def test_the_last_bulk_action_undoes_as_one_from_its_own_button(auth, scored_thread):
+    auth.login_as("moderator")
+    negative = [scored_thread.comments[1].id, scored_thread.hostile.id]
+    bulk_matching(auth, confirmed="2")
+    html = auth.client.get("/queue?tab=spam").get_data(as_text=True)
+    action = re.search(r'action="(/queue/bulk/[0-9a-f]{32}/undo)"', html).group(1)
+    assert "Undo bulk (2 spam)" in html
+    # Someone else decides one of them meanwhile: that one is left as it is, and said so.
+    auth.login_as("admin")
+    decide(auth, negative[0], "approve", version=2)
+    auth.login_as("moderator")
+    response = auth.client.post(action, data={"csrf_token": auth.token(), "next": "/queue"})
+    assert response.status_code == 302
+    assert [status_of(i) for i in negative] == ["approved", "pending"]
+    html = auth.client.get("/queue").get_data(as_text=True)
+    assert "Undone 1 decision. 1 left as they are: " in html
+    assert "already decided by admin" in html
+    assert "Undo bulk" not in html
+    again = auth.client.post(action, data={"csrf_token": auth.token()}, headers=JSON)
+    assert again.status_code == 400
+    assert again.get_json()["message"] == (
+        "Nothing of that bulk action is left to undo: its 1 comment was decided again since."
+    )
 
 
 def test_bulk_refuses_more_than_the_limit(auth, scored_thread, app):
     app.config["BULK_DECISION_LIMIT"] = 2
     auth.login_as("moderator")
-    auth.client.post(
-        "/queue/bulk",
-        data={"csrf_token": auth.token(), "action": "approve", "scope": "matching", "view": ""},
-    )
+    bulk_matching(auth, view="", confirmed="6")
     assert status_of(scored_thread.comments[0].id) == "pending"
-    assert "more than 2 comments" in auth.client.get("/queue").get_data(as_text=True)
+    assert "This view matches 6 comments, more than the 2 one bulk action decides" in (
+        auth.client.get("/queue").get_data(as_text=True)
+    )
 
 
 def test_bulk_with_nothing_selected(auth, scored_thread):

@@ -34,6 +34,7 @@ EXPECTED_ROLES = {
     "queue.decide": DECIDERS,
     "queue.bulk": DECIDERS,
     "queue.undo_last": DECIDERS,
+    "queue.undo_bulk": DECIDERS,
     "comments.context": EVERYONE,
     "comments.history": EVERYONE,
     "comments.undo": DECIDERS,
@@ -90,6 +91,7 @@ def sample_objects(app, users, scored_thread):
         "user_id": users["moderator"].id,
         "entry_id": entry.id,
         "reason_id": reason.id,
+        "bulk_id": "0" * 32,
     }
 
 
@@ -175,9 +177,9 @@ def test_every_post_without_a_csrf_token_is_refused(app, auth, sample_objects):
     posts = [(endpoint, url) for endpoint, method, url in routes(app, sample_objects)
              if method == "POST"]  # fmt: skip
     assert {endpoint for endpoint, _ in posts} >= {
-        "queue.decide", "queue.bulk", "queue.undo_last", "comments.undo", "auth.sign_out",
-        "admin.upload", "admin.accounts_page", "admin.rescore", "authors.change_rule",
-        "authors.add_note",
+        "queue.decide", "queue.bulk", "queue.undo_last", "queue.undo_bulk", "comments.undo",
+        "auth.sign_out", "admin.upload", "admin.accounts_page", "admin.rescore",
+        "authors.change_rule", "authors.add_note",
     }  # fmt: skip
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Decision))
     for endpoint, url in posts:

@@ -84,3 +84,11 @@ def test_id_url_builds_what_url_for_builds(app):
             )
     with app.test_request_context("/queue", base_url="http://localhost/mod/"):
         assert id_url("comments.context", "comment_id", 7) == "/mod/comments/7"
+
+
+def test_first_line_is_what_a_queue_row_shows():
+    first_line = text.first_line
+    assert first_line("\n\n  Hello   there \nsecond line") == "Hello there"
+    assert first_line(None) == first_line("  \n ") == ""
+    assert first_line("x" * 400, limit=10) == "x" * 9 + "…"
+    assert first_line("<script>alert(1)</script>") == "<script>alert(1)</script>"  # escaped later

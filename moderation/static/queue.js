@@ -17,7 +17,9 @@
     var all = cards();
     if (!all.length) return null;
     index = Math.max(0, Math.min(index, all.length - 1));
-    all.forEach(function (card) { card.classList.remove("current"); });
+    document.querySelectorAll("article.comment.current").forEach(function (card) {
+      card.classList.remove("current");
+    });
     var card = all[index];
     card.classList.add("current");
     card.focus({ preventScroll: true });
@@ -32,13 +34,27 @@
     return all[current];
   }
 
-  function showMessage(text, category) {
-    var messages = document.getElementById("messages");
-    if (!messages) return;
+  // j past the last comment: the next page (keyset paging), whose first comment gets focus.
+  function next() {
+    var all = cards();
+    if (current >= all.length - 1) {
+      var link = document.getElementById("next-page");
+      if (link) {
+        window.location.href = link.href;
+        return;
+      }
+    }
+    select(current + 1);
+  }
+
+  // Beside the comment (or the toolbar) it is about; at the page top when there is no place.
+  function showMessage(text, category, where) {
+    var box = where || document.getElementById("messages");
+    if (!box) return;
     var p = document.createElement("p");
     p.className = "message message-" + (category || "info");
     p.textContent = text;
-    messages.replaceChildren(p);
+    box.replaceChildren(p);
   }
 
   function refreshCounts() {
@@ -56,9 +72,33 @@
       .catch(function () { /* counts refresh on the next page load */ });
   }
 
+  function setStatus(card, status) {
+    var badge = card.querySelector(".row-line .badge.status") || card.querySelector(".badge.status");
+    if (badge && status) {
+      badge.textContent = status;
+      badge.className = "badge status status-" + status;
+    }
+  }
+
+  // After a conflict: show the comment as it is now (status, who decided), and take the
+  // version it has now, so that a deliberate second decision is possible.
+  function refreshAfterConflict(card, body) {
+    setStatus(card, body.status);
+    card.classList.add("conflicted");
+    card.setAttribute("data-status", body.status || "");
+    if (body.version !== undefined && body.version !== null) {
+      card.querySelectorAll('input[name="version"]').forEach(function (input) {
+        input.value = body.version;
+      });
+      var box = card.querySelector('input[name="selected"]');
+      if (box) box.value = card.getAttribute("data-comment-id") + ":" + body.version;
+    }
+  }
+
   // Post a decision form in the background; fall back to a normal submit on failure.
   function sendDecision(form) {
     var card = form.closest("article.comment");
+    var where = card && card.querySelector(".row-message");
     fetch(form.action, {
       method: "POST",
       body: new FormData(form),
@@ -66,25 +106,32 @@
       credentials: "same-origin",
     })
       .then(function (response) {
-        return response.json().then(function (body) { return body; });
+        return response.json().then(function (body) { return { status: response.status, body: body }; });
       })
-      .then(function (body) {
-        showMessage(body.message, body.category);
-        if (body.ok && card) {
+      .then(function (answer) {
+        var body = answer.body;
+        showMessage(body.message, body.category, where);
+        if (!card) return;
+        if (answer.status === 409) {
+          refreshAfterConflict(card, body);  // stays current: read it, decide again or move on
+          return;
+        }
+        if (body.ok) {
           var wasCurrent = card.classList.contains("current");
           card.classList.add("decided");
-          var badge = card.querySelector(".badge.status");
-          if (badge && body.status) {
-            badge.textContent = body.status;
-            badge.className = "badge status status-" + body.status;
-          }
+          card.classList.remove("conflicted");
+          setStatus(card, body.status);
+          var details = card.querySelector("details.row");
+          if (details) details.open = false;
           card.classList.remove("current");
-          card.querySelectorAll("button, input, select").forEach(function (el) { el.disabled = true; });
+          card.querySelectorAll(".row-body button, .row-body input, .row-body select, .select input")
+            .forEach(function (el) { el.disabled = true; });
           refreshCounts();
-          if (!cards().length) {
+          if (!cards().length && !document.getElementById("next-page")) {
             window.location.reload();
           } else if (wasCurrent) {
-            select(current);
+            // The message stays beside the decided comment; focus goes to the next one.
+            if (current >= cards().length) next(); else select(current);
           }
         }
       })
@@ -99,7 +146,59 @@
         sendDecision(form);
       }
     });
+    // A click on a row makes it the current one, so the keys act on what was clicked.
+    list.addEventListener("click", function (event) {
+      var card = event.target.closest("article.comment:not(.decided)");
+      if (card) {
+        var index = cards().indexOf(card);
+        if (index >= 0 && index !== current) select(index);
+      }
+    });
   }
+
+  // "All matching this view": ask for the exact count first, confirm it, then post the
+  // form with that count (the server refuses if the view matches another number by then).
+  var bulkForm = document.getElementById("bulk-form");
+  var confirmDialog = document.getElementById("bulk-confirm");
+  if (bulkForm && confirmDialog) {
+    bulkForm.addEventListener("submit", function (event) {
+      if (bulkForm.elements.scope.value !== "matching" || bulkForm.elements.confirmed) return;
+      event.preventDefault();
+      var where = document.getElementById("bulk-message");
+      // getAttribute: the form's "action" property is its field named action.
+      fetch(bulkForm.getAttribute("action"), {
+        method: "POST",
+        body: new FormData(bulkForm),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      })
+        .then(function (response) { return response.json(); })
+        .then(function (body) {
+          if (body.category !== "confirm") {
+            showMessage(body.message, body.category, where);
+            return;
+          }
+          document.getElementById("bulk-confirm-text").textContent = body.message;
+          document.getElementById("bulk-confirm-yes").textContent = body.button;
+          confirmDialog.returnValue = "";
+          confirmDialog.onclose = function () {
+            if (confirmDialog.returnValue !== "yes") return;
+            var count = document.createElement("input");
+            count.type = "hidden";
+            count.name = "confirmed";
+            count.value = String(body.count);
+            bulkForm.appendChild(count);
+            bulkForm.submit();
+          };
+          confirmDialog.showModal();
+        })
+        .catch(function () { bulkForm.submit(); });
+    });
+  }
+
+  // On a phone the toolbar starts folded, leaving the screen to the comments.
+  var toolbar = document.getElementById("toolbar");
+  if (toolbar && window.matchMedia("(max-width: 40rem)").matches) toolbar.open = false;
 
   function submitAction(action) {
     var card = currentCard();
@@ -107,7 +206,9 @@
     var form = card.querySelector('form.decision[data-action="' + action + '"]');
     if (!form) return;
     if (action === "reject") {
-      var details = form.closest("details");
+      var row = card.querySelector("details.row");
+      if (row) row.open = true;
+      var details = form.closest("details.reject-details");
       if (details) details.open = true;
       var reason = form.querySelector("select");
       if (reason) reason.focus();
@@ -131,9 +232,10 @@
     var tag = event.target.tagName;
     if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || event.target.isContentEditable) return;
     if (help && help.open && event.key !== "?" && event.key !== "Escape") return;
+    if (confirmDialog && confirmDialog.open) return;
     var card;
     switch (event.key) {
-      case "j": select(current + 1); break;
+      case "j": next(); break;
       case "k": select(current - 1); break;
       case "a": submitAction("approve"); break;
       case "r": submitAction("reject"); break;
@@ -150,7 +252,16 @@
         break;
       case "o":
       case "Enter":
-        if (event.target.tagName === "A" || event.target.tagName === "BUTTON") return;
+        if (tag === "A" || tag === "BUTTON" || tag === "SUMMARY") return;
+        card = currentCard();
+        var row = card && card.querySelector("details.row");
+        if (row) {
+          row.open = !row.open;
+        } else {  // the context page's card: nothing to open in place
+          return;
+        }
+        break;
+      case "c":
         card = currentCard();
         var link = card && card.querySelector("a.context-link");
         if (link) window.location.href = link.href;

@@ -67,6 +67,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["paragraphs"] = text.paragraphs
     app.jinja_env.filters["reason_text"] = text.reason_text
+    app.jinja_env.filters["first_line"] = text.first_line
     app.jinja_env.filters["when"] = text.format_time
     app.jinja_env.filters["http_url"] = text.http_url
     app.jinja_env.globals["role_allows"] = access.role_allows

@@ -32,7 +32,7 @@ from ..extensions import db
 from ..models import Article, RejectReason
 from .access import DECIDERS, EVERYONE, requires
 from .forms import choices, safe_next
-from .responses import respond, undo_message
+from .responses import respond, undo_message, wants_json
 
 bp = Blueprint("queue", __name__)
 
@@ -42,9 +42,16 @@ PAST_TENSE = {
     "spam": "marked as spam",
     "escalate": "escalated",
 }
+CONFIRM_VERB = {
+    "approve": "Approve {}?",
+    "reject": "Reject {}?",
+    "spam": "Mark {} as spam?",
+    "escalate": "Escalate {}?",
+}
 NOTE_MAX = 2000
 MAX_ID = 2**31 - 1
 TARGET_PATTERN = re.compile(r"([0-9]{1,9}):([0-9]{1,9})")
+BULK_ID_URL = "/queue/bulk/<string(length=32):bulk_id>/undo"
 
 
 class DecisionForm(FlaskForm):
@@ -75,6 +82,8 @@ class BulkForm(FlaskForm):
     """The query string of the view the action was taken from."""
     reason = SelectField("Reason", choices=[], validators=[Optional()])
     note = StringField("Note", validators=[Optional(), Length(max=NOTE_MAX)])
+    confirmed = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(0, MAX_ID)])
+    """For "all matching": the exact count the moderator was shown and confirmed."""
     next = HiddenField()
     submit = SubmitField("Apply")
 
@@ -118,6 +127,11 @@ def index():
         sentiments=queue_queries.SENTIMENT_LABELS,
         article=article,
         actions=PAST_TENSE,
+        last_bulk=(
+            decisions.last_bulk(db.session, current_user.user)
+            if current_user.user.role in DECIDERS
+            else None
+        ),
         here=request.full_path,
         author_rules=rules_for(db.session, [item.comment.author_name for item in page.items]),
     )
@@ -162,7 +176,9 @@ def decide(comment_id: int, action: str):
             note=form.note.data if isinstance(form, RejectForm) else None,
         )
     except decisions.Conflict as conflict:
-        return respond(back, "conflict", conflict.message, 409, comment_id)
+        # The page's script shows the row as it is now: its status, who decided, its version.
+        now = {"decided_by": conflict.decided_by, "version": conflict.version}
+        return respond(back, "conflict", conflict.message, 409, comment_id, conflict.status, now)
     except decisions.DecisionError as error:
         return respond(back, "error", str(error), 400, comment_id)
     message = f"Comment #{comment_id} {PAST_TENSE[action]}."
@@ -178,32 +194,33 @@ def bulk():
     if not form.validate_on_submit():
         return respond(back, "error", _form_errors(form), 400)
     limit = current_app.config["BULK_DECISION_LIMIT"]
+    action = form.action.data
+    reason = form.reason.data if action == "reject" else None
+    note = form.note.data if action == "reject" else None
     if form.scope.data == "matching":
         view, problems = queue_queries.QueueFilter.read(dict(parse_qsl(form.view.data or "")))
         if problems:  # never a wider set than the page showed
             message = "The view was not valid: " + " ".join(map(str, problems))
             return respond(back, "error", message, 400)
-        targets = queue_queries.matching_targets(db.session, view, limit + 1)
+        try:
+            outcome = decisions.bulk_decide_matching(
+                db.session, view, form.confirmed.data, decisions.ACTIONS[action],
+                current_user.user, limit, reason=reason, note=note,
+            )  # fmt: skip
+        except decisions.CountChanged as changed:
+            return _confirm_bulk(form, changed, back)
+        except decisions.DecisionError as error:
+            return respond(back, "error", str(error), 400)
     else:
         targets = _selected_targets(request.form.getlist("selected"))
-    if not targets:
-        return respond(back, "error", "Select at least one comment first.", 400)
-    if len(targets) > limit:
-        return respond(
-            back,
-            "error",
-            f"That is more than {limit} comments; narrow the view and apply it in parts.",
-            400,
-        )
-    action = form.action.data
-    outcome = decisions.bulk_decide(
-        db.session,
-        targets,
-        decisions.ACTIONS[action],
-        current_user.user,
-        reason=form.reason.data if action == "reject" else None,
-        note=form.note.data if action == "reject" else None,
-    )
+        if not targets:
+            return respond(back, "error", "Select at least one comment first.", 400)
+        if len(targets) > limit:
+            return respond(back, "error", str(decisions.TooMany(len(targets), limit)), 400)
+        outcome = decisions.bulk_decide(
+            db.session, targets, decisions.ACTIONS[action], current_user.user,
+            reason=reason, note=note,
+        )  # fmt: skip
     done = len(outcome.decisions)
     message = f"{done} comment{'s' if done != 1 else ''} {PAST_TENSE[action]}."
     if outcome.conflicts:
@@ -211,6 +228,37 @@ def bulk():
             c.message for c in outcome.conflicts[:3]
         )
     return respond(back, "conflict" if outcome.conflicts else "success", message, 200)
+
+
+def _confirm_bulk(form: BulkForm, changed: decisions.CountChanged, back: str):
+    """Ask before deciding "all matching": the exact count, named ("Reject 184 comments?").
+    JSON for the page's script (which asks in a dialog); else a page asking the same."""
+    count = changed.count
+    question = CONFIRM_VERB[form.action.data].format(f"{count} comment{'s' if count != 1 else ''}")
+    button = question.rstrip("?")
+    if changed.confirmed is not None:  # the view changed since it was confirmed
+        question = f"{changed} {question}"
+    if wants_json():
+        body = {"ok": False, "category": "confirm", "message": question, "count": count,
+                "button": button}  # fmt: skip
+        return jsonify(body), 409 if changed.confirmed is not None else 200
+    return render_template("queue/confirm_bulk.html", form=form, question=question,
+                           button=button, count=count, back=back)  # fmt: skip
+
+
+@bp.route(BULK_ID_URL, methods=["POST"])
+@requires(DECIDERS)
+def undo_bulk(bulk_id: str):
+    """Undo one whole bulk action: each of its decisions still in force."""
+    form = FlaskForm()
+    back = safe_next(request.form.get("next"), url_for("queue.index"))
+    if not form.validate_on_submit():
+        return respond(back, "error", "The form was not valid.", 400)
+    try:
+        outcome = decisions.undo_bulk(db.session, bulk_id, current_user.user)
+    except decisions.DecisionError as error:
+        return respond(back, "error", str(error), 400)
+    return respond(back, *undo_message(outcome))
 
 
 @bp.route("/undo", methods=["POST"])

@@ -32,14 +32,17 @@ def respond(
     status: int,
     comment_id: int | None = None,
     comment_status: str | None = None,
+    extra: dict | None = None,
 ):
-    """JSON for the page's script; otherwise a flash message and a redirect back."""
+    """JSON for the page's script; otherwise a flash message and a redirect back.
+    ``extra`` goes into the JSON only."""
     if wants_json():
         body = {"ok": category == "success", "category": category, "message": message}
         if comment_id is not None:
             body["comment_id"] = comment_id
         if comment_status is not None:
             body["status"] = comment_status
+        body.update(extra or {})
         return jsonify(body), status
     flash(message, category)
     return redirect(back)

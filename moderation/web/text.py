@@ -66,6 +66,16 @@ def excerpt(body: str, terms: Iterable[str]) -> list[list[Segment]]:
     return [highlight(block, terms) for block in chosen]
 
 
+def first_line(body: str | None, limit: int = 300) -> str:
+    """The text's first non-blank line, spaces collapsed and cut to ``limit`` characters:
+    the one line a compact queue row shows (the row cuts it again to its width)."""
+    for line in (body or "").splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
 def reason_text(value: object) -> str:
     """A reason from a score's JSON (string, {"reason": ...}, [word, number]...) as text."""
     if value is None:

@@ -61,9 +61,29 @@ def browser():
         chromium.close()
 
 
+# Hand-written news pages and exports with realistic comments: with the seeds, enough
+# pending comments (35) to fill a screen and two queue pages.
+BUSY_SOURCES = [
+    *sorted((REPO / "tests" / "data" / "scraped").glob("*.txt")),
+    REPO / "tests" / "data" / "xml" / "wordpress_export.xml",
+    REPO / "tests" / "data" / "tabular" / "comments.csv",
+    REPO / "tests" / "data" / "tabular" / "comments.jsonl",
+]
+
+
 @pytest.fixture
 def live_server(tmp_path, monkeypatch):
     """The app on a seeded temporary database, served from a thread."""
+    yield from _serve(tmp_path, monkeypatch, [])
+
+
+@pytest.fixture
+def busy_server(tmp_path, monkeypatch):
+    """Like ``live_server``, with more comments: pages of 20 comments, and a second page."""
+    yield from _serve(tmp_path, monkeypatch, BUSY_SOURCES, {"QUEUE_PAGE_SIZE": 20})
+
+
+def _serve(tmp_path, monkeypatch, sources, config=None):
     from werkzeug.serving import make_server
 
     from moderation import accounts, create_app
@@ -80,11 +100,12 @@ def live_server(tmp_path, monkeypatch):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite'}",
             "SECRET_KEY": "browser-tests",
             "SESSION_COOKIE_SECURE": False,  # plain HTTP on loopback
+            **(config or {}),
         }
     )
     with app.app_context():
         ensure_schema()
-        for seed in sorted((REPO / "seeds").glob("*.txt")):
+        for seed in [*sorted((REPO / "seeds").glob("*.txt")), *sources]:
             with seed.open("rb") as stream:
                 assert import_stream(db.session, stream, seed.name).succeeded
         first = db.session.scalars(db.select(Comment).order_by(Comment.id)).first()
@@ -122,3 +143,20 @@ def page(browser, live_server):
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     yield page
     context.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """A factory of pages at a given window size, each in a context of its own."""
+    contexts = []
+
+    def open_at(width: int, height: int):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_at
+    for context in contexts:
+        context.close()

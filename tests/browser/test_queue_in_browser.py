@@ -69,24 +69,31 @@ def test_working_through_the_queue_with_the_keyboard(page, live_server):
     page.keyboard.press("k")
     page.keyboard.press("j")
     expect(cards.nth(1)).to_have_class(re.compile("current"))
-    page.keyboard.press("a")  # approve the second
-    expect(page.locator("#messages")).to_contain_text(f"Comment #{order[1]} approved.")
+    page.keyboard.press("a")  # approve the second: the message shows beside it
+    expect(page.locator(f"#comment-{order[1]} .row-message")).to_have_text(
+        f"Comment #{order[1]} approved."
+    )
+    expect(page.locator("#messages")).to_be_empty()
     expect(page.locator(f"#comment-{order[1]} .badge.status")).to_have_text("approved")
     expect(page.locator('.tabs a[data-tab="approved"] .count')).to_have_text("1")
     expect(page.locator('.tabs a[data-tab="pending"] .count')).to_have_text(str(pending - 1))
-    page.evaluate("window.scrollTo(0, 0)")
-    save_screenshot(page, "queue", publish=True)
 
     page.keyboard.press("s")  # the next one becomes current: spam
-    expect(page.locator("#messages")).to_contain_text(f"Comment #{order[2]} marked as spam.")
+    expect(page.locator(f"#comment-{order[2]} .row-message")).to_contain_text(
+        f"Comment #{order[2]} marked as spam."
+    )
     page.keyboard.press("e")
-    expect(page.locator("#messages")).to_contain_text(f"Comment #{order[3]} escalated.")
+    expect(page.locator(f"#comment-{order[3]} .row-message")).to_contain_text(
+        f"Comment #{order[3]} escalated."
+    )
     page.keyboard.press("r")  # reject: choose the reason, Enter
     reason = page.locator(f"#comment-{order[4]} select[name=reason]")
     expect(reason).to_be_focused()
     reason.select_option("Abusive")
     reason.press("Enter")
-    expect(page.locator("#messages")).to_contain_text(f"Comment #{order[4]} rejected.")
+    expect(page.locator(f"#comment-{order[4]} .row-message")).to_contain_text(
+        f"Comment #{order[4]} rejected."
+    )
 
     page.keyboard.press("u")  # undo the last decision (the reject)
     expect(page.locator("#messages")).to_contain_text(f"Undone: comment #{order[4]} is pending")
@@ -131,7 +138,7 @@ def test_bulk_reject_undo_and_the_audit_log(page, live_server):
 
 def test_context_view_highlights_shared_terms(page, live_server):
     sign_in(page, live_server)
-    page.keyboard.press("o")
+    page.keyboard.press("c")
     page.wait_for_url(re.compile(r"/comments/\d+$"))
     expect(page.get_by_role("heading", name=re.compile("in context"))).to_be_visible()
     expect(page.locator(".neighbours li").first).to_be_visible()
@@ -150,10 +157,12 @@ def test_everything_works_without_javascript(browser, live_server):
     sign_in(page, live_server)
     first = page.locator("article.comment").first
     comment_id = int(first.get_attribute("data-comment-id"))
+    first.locator("summary.row-line").click()  # opens in place without a script too
     first.get_by_role("button", name="Approve").click()
     expect(page.locator("#messages")).to_contain_text(f"Comment #{comment_id} approved.")
     second = page.locator("article.comment").first
     second_id = int(second.get_attribute("data-comment-id"))
+    second.locator("summary.row-line").click()
     second.locator("summary", has_text="Reject").click()
     second.get_by_label("Reason").select_option("Off-topic")
     second.get_by_label("Note").fill("not about the article")
