@@ -2,6 +2,7 @@
 
     python bench/bench_scoring.py                    # 200,000 comments over 1,000 articles
     python bench/bench_scoring.py --comments 20000   # a quicker look
+    python bench/bench_scoring.py --author-rules 500 # 500 of the 5,000 readers under a rule
 
 Fills a fresh SQLite database with synthetic articles and comments of realistic,
 varied length (10 to 300 words), then runs the real batch runner (read,
@@ -17,15 +18,17 @@ import hashlib
 import random
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from moderation import create_app
+from moderation.author_rules import RULES
 from moderation.database import ensure_schema
 from moderation.extensions import db
-from moderation.models import Article, Comment
+from moderation.models import Article, AuthorRule, Comment, User
 from moderation.scoring_runner import ThreadScorer, ThreadTask, corpus_stats, score_stale
 from moderation.settings import current_scoring_config
 
@@ -107,6 +110,20 @@ def fill(comments: int, articles: int, seed: int = 0) -> list[str]:
     return texts
 
 
+def add_author_rules(count: int) -> None:
+    """Ban, premoderate or trust (in turn) ``count`` readers, from before their comments came."""
+    user = User(username="bench", password_hash="!", role="admin")
+    db.session.add(user)
+    db.session.flush()
+    rules = list(RULES)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    db.session.add_all(
+        AuthorRule(author_name=f"reader{n}", rule=rules[n % 3], set_by_id=user.id, set_at=since)
+        for n in range(1, count + 1)
+    )
+    db.session.commit()
+
+
 def bare_vader_rate(texts: list[str], seconds: float = 20.0) -> float:
     """Comments per second of the unmodified library in one process, on a fair sample."""
     analyzer = SentimentIntensityAnalyzer()
@@ -138,6 +155,9 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=200_000)
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--author-rules", type=int, default=0, help="readers under a rule (of 5,000)"
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder, 'bench.sqlite')}"
@@ -148,12 +168,17 @@ def main() -> None:
             words = sum(len(t.split()) for t in texts) / len(texts)
             print(f"{len(texts):,} comments over {arguments.articles:,} articles,", end=" ")
             print(f"{words:.0f} words on average")
+            add_author_rules(arguments.author_rules)
             summary = score_stale(db.session, workers=arguments.workers)
             rate = summary.comments_scored / summary.seconds
             bare = bare_vader_rate(texts)
             worst, length = slowest_comment(texts)
             print(f"pipeline ({summary.workers} processes, read+score+write):", end=" ")
             print(f"{rate:,.0f} comments/s ({summary.seconds:.1f} s)")
+            print(
+                f"author rules: {arguments.author_rules} readers under a rule, "
+                f"{summary.author_decisions:,} comments decided by them"
+            )
             print(f"bare SentimentIntensityAnalyzer.polarity_scores, 1 process: {bare:,.0f}/s")
             print(f"ratio: {rate / bare:.1f}x (target 4x)")
             print(f"slowest of the 200 longest comments: {worst * 1000:.1f} ms ({length:,} chars)")

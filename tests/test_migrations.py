@@ -40,3 +40,28 @@ def test_import_brings_a_new_database_up_to_date(tmp_path, monkeypatch):
     with app.app_context():
         assert schema_is_current()
         db.engine.dispose()
+
+
+def test_0009_renames_the_watch_words_account_keeping_its_decisions(app):
+    import sqlalchemy as sa
+
+    from moderation.system_account import SYSTEM_USERNAME
+
+    downgrade(revision="0008")
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (username, password_hash, role, active, created_at) "
+                "VALUES ('watch-words (automatic)', '!', 'system', false, '2026-01-01')"
+            )
+        )
+    upgrade()
+    with db.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT id, username FROM users")).all()
+    assert [row.username for row in rows] == [SYSTEM_USERNAME]
+    downgrade(revision="0008")
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT username FROM users")).scalar_one() == (
+            "watch-words (automatic)"
+        )
+    upgrade()
