@@ -208,13 +208,38 @@ def test_truncated_export_names_the_line() -> None:
     ]
 
 
+def test_a_post_with_an_unquoted_attribute_is_left_out_and_the_rest_imports(
+    export: ParsedSource,
+) -> None:
+    raw = EXPORT.read_bytes().replace(b'<post dsq:id="990004">', b"<post dsq:id=990004>")
+    parsed = parse_bytes(raw)
+    assert [c.external_id for c in parsed.comments] == [
+        c.external_id for c in export.comments if c.external_id != "990004"
+    ]
+    line = raw[: raw.index(b"<post dsq:id=990004>")].count(b"\n") + 1
+    [problem] = [p for p in parsed.problems if p not in export.problems]
+    assert problem.line == line and problem.kind == "skipped"
+    assert problem.message.startswith(f"<post> starting on line {line} left out: malformed XML")
+
+
+def test_a_bad_tag_in_the_last_post_costs_only_that_post(export: ParsedSource) -> None:
+    raw = EXPORT.read_bytes()
+    last = raw.rindex(b"<message>")
+    raw = raw[:last] + b"<message><b>bold</i>" + raw[last + len(b"<message>") :]
+    parsed = parse_bytes(raw)
+    assert len(parsed.comments) == len(export.comments) - 1
+    assert [p.line for p in parsed.problems if "malformed" in p.message] == [
+        raw[:last].count(b"\n") + 1
+    ]
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
         (b"\x00\x00\x00\x18ftypmp42", "binary"),
         (b"", "no element found"),
         (b'<?xml version="1.0"?><rss version="2.0"></rss>', "expected <disqus>"),
-        (HEADER + b"<thread dsq:id='1'><title>x</thread></disqus>", "tag mismatch"),
+        (HEADER + b"<thread dsq:id='1'><title>x</thread>", "was it cut short"),
     ],
 )
 def test_unreadable_sources(raw: bytes, message: str) -> None:

@@ -336,11 +336,63 @@ def test_records_before_the_damage_are_yielded_first() -> None:
     assert [r.key for r in records if isinstance(r, ArticleRecord)] == ["wp:101"]
 
 
-def test_mismatched_tag_names_its_line() -> None:
-    raw = b'<?xml version="1.0"?>\n<rss>\n<channel>\n<item><title>x</item>\n</channel></rss>'
+def test_a_malformed_item_is_left_out_with_its_line_and_the_rest_imports() -> None:
+    raw = (
+        b'<?xml version="1.0"?>\n<rss xmlns:wp="http://wordpress.org/export/1.2/">\n<channel>\n'
+        b"<item><title>one</title><wp:post_id>1</wp:post_id></item>\n"
+        b"<item><title>x</tilte>\n<wp:post_id>2</wp:post_id></item>\n"
+        b"<item><title>three</title><wp:post_id>3</wp:post_id></item>\n</channel></rss>"
+    )
+    parsed = parse_bytes(raw)
+    assert [a.title for a in parsed.articles] == ["one", "three"]
+    [problem] = parsed.problems
+    assert problem.line == 5 and problem.kind == "skipped"
+    assert problem.message.startswith("<item> starting on line 5 left out: malformed XML: ")
+    assert "tag mismatch: title line 5 and tilte" in problem.message
+
+
+def test_an_unquoted_attribute_near_the_end_costs_only_its_item() -> None:
+    raw = EXPORT.read_bytes()
+    last_item = raw.rindex(b"<item>")
+    broken = raw[:last_item] + b"<item broken=1>" + raw[last_item + len(b"<item>") :]
+    parsed = parse_bytes(broken)
+    reference = parse_file(EXPORT)
+    assert [a.key for a in parsed.articles] == [a.key for a in reference.articles][:-1]
+    assert [p.line for p in parsed.problems if "left out: malformed" in p.message] == [
+        raw[:last_item].count(b"\n") + 1
+    ]
+    kept = {a.key for a in parsed.articles}
+    assert parsed.comments == [c for c in reference.comments if c.article_key in kept]
+
+
+def test_an_item_never_closed_ends_at_the_next_one() -> None:
+    raw = (
+        b'<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n'
+        b"<item><title>open</title><wp:post_id>1</wp:post_id>\n"
+        b"<item><title>fine</title><wp:post_id>2</wp:post_id></item>\n</channel></rss>"
+    )
+    parsed = parse_bytes(raw)
+    assert [a.title for a in parsed.articles] == ["fine"]
+    [problem] = parsed.problems
+    assert problem.message.startswith("<item> starting on line 2 left out: malformed XML")
+
+
+def test_item_tags_inside_cdata_and_comments_do_not_cut_records() -> None:
+    raw = (
+        b'<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n<!-- <item> -->\n'
+        b"<item><title><![CDATA[a </item> b <item>]]></title><wp:post_id>1</wp:post_id>"
+        b"<!-- </item> --></item>\n</channel></rss>"
+    )
+    parsed = parse_bytes(raw)
+    assert [a.title for a in parsed.articles] == ["a </item> b <item>"]
+    assert parsed.problems == []
+
+
+def test_damage_outside_the_items_refuses_the_file() -> None:
+    raw = b'<?xml version="1.0"?>\n<rss>\n<channel><title>x</tilte>\n</channel></rss>'
     with pytest.raises(ImportFormatError, match="tag mismatch") as caught:
         parse_bytes(raw)
-    assert caught.value.line == 4
+    assert caught.value.line == 3
 
 
 @pytest.mark.parametrize(

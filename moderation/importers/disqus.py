@@ -34,9 +34,12 @@ def parse(stream: BinaryIO, source: str) -> Iterator[Record]:
     """Threads as articles and posts as comments, streamed from a Disqus export."""
     # Thread dsq:id -> how many of its posts have been read (for positions).
     posts_per_thread: dict[str, int] = {}
-    reader = RecordReader(stream, source, root_name="disqus", depth=1, names=("thread", "post"))
+    reader = RecordReader(stream, source, "disqus", records=("thread", "post"))
     try:
         for element in reader:
+            if isinstance(element, Problem):
+                yield element
+                continue
             name = local_name(element.tag)
             line = reader.line(element)
             if name == "thread":

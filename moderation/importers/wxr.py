@@ -55,9 +55,12 @@ def parse(stream: BinaryIO, source: str) -> Iterator[Record]:
     """Articles and their comments from a WXR export, streamed item by item."""
     site = ""
     # The channel's <link> is the site; it comes before the items.
-    reader = RecordReader(stream, source, root_name="rss", depth=2, names=("item", "link"))
+    reader = RecordReader(stream, source, "rss", records=("item",), depth=2, names=("link",))
     try:
         for element in reader:
+            if isinstance(element, Problem):
+                yield element
+                continue
             name = short_name(element.tag)
             if name == "link" and not site:
                 site = _host(element.text)
