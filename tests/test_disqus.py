@@ -233,6 +233,11 @@ def test_a_bad_tag_in_the_last_post_costs_only_that_post(export: ParsedSource) -
     ]
 
 
+def test_utf16_export_without_byte_order_mark(export: ParsedSource) -> None:
+    raw = EXPORT.read_text(encoding="utf-8").encode("utf-16-le")
+    assert parse_bytes(raw, EXPORT.name) == export
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [

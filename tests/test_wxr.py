@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from parser_checks import damaged, load_generator, parse_in_child, utc
 
-from moderation.importers import wxr
+from moderation.importers import detect_format, wxr
 from moderation.importers.records import (
     ArticleRecord,
     CommentRecord,
@@ -457,6 +457,16 @@ def test_undeclared_export_in_two_encodings_is_refused() -> None:
     with pytest.raises(ImportFormatError, match="mixed text encodings") as refused:
         parse_bytes(raw)
     assert refused.value.line == 3
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_export_with_or_without_byte_order_mark(encoding: str) -> None:
+    text = EXPORT.read_text(encoding="utf-8")
+    declared = text.replace('encoding="UTF-8"', 'encoding="UTF-16"', 1)
+    assert declared != text
+    parsed = parse_bytes(declared.encode(encoding))
+    assert parsed == parse_file(EXPORT)
+    assert detect_format(declared.encode(encoding)[:65536], "export.xml").name == "wxr"
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .decoding import refuse_binary
+from .decoding import refuse_binary, utf8_head
 from .records import ImportFormatError, Record
 
 Parse = Callable[[BinaryIO, str], Iterator[Record]]
@@ -40,6 +40,7 @@ def detect_format(head: bytes, filename: str, source: str | None = None) -> Form
     if not head.strip():
         raise ImportFormatError(source or filename, "empty file")
     refuse_binary(head, source or filename)
+    head = utf8_head(head)
     scored = sorted(
         ((fmt.sniff(head, filename), fmt.name) for fmt in FORMATS.values()), reverse=True
     )

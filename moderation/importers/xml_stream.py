@@ -20,7 +20,8 @@ lines, a PHP warning printed before ``<?xml``), so parsing starts at the XML
 declaration, doctype or root element, whichever comes first, and line numbers
 are shifted back to count the lines skipped.
 
-Text is decoded by libxml2 as the XML declaration says; when it names no
+UTF-16 (with a byte-order mark or without) is re-encoded as UTF-8 first (see
+:mod:`.decoding`). Text is decoded by libxml2 as the XML declaration says; when it names no
 encoding, as UTF-8, or as Windows-1252 (the usual alternative) if the start of
 the file is not valid UTF-8. Bytes invalid in that encoding stop the import
 with a message naming the line.
@@ -28,6 +29,7 @@ with a message naming the line.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +38,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from .decoding import detect_encoding, refuse_binary, refuse_mixed_encodings
+from .decoding import as_utf8, detect_encoding, refuse_binary, refuse_mixed_encodings
 from .records import ImportFormatError, Problem, as_utc, in_date_range
 from .xml_split import Piece, RecordSplitter
 
@@ -112,7 +114,10 @@ class RecordReader:
             raise ImportFormatError(self.source, f"cannot read the XML: {error}") from None
 
     def _records(self) -> Iterator[Element | Problem]:
-        document = read_prolog(self.stream, self.source, self.root_name)
+        stream, reencoded = as_utf8(self.stream)
+        document = read_prolog(stream, self.source, self.root_name)
+        if reencoded:  # the declaration still says UTF-16
+            document = dataclasses.replace(document, encoding="UTF-8", encoding_override="UTF-8")
         self.lines_skipped = document.lines_skipped
         safety = {
             # Defence in depth: read_prolog has already refused entity declarations.
@@ -144,7 +149,7 @@ class RecordReader:
             if not chunk:
                 yield from self._parse_skeleton(skeleton, b"", document, at_end=True)
                 return
-            chunk = self.stream.read(READ_BYTES)
+            chunk = stream.read(READ_BYTES)
 
     def _parse_skeleton(
         self, parser: etree.XMLPullParser, data: bytes, document: Document, at_end: bool
