@@ -110,10 +110,39 @@ def test_dates(export: ParsedSource) -> None:
     by_id = {c.external_id: c for c in export.comments}
     assert by_id["990005"].posted_at == utc(2023, 12, 2, 7, 30)  # +01:00 converted
     assert by_id["990007"].posted_at is None  # "sometime in 2024"
+    assert [p for p in export.problems if p.kind == "notice"] == [
+        Problem(
+            "unrecognised date 'sometime in 2024' in createdAt, kept without a date",
+            line=by_id["990007"].line,
+            kind="notice",
+        )
+    ]
+
+
+def test_out_of_range_dates_give_notices() -> None:
+    raw = HEADER + (
+        b'<thread dsq:id="9"><title>A</title><createdAt>0001-01-01T00:00:00Z</createdAt>'
+        b'</thread>\n<post dsq:id="1"><message>hi</message><thread dsq:id="9"/>'
+        b"<createdAt>9999-12-31T23:59:59+00:00</createdAt></post>\n</disqus>\n"
+    )
+    parsed = parse_bytes(raw)
+    assert parsed.articles[0].published_at is None and parsed.comments[0].posted_at is None
+    assert [(p.line, p.message) for p in parsed.problems] == [
+        (
+            3,
+            "date '0001-01-01T00:00:00Z' in createdAt is outside the years 1970 to 2999, "
+            "kept without a date",
+        ),
+        (
+            4,
+            "date '9999-12-31T23:59:59+00:00' in createdAt is outside the years 1970 to 2999, "
+            "kept without a date",
+        ),
+    ]
 
 
 def test_post_of_a_missing_thread_is_skipped(export: ParsedSource) -> None:
-    assert export.problems == [
+    assert [p for p in export.problems if p.kind == "skipped"] == [
         Problem(
             "post 990006 refers to thread 7700999, which is not in the export",
             line=117,

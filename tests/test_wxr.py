@@ -129,11 +129,49 @@ def test_comment_dates(export: ParsedSource) -> None:
     by_id = {c.external_id: c for c in export.comments}
     # comment_date_gmt 0000-00-00: comment_date is used.
     assert by_id["507"].posted_at == utc(2024, 1, 11, 7, 45)
-    # Both dates unusable: no date, and the comment is still imported.
+    # Both dates unusable: no date, and the comment is still imported, with a notice.
     assert by_id["801"].posted_at is None
     assert by_id["801"].body == "I remember this."
+    assert [p for p in export.problems if p.kind == "notice"] == [
+        Problem(
+            "unrecognised date '2019-13-45 99:00:00' in wp:comment_date_gmt, kept without a date",
+            line=by_id["801"].line,
+            kind="notice",
+        )
+    ]
     for comment in export.comments:
         assert comment.posted_at is None or comment.posted_at.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("gmt", "pub_date", "notice"),
+    [
+        ("0001-01-01 00:00:00", "", "date '0001-01-01 00:00:00' in wp:post_date_gmt is outside"),
+        ("5138-11-16 09:46:40", "", "date '5138-11-16 09:46:40' in wp:post_date_gmt is outside"),
+        ("", "Tue, 45 Smarch 2021", "unrecognised date 'Tue, 45 Smarch 2021' in pubDate"),
+        ("0000-00-00 00:00:00", "Mon, 30 Nov -0001 00:00:00 +0000", None),  # a draft
+        ("garbage", "Tue, 02 Mar 2021 10:00:00 +0000", None),  # the pubDate is used
+    ],
+)
+def test_unusable_post_and_comment_dates_give_notices(gmt, pub_date, notice) -> None:
+    raw = (
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n'
+        f"<item><title>t</title><wp:post_id>1</wp:post_id><pubDate>{pub_date}</pubDate>\n"
+        f"<wp:post_date_gmt>{gmt}</wp:post_date_gmt>\n"
+        f"<wp:comment><wp:comment_id>5</wp:comment_id><wp:comment_date_gmt>{gmt}"
+        "</wp:comment_date_gmt><wp:comment_content>hi</wp:comment_content></wp:comment>\n"
+        "</item></channel></rss>"
+    ).encode()
+    parsed = parse_bytes(raw)
+    assert parsed.comments[0].body == "hi" and parsed.comments[0].posted_at is None
+    notices = [(p.line, p.message) for p in parsed.problems]
+    if notice is None:
+        assert notices == [] if gmt.startswith("0000") else len(notices) == 1
+        return
+    assert notices[0][0] == 2 and notices[0][1].startswith(notice)
+    assert notices[0][1].endswith(", kept without a date")
+    if gmt:  # the comment's own notice names its line
+        assert notices[1][0] == 4 and "wp:comment_date_gmt" in notices[1][1]
 
 
 def test_dates_no_comment_can_have_are_no_date():
@@ -163,7 +201,7 @@ def test_attachments_menus_and_empty_pages_are_left_out(export: ParsedSource) ->
     keys = {a.key for a in export.articles}
     assert not keys & {"wp:102", "wp:103", "wp:104", "wp:107"}
     # Only the attachment that had comments is reported, since they are lost.
-    assert export.problems == [
+    assert [p for p in export.problems if p.kind == "skipped"] == [
         Problem(
             "'attachment' item 'Gallery: the old bridge' left out with its 1 comments: "
             "only posts and pages are imported",

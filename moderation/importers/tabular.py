@@ -27,14 +27,15 @@ from .decoding import detect_encoding, looks_binary, open_text
 from .html_text import html_to_text
 from .records import (
     COMMENT_KINDS,
-    DATE_RANGE,
     ArticleRecord,
     CommentRecord,
     ImportFormatError,
     Problem,
     Record,
     as_utc,
+    date_notice,
     in_date_range,
+    shorten,
 )
 
 # --- The field vocabulary ------------------------------------------------------------------
@@ -182,10 +183,6 @@ def _parse_date_text(value: str) -> datetime | None:
     return None
 
 
-def _shorten(value: str, limit: int = 60) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
 class _RecordBuilder:
     """Turns rows (normalised name -> text) into records, one source file at a time.
 
@@ -234,7 +231,7 @@ class _RecordBuilder:
         kind_notice = None
         if kind not in COMMENT_KINDS:
             kind_notice = Problem(
-                f"unknown kind {_shorten(kind)!r}, read as comment", line=line, kind="notice"
+                f"unknown kind {shorten(kind)!r}, read as comment", line=line, kind="notice"
             )
             kind = "comment"
         self._comment_counts[key] += 1
@@ -263,19 +260,8 @@ def _date_field(
     if not value:
         return None, None
     parsed = parse_datetime(value)
-    if parsed is None:
-        return None, Problem(
-            f"unrecognised date {_shorten(value)!r} in {name}, kept without a date",
-            line=line,
-            kind="notice",
-        )
-    if in_date_range(parsed) is None:
-        return None, Problem(
-            f"date {_shorten(value)!r} in {name} is outside the years {DATE_RANGE}, "
-            "kept without a date",
-            line=line,
-            kind="notice",
-        )
+    if parsed is None or in_date_range(parsed) is None:
+        return None, date_notice(value, name, line, out_of_range=parsed is not None)
     return parsed, None
 
 
@@ -438,7 +424,7 @@ def _jsonl_records(text: io.TextIOWrapper, source: str) -> Iterator[Record]:
         for key in unknown:
             if key not in unknown_seen and len(unknown_seen) < MAX_UNKNOWN_FIELD_NOTICES:
                 unknown_seen.add(key)
-                yield Problem(f"unknown field {_shorten(key)!r} ignored", line, "notice")
+                yield Problem(f"unknown field {shorten(key)!r} ignored", line, "notice")
         yield from builder.records(row, line)
 
 
@@ -495,7 +481,7 @@ def _json_value_as_text(key: str, name: str, value: object, source: str, line: i
     else:
         expected = "a string"
     raise ImportFormatError(
-        source, f"field {_shorten(key)!r} must be {expected}, found {_json_type(value)}", line=line
+        source, f"field {shorten(key)!r} must be {expected}, found {_json_type(value)}", line=line
     )
 
 

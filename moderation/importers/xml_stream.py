@@ -39,7 +39,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from .decoding import as_utf8, detect_encoding, refuse_binary, refuse_mixed_encodings
-from .records import ImportFormatError, Problem, as_utc, in_date_range
+from .records import ImportFormatError, Problem, as_utc, date_notice, in_date_range
 from .xml_split import Piece, RecordSplitter
 
 READ_BYTES = 64 * 1024
@@ -484,11 +484,23 @@ def parse_utc_datetime(value: str | None) -> datetime | None:
     WordPress writes "0000-00-00 00:00:00" for "no date", which gives None, as does
     a date outside :func:`~.records.in_date_range`.
     """
+    return read_utc_datetime(value, "", None)[0]
+
+
+def read_utc_datetime(
+    value: str | None, field: str, line: int | None
+) -> tuple[datetime | None, Problem | None]:
+    """Like :func:`parse_utc_datetime`, with the notice to give when ``value`` is a
+    date that cannot be used (not for an empty one or WordPress's "no date")."""
     value = (value or "").strip()
     if not value or value.startswith("0000"):
-        return None
+        return None, None
     try:
-        parsed = datetime.fromisoformat(value)
-        return in_date_range(as_utc(parsed))
-    except (ValueError, OverflowError):
-        return None
+        parsed = in_date_range(as_utc(datetime.fromisoformat(value)))
+    except ValueError:
+        return None, date_notice(value, field, line, out_of_range=False)
+    except OverflowError:  # year 1 at +01:00 falls off the calendar
+        parsed = None
+    if parsed is None:
+        return None, date_notice(value, field, line, out_of_range=True)
+    return parsed, None
