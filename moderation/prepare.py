@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO, NamedTuple
 
-from .importers import Format, detect_format
+from .importers import Format, detect_format, read_records
 from .importers.decoding import SNIFF_BYTES
 from .importers.records import COMMENT_KINDS, ArticleRecord, CommentRecord, Record
 from .statuses import CommentKind, ModerationStatus
@@ -217,7 +217,7 @@ class StreamParse:
         self.source_name = source_name
 
     def records(self) -> Iterator[Record]:
-        yield from self._format.parse(self._buffered, self.source_name)
+        yield from read_records(self._format, self._buffered, self.source_name)
         while self._buffered.read(1 << 20):
             pass  # hash the whole file, even what the parser did not need
 

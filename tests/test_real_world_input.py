@@ -7,8 +7,13 @@ import io
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from moderation.extensions import db
+from moderation.importers.control_characters import strip_control_characters
 from moderation.importers.records import ParsedSource
+from moderation.ingest import import_stream
+from moderation.models import Comment
 from moderation.prepare import StreamParse
 
 DATA = Path(__file__).parent / "data"
@@ -26,3 +31,45 @@ def test_utf16_page_text_with_or_without_byte_order_mark(encoding: str) -> None:
     expected = parsed_stream(text.encode("utf-8"), PAGE.name)
     assert expected.comments
     assert parsed_stream(text.encode(encoding), PAGE.name) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("tab\tnew\nline\r\n", "tab\tnew\nline\r\n"),
+        ("nul\x00 bell\x07 esc\x1b[31m del\x7f", "nul bell esc[31m del"),
+        ("c1\x85 \x9bcsi", "c1 csi"),
+        ("bom\ufffe \uffff", "bom "),
+        ("lone \ud800 \udfff surrogates", "lone   surrogates"),
+        ("café 😀 “quotes” \u00a0nbsp £5", "café 😀 “quotes” \u00a0nbsp £5"),
+    ],
+)
+def test_control_characters_are_stripped(text: str, kept: str) -> None:
+    assert strip_control_characters(text) == kept
+
+
+def test_every_format_loses_control_characters_on_the_way_to_ingest() -> None:
+    csv_text = (
+        "article_url,article_title,author,text\nhttps://e.com/1,Ti\x0ctle,An\x02n,hel\x1blo\n"
+    )
+    csv = parsed_stream(csv_text.encode(), "c.csv")
+    assert (csv.articles[0].title, csv.comments[0].author_name) == ("Title", "Ann")
+    assert csv.comments[0].body == "hello"
+    wxr_raw = (DATA / "xml" / "wordpress_export.xml").read_text(encoding="utf-8")
+    wxr_raw = wxr_raw.replace("<![CDATA[Zoë Brontë]]>", "<![CDATA[Zo\u0085ë Brontë\u009b]]>")
+    wxr = parsed_stream(wxr_raw.encode(), "w.xml")
+    assert "Zoë Brontë" in {c.author_name for c in wxr.comments}
+    page = PAGE.read_text(encoding="utf-8").replace("school", "sch\x07o\x1bol")
+    dirty, clean = parsed_stream(page.encode(), PAGE.name), parsed_stream(PAGE.read_bytes(), "p")
+    assert dirty.articles[0].body == clean.articles[0].body
+    assert [c.body for c in dirty.comments] == [c.body for c in clean.comments]
+
+
+def test_stored_text_has_no_control_characters_and_reimport_changes_nothing(app) -> None:
+    raw = "article_url,comment_id,author,text\nhttps://e.com/1,7,A\x02nn\x9f,bad\x01 text\ufffe\n"
+    first = import_stream(db.session, io.BytesIO(raw.encode()), "c.csv")
+    assert first.succeeded and first.batch.comments_new == 1
+    stored = db.session.scalars(sa.select(Comment)).one()
+    assert (stored.author_name, stored.body) == ("Ann", "bad text")
+    again = import_stream(db.session, io.BytesIO(raw.encode()), "c.csv")
+    assert again.batch.comments_unchanged == 1 and again.batch.comments_updated == 0

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from parser_checks import utc
 
-from moderation.importers import FORMATS, detect_format, tabular
+from moderation.importers import FORMATS, detect_format, read_records, tabular
 from moderation.importers.records import (
     ArticleRecord,
     CommentRecord,
@@ -522,7 +522,8 @@ def test_field_names_win_over_aliases_and_article_id_over_url():
 
 
 def test_nul_characters_are_dropped():
-    parsed = csv_of("article_url,text\n" + "x" * 70_000 + ",a\x00b\n")
+    raw = ("article_url,text\n" + "x" * 70_000 + ",a\x00b\n").encode()
+    parsed = ParsedSource.collect(read_records(FORMATS["csv"], stream(raw), "x.csv"))
     assert [c.body for c in parsed.comments] == ["ab"]
 
 
@@ -644,7 +645,10 @@ def test_jsonl_ids_as_numbers_nulls_as_absent_and_hostile_strings():
     assert [(a.key, a.url) for a in parsed.articles] == [("12", None)]
     (comment,) = parsed.comments
     assert (comment.external_id, comment.parent_external_id, comment.kind) == ("0", None, "comment")
-    assert (comment.body, comment.author_name) == ("ab ? c", "")
+    assert (comment.body, comment.author_name) == ("a\u0000b \ud800 c", "")
+    raw = jsonl_lines({"article_id": 1, "text": "a\u0000b \ud800 c"}).encode()
+    cleaned = read_records(FORMATS["jsonl"], stream(raw), "x.jsonl")
+    assert [r.body for r in cleaned if isinstance(r, CommentRecord)] == ["ab  c"]
 
 
 def test_jsonl_comment_without_text_is_skipped():

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from .control_characters import clean_records
 from .decoding import refuse_binary, utf8_head
 from .records import ImportFormatError, Record
 
@@ -50,6 +51,12 @@ def detect_format(head: bytes, filename: str, source: str | None = None) -> Form
             "format not recognised; choose one with --format (" + ", ".join(sorted(FORMATS)) + ")",
         )
     return FORMATS[scored[0][1]]
+
+
+def read_records(fmt: Format, stream: BinaryIO, source: str) -> Iterator[Record]:
+    """What every import reads from a source: its format's records, their text cleaned
+    of control characters (see :mod:`.control_characters`)."""
+    return clean_records(fmt.parse(stream, source))
 
 
 def get_format(name: str) -> Format:

@@ -113,8 +113,8 @@ def missing_required(names: Iterable[str]) -> list[str]:
 def _field(row: Mapping[str, str], name: str) -> str:
     """The first non-empty value among ``name`` and its aliases, stripped; "" when none."""
     for key in (name, *ALIASES.get(name, ())):
-        # NUL is legal in CSV and JSON but no database text column takes it.
-        value = row.get(key, "").replace("\x00", "").strip()
+        # Control characters (NUL is legal in CSV and JSON) go in read_records.
+        value = row.get(key, "").strip()
         if value:
             return value
     return ""
@@ -469,8 +469,7 @@ def _json_row(obj: dict, source: str, line: int) -> tuple[dict[str, str], list[s
 
 def _json_value_as_text(key: str, name: str, value: object, source: str, line: int) -> str:
     if isinstance(value, str):
-        # JSON escapes can spell lone surrogates, which no UTF-8 database stores.
-        return value.encode("utf-8", "replace").decode("utf-8")
+        return value  # lone surrogates, which JSON escapes can spell, go in read_records
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if is_number and (name in _DATE_NAMES or (name in _ID_NAMES and isinstance(value, int))):
         return str(value)  # an integer id, or Unix time
