@@ -73,3 +73,23 @@ def test_stored_text_has_no_control_characters_and_reimport_changes_nothing(app)
     assert (stored.author_name, stored.body) == ("Ann", "bad text")
     again = import_stream(db.session, io.BytesIO(raw.encode()), "c.csv")
     assert again.batch.comments_unchanged == 1 and again.batch.comments_updated == 0
+
+
+def test_an_export_with_a_broken_record_imports_the_rest_and_again_adds_nothing(app) -> None:
+    raw = (DATA / "xml" / "disqus_export.xml").read_bytes()
+    broken = raw.replace(b'<post dsq:id="990004">', b"<post dsq:id=990004>")
+    first = import_stream(db.session, io.BytesIO(broken), "d.xml")
+    assert first.succeeded and first.batch.skipped == 2  # the broken post and an orphan
+    assert any("left out: malformed XML" in p["message"] for p in first.batch.problems)
+    ids = set(db.session.scalars(sa.select(Comment.external_id)))
+    assert "990004" not in ids and {"990001", "990005"} <= ids
+    again = import_stream(db.session, io.BytesIO(broken), "d.xml")
+    assert again.batch.comments_new == again.batch.comments_updated == 0
+    assert again.batch.comments_unchanged == len(ids)
+
+
+def test_an_export_cut_short_writes_nothing(app) -> None:
+    raw = (DATA / "xml" / "wordpress_export.xml").read_bytes()
+    outcome = import_stream(db.session, io.BytesIO(raw[: len(raw) * 2 // 3]), "cut.xml")
+    assert not outcome.succeeded and "malformed XML" in outcome.batch.error
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
