@@ -426,6 +426,21 @@ def test_item_tags_inside_cdata_and_comments_do_not_cut_records() -> None:
     assert parsed.problems == []
 
 
+def test_entities_inside_a_record_are_never_expanded() -> None:
+    secret = Path(__file__)
+    raw = (
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n'
+        f'<item><!DOCTYPE x [<!ENTITY e SYSTEM "file://{secret}">]><title>&e;</title>'
+        "<wp:post_id>1</wp:post_id></item>\n"
+        "<item><title>&undeclared;</title><wp:post_id>2</wp:post_id></item>\n"
+        "<item><title>ok</title><wp:post_id>3</wp:post_id></item>\n</channel></rss>"
+    ).encode()
+    parsed = parse_bytes(raw)
+    assert [a.title for a in parsed.articles] == ["ok"]
+    assert [p.line for p in parsed.problems] == [2, 3]
+    assert all("left out: malformed XML" in p.message for p in parsed.problems)
+
+
 def test_damage_outside_the_items_refuses_the_file() -> None:
     raw = b'<?xml version="1.0"?>\n<rss>\n<channel><title>x</tilte>\n</channel></rss>'
     with pytest.raises(ImportFormatError, match="tag mismatch") as caught:

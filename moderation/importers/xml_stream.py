@@ -2,11 +2,12 @@
 
 WordPress and Disqus exports can run to gigabytes and arrive from anywhere, so:
 
-* the bytes are fed in chunks to lxml's pull parser (libxml2, in C), which
-  hands over each record element (a WXR ``<item>``, a Disqus ``<post>``) as
-  soon as it is complete; once the caller has used it, it is emptied and the
-  elements before it are deleted, so memory stays bounded by the largest single
-  record, not the file;
+* the bytes are read in chunks and each record element (a WXR ``<item>``, a
+  Disqus ``<post>``) is cut out of them (:mod:`.xml_split`) and parsed on its
+  own by lxml (libxml2, in C) as soon as it is complete, so memory stays bounded
+  by the largest single record, not the file, and a malformed record is left out
+  with a notice instead of failing the file; the rest, the document's skeleton,
+  goes through one pull parser, which checks its structure;
 * a document type declaration with an internal subset (``<!DOCTYPE rss [...]>``,
   where entities are declared: billion laughs, quadratic blow-up, XXE such as
   ``SYSTEM "file:///etc/passwd"``) is refused before the parser sees a byte of
