@@ -93,3 +93,23 @@ def test_an_export_cut_short_writes_nothing(app) -> None:
     outcome = import_stream(db.session, io.BytesIO(raw[: len(raw) * 2 // 3]), "cut.xml")
     assert not outcome.succeeded and "malformed XML" in outcome.batch.error
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
+
+
+def test_reply_loops_are_cut_whatever_the_format(app) -> None:
+    csv_text = (
+        "article_url,comment_id,parent_id,text\n"
+        "https://e.com/1,1,1,I reply to myself\nhttps://e.com/1,2,3,Two\nhttps://e.com/1,3,2,Three\n"
+    )
+    outcome = import_stream(db.session, io.BytesIO(csv_text.encode()), "loops.csv")
+    messages = [p["message"] for p in outcome.batch.problems]
+    assert messages == [
+        "comment 1 names itself as its parent; kept as a top-level comment",
+        "comment 2: its parent 3 is one of its own replies (a loop of replies); "
+        "kept as a top-level comment",
+    ]
+    raw = (DATA / "xml" / "disqus_export.xml").read_bytes()
+    raw = raw.replace(b'<parent dsq:id="990002" />', b'<parent dsq:id="990004" />')
+    outcome = import_stream(db.session, io.BytesIO(raw), "d.xml")
+    assert [p["message"] for p in outcome.batch.problems if "itself" in p["message"]] == [
+        "comment 990004 names itself as its parent; kept as a top-level comment"
+    ]
