@@ -3,6 +3,7 @@
     python bench/bench_parse.py                      # 1,000 articles x 200 comments each
     python bench/bench_parse.py --articles 100       # a tenth of that
     python bench/bench_parse.py --format wxr         # one format only
+    python bench/bench_parse.py --format text        # the page-text lines only
 
 Generates each export once in a temporary folder, then parses it in a child
 process that only parses (records are counted and dropped: no database), so the
@@ -27,6 +28,58 @@ sys.path.insert(0, str(BENCH))
 from generate_wxr import write_disqus, write_wxr  # noqa: E402
 
 WRITERS = {"wxr": write_wxr, "disqus": write_disqus}
+PAGE_LIMIT_SECONDS = 2.0
+"""What a page must parse in: the 2 MB one-line page and the 10,000-comment page."""
+SENTENCE = "The council voted on Tuesday to fund the new footbridge across the river. "
+
+
+def one_line_page(size: int = 2_000_000) -> bytes:
+    """A title, then the whole article on one line of ``size`` bytes (a page saved without
+    line breaks)."""
+    body = SENTENCE * (size // len(SENTENCE) + 1)
+    return ("Council approves the bridge\n\n" + body[:size] + "\n").encode()
+
+
+def many_comments_page(comments: int = 10_000) -> bytes:
+    """An article with ``comments`` numbered "Name says" comments, as WordPress themes show."""
+    parts = ["Council approves the bridge", "By Ann Writer", "March 3, 2020", "", SENTENCE * 5]
+    parts += ["", f"{comments} Comments", ""]
+    for number in range(1, comments + 1):
+        parts += [
+            f"  {number}. Reader {number} says",
+            "",
+            f"    March {number % 28 + 1}, 2020 at {number % 12 + 1}:{number % 60:02d} pm",
+            "",
+            f"    Comment number {number}: " + SENTENCE,
+            "",
+        ]
+    return "\n".join(parts).encode()
+
+
+def bench_pages() -> None:
+    """Parse each page in this process, timing the best of three."""
+    sys.path.insert(0, str(BENCH.parent))
+    import io
+
+    from moderation.importers import scraped_text
+    from moderation.importers.records import ParsedSource
+
+    pages = {
+        "2 MB one-line page": one_line_page(),
+        "10,000-comment page": many_comments_page(),
+    }
+    for name, raw in pages.items():
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            parsed = ParsedSource.collect(scraped_text.parse(io.BytesIO(raw), name))
+            timings.append(time.perf_counter() - started)
+        seconds = min(timings)
+        verdict = "ok" if seconds < PAGE_LIMIT_SECONDS else f"OVER {PAGE_LIMIT_SECONDS:.0f} s"
+        print(
+            f"parse text: {name}, {len(raw) / 1e6:.1f} MB, {len(parsed.comments):,} comments: "
+            f"{seconds:.2f} s (best of 3; limit {PAGE_LIMIT_SECONDS:.0f} s: {verdict})"
+        )
 
 
 def parse_here(format_name: str, path: Path) -> None:
@@ -70,14 +123,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--comments", type=int, default=200, help="comments per article")
-    parser.add_argument("--format", choices=sorted(WRITERS), action="append")
+    parser.add_argument("--format", choices=[*sorted(WRITERS), "text"], action="append")
     parser.add_argument("--child", nargs=2, metavar=("FORMAT", "PATH"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
         parse_here(arguments.child[0], Path(arguments.child[1]))
         return
+    formats = arguments.format or ["wxr", "disqus", "text"]
     with tempfile.TemporaryDirectory() as folder:
-        for format_name in arguments.format or ["wxr", "disqus"]:
+        for format_name in [name for name in formats if name != "text"]:
             path = Path(folder, f"{format_name}.xml")
             WRITERS[format_name](path, arguments.articles, arguments.comments, seed=0)
             size_mb = path.stat().st_size / 1e6
@@ -91,6 +145,8 @@ def main() -> None:
                 f"({report['rss_before_kib'] / 1024:.0f} MB before parsing)"
             )
             path.unlink()
+    if "text" in formats:  # last: a child started after it would inherit its peak memory
+        bench_pages()
 
 
 if __name__ == "__main__":

@@ -61,7 +61,9 @@ def import_one(source: Source, format_name: str | None, site: str) -> ImportOutc
             return import_parsed(
                 db.session,
                 source.name,
-                lambda: StreamParse(stream, source.name, fmt, on_read),
+                lambda: StreamParse(
+                    stream, source.name, fmt, on_read, standard_input=source.path is None
+                ),
                 **options,
             )
 

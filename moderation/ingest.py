@@ -38,6 +38,7 @@ from .importers import Format
 from .importers.records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
 from .models import Article, Comment, CommentKind, CommentRevision, ImportBatch, utcnow
 from .prepare import PreparedComment, StreamParse, article_hash, prepare_comments
+from .reply_loops import cut_reply_loops
 
 MAX_PROBLEMS_KEPT = 200
 ACCOUNT_EVERY = 40_000
@@ -368,7 +369,8 @@ class _Ingester:
         """Point the replies still without a parent at it, once every comment of the file is in.
 
         Those inserted before their parent, here or in an earlier file; ix_comments_parent_id
-        finds them without reading the others.
+        finds them without reading the others. A link that closes a loop of replies is cut
+        again (see :mod:`.reply_loops`).
         """
         parent = so.aliased(Comment)
         parent_id = (
@@ -380,10 +382,16 @@ class _Ingester:
             .scalar_subquery()
         )
         unlinked = sa.and_(Comment.parent_id.is_(None), Comment.parent_external_id.is_not(None))
-        self.session.execute(
-            sa.update(Comment).where(unlinked).values(parent_id=parent_id),
+        linked = self.session.execute(
+            sa.update(Comment)
+            .where(unlinked)
+            .values(parent_id=parent_id)
+            .returning(Comment.id, Comment.parent_id),
             execution_options={"synchronize_session": False},
         )
+        loops = cut_reply_loops(self.session, (row for row in linked if row.parent_id))
+        for problem in loops:
+            self.counts.add_problem(problem)
         orphans = self.session.execute(
             sa.select(Comment.external_id, Comment.parent_external_id).where(
                 unlinked, Comment.import_batch_id == self.batch_id

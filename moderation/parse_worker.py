@@ -22,7 +22,7 @@ import queue as queue_module
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .importers import detect_format, get_format
+from .importers import detect_format, get_format, read_records
 from .importers.decoding import SNIFF_BYTES
 from .importers.records import CommentRecord, ImportFormatError, Record
 from .prepare import HashingReader
@@ -109,7 +109,7 @@ def _parse_into(path: str, source: str, format_name: str, messages) -> None:
             reader = HashingReader(stream, count)
             buffered = io.BufferedReader(reader, buffer_size=SNIFF_BYTES)
             chunk: list[Record] = []
-            for record in get_format(format_name).parse(buffered, source):
+            for record in read_records(get_format(format_name), buffered, source):
                 chunk.append(record)
                 if len(chunk) >= CHUNK_RECORDS:
                     messages.put(("records", (_to_wire(chunk), read_since_last)))

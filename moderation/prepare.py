@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO, NamedTuple
 
-from .importers import Format, detect_format
+from .importers import Format, detect_format, read_records
 from .importers.decoding import SNIFF_BYTES
 from .importers.records import COMMENT_KINDS, ArticleRecord, CommentRecord, Record
+from .importers.standard_input import refuse_shapeless_text
 from .statuses import CommentKind, ModerationStatus
 
 # How the statuses of moderation systems we import from map to ours. A page
@@ -207,7 +208,10 @@ class StreamParse:
         source_name: str,
         format: Format | None = None,
         on_read: Callable[[int], None] | None = None,
+        standard_input: bool = False,
     ):
+        """``standard_input``: the source is what was piped in; detected as page text, it must
+        have a page's shape (see :mod:`.importers.standard_input`)."""
         self.reader = HashingReader(stream, on_read)
         self._buffered = io.BufferedReader(self.reader, buffer_size=SNIFF_BYTES)
         self._format = format or detect_format(
@@ -215,9 +219,13 @@ class StreamParse:
         )
         self.format_name = self._format.name
         self.source_name = source_name
+        self._check_shape = standard_input and format is None and self.format_name == "text"
 
     def records(self) -> Iterator[Record]:
-        yield from self._format.parse(self._buffered, self.source_name)
+        records = read_records(self._format, self._buffered, self.source_name)
+        if self._check_shape:
+            records = refuse_shapeless_text(records, self.source_name)
+        yield from records
         while self._buffered.read(1 << 20):
             pass  # hash the whole file, even what the parser did not need
 

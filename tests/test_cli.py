@@ -128,3 +128,25 @@ def test_import_rolls_back_a_file_that_fails_half_way(runner, tmp_path):
     assert result.exit_code == 1
     assert f"{path}:301" in result.output
     assert count(Comment) == 0
+
+
+def test_standard_input_without_an_article_shape_is_refused(runner):
+    listing = "total 8\n-rw-r--r-- 1 ann staff 1204 Dec  6 19:00 notes.txt\n"
+    for text in ("hello world\n", listing, "Just a title\n\nshort line\nanother\n"):
+        result = runner.invoke(args=["import", "--no-score", "-"], input=text)
+        assert result.exit_code == 1, result.output
+        assert "<stdin>: the text on standard input has no article's shape" in result.output
+    assert count(Article) == 0 and count(Comment) == 0
+    # Named as text, it is imported as the operator says.
+    result = runner.invoke(args=["import", "--no-score", "--format", "text", "-"], input=listing)
+    assert result.exit_code == 0, result.output
+    assert count(Article) == 1
+
+
+def test_standard_input_with_a_page_is_imported(runner):
+    for page in sorted(SEEDS.glob("*.txt")) + sorted((DATA / "scraped").glob("*.txt")):
+        result = runner.invoke(args=["import", "--no-score", "-"], input=page.read_bytes())
+        assert result.exit_code == 0, (page.name, result.output)
+    assert count(Article) == len(list(SEEDS.glob("*.txt"))) + len(
+        list((DATA / "scraped").glob("*.txt"))
+    )

@@ -110,10 +110,39 @@ def test_dates(export: ParsedSource) -> None:
     by_id = {c.external_id: c for c in export.comments}
     assert by_id["990005"].posted_at == utc(2023, 12, 2, 7, 30)  # +01:00 converted
     assert by_id["990007"].posted_at is None  # "sometime in 2024"
+    assert [p for p in export.problems if p.kind == "notice"] == [
+        Problem(
+            "unrecognised date 'sometime in 2024' in createdAt, kept without a date",
+            line=by_id["990007"].line,
+            kind="notice",
+        )
+    ]
+
+
+def test_out_of_range_dates_give_notices() -> None:
+    raw = HEADER + (
+        b'<thread dsq:id="9"><title>A</title><createdAt>0001-01-01T00:00:00Z</createdAt>'
+        b'</thread>\n<post dsq:id="1"><message>hi</message><thread dsq:id="9"/>'
+        b"<createdAt>9999-12-31T23:59:59+00:00</createdAt></post>\n</disqus>\n"
+    )
+    parsed = parse_bytes(raw)
+    assert parsed.articles[0].published_at is None and parsed.comments[0].posted_at is None
+    assert [(p.line, p.message) for p in parsed.problems] == [
+        (
+            3,
+            "date '0001-01-01T00:00:00Z' in createdAt is outside the years 1970 to 2999, "
+            "kept without a date",
+        ),
+        (
+            4,
+            "date '9999-12-31T23:59:59+00:00' in createdAt is outside the years 1970 to 2999, "
+            "kept without a date",
+        ),
+    ]
 
 
 def test_post_of_a_missing_thread_is_skipped(export: ParsedSource) -> None:
-    assert export.problems == [
+    assert [p for p in export.problems if p.kind == "skipped"] == [
         Problem(
             "post 990006 refers to thread 7700999, which is not in the export",
             line=117,
@@ -208,13 +237,43 @@ def test_truncated_export_names_the_line() -> None:
     ]
 
 
+def test_a_post_with_an_unquoted_attribute_is_left_out_and_the_rest_imports(
+    export: ParsedSource,
+) -> None:
+    raw = EXPORT.read_bytes().replace(b'<post dsq:id="990004">', b"<post dsq:id=990004>")
+    parsed = parse_bytes(raw)
+    assert [c.external_id for c in parsed.comments] == [
+        c.external_id for c in export.comments if c.external_id != "990004"
+    ]
+    line = raw[: raw.index(b"<post dsq:id=990004>")].count(b"\n") + 1
+    [problem] = [p for p in parsed.problems if p not in export.problems]
+    assert problem.line == line and problem.kind == "skipped"
+    assert problem.message.startswith(f"<post> starting on line {line} left out: malformed XML")
+
+
+def test_a_bad_tag_in_the_last_post_costs_only_that_post(export: ParsedSource) -> None:
+    raw = EXPORT.read_bytes()
+    last = raw.rindex(b"<message>")
+    raw = raw[:last] + b"<message><b>bold</i>" + raw[last + len(b"<message>") :]
+    parsed = parse_bytes(raw)
+    assert len(parsed.comments) == len(export.comments) - 1
+    assert [p.line for p in parsed.problems if "malformed" in p.message] == [
+        raw[:last].count(b"\n") + 1
+    ]
+
+
+def test_utf16_export_without_byte_order_mark(export: ParsedSource) -> None:
+    raw = EXPORT.read_text(encoding="utf-8").encode("utf-16-le")
+    assert parse_bytes(raw, EXPORT.name) == export
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
         (b"\x00\x00\x00\x18ftypmp42", "binary"),
         (b"", "no element found"),
         (b'<?xml version="1.0"?><rss version="2.0"></rss>', "expected <disqus>"),
-        (HEADER + b"<thread dsq:id='1'><title>x</thread></disqus>", "tag mismatch"),
+        (HEADER + b"<thread dsq:id='1'><title>x</thread>", "was it cut short"),
     ],
 )
 def test_unreadable_sources(raw: bytes, message: str) -> None:

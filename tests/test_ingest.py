@@ -338,3 +338,60 @@ def test_statements_never_hold_a_reply_after_its_parent(rows_spec):
         for position, (article_id, _, parent) in enumerate(statement):
             earlier = {(row[0], row[1]) for row in statement[:position]}
             assert (article_id, parent) not in earlier
+
+
+def test_a_comment_that_is_its_own_parent_is_cut_loose_with_a_notice(app):
+    outcome = run(lines(ARTICLE, comment("1", "Me, myself", parent="1")))
+    assert outcome.succeeded
+    only = db.session.scalars(sa.select(Comment)).one()
+    assert only.parent_id is None and only.parent_external_id is None
+    assert [p["message"] for p in outcome.batch.problems] == [
+        "comment 1 names itself as its parent; kept as a top-level comment"
+    ]
+
+
+def test_a_loop_of_replies_is_cut_once_and_reimporting_changes_nothing(app):
+    data = lines(
+        ARTICLE,
+        comment("1", "Top"),
+        comment("2", "Loop start", parent="4"),
+        comment("3", "In the loop", parent="2"),
+        comment("4", "Closes it", parent="3"),
+        comment("5", "Under the loop", parent="3"),
+    )
+    outcome = run(data)
+    parents = dict(
+        db.session.execute(
+            sa.select(Comment.external_id, Comment.parent_external_id).order_by(Comment.id)
+        ).all()
+    )
+    # 2 came before its parent 4, so its link was the last one made, closing the loop.
+    assert parents == {"1": None, "2": None, "3": "2", "4": "3", "5": "3"}
+    assert [p["message"] for p in outcome.batch.problems] == [
+        "comment 2: its parent 4 is one of its own replies (a loop of replies); "
+        "kept as a top-level comment"
+    ]
+    again = run(data)
+    assert again.batch.problems == [] and again.batch.comments_unchanged == 5
+    assert again.batch.comments_new == again.batch.comments_updated == 0
+
+
+def test_a_loop_closed_across_two_files_is_cut(app):
+    run(lines(ARTICLE, comment("1", "First", parent="2")))  # its parent is not there yet
+    outcome = run(lines(ARTICLE, comment("2", "Second", parent="1")))
+    rows = db.session.execute(sa.select(Comment.external_id, Comment.parent_id)).all()
+    assert sum(parent is None for _, parent in rows) == 1
+    assert (
+        len(outcome.batch.problems) == 1
+        and "loop of replies" in outcome.batch.problems[0]["message"]
+    )
+
+
+def test_a_long_chain_of_replies_in_reverse_order_is_no_loop(app):
+    chain = [comment(str(n), f"Reply {n}", parent=str(n - 1)) for n in range(600, 1, -1)]
+    outcome = run(lines(ARTICLE, *chain, comment("1", "Top")))
+    assert outcome.batch.problems == []
+    linked = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Comment).where(Comment.parent_id.is_not(None))
+    )
+    assert linked == 599

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from parser_checks import utc
 
-from moderation.importers import FORMATS, detect_format, tabular
+from moderation.importers import FORMATS, detect_format, read_records, tabular
 from moderation.importers.records import (
     ArticleRecord,
     CommentRecord,
@@ -314,13 +314,23 @@ def test_csv_in_two_encodings_is_refused_naming_the_byte_and_line():
     )
 
 
-def test_utf16_text_is_refused_with_what_to_do():
-    raw = "article_url\ttext\nhttps://e.com/1\thello\n".encode("utf-16")  # Excel's Unicode Text
-    expected = "UTF-16 text, which is not read: save the file as UTF-8 and import it again"
-    with pytest.raises(ImportFormatError, match=expected):
-        csv_of(raw)
-    with pytest.raises(ImportFormatError, match=expected):
-        detect_format(raw, "export.txt")
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_with_or_without_byte_order_mark_is_read(encoding):
+    # Excel's "Unicode Text" is UTF-16 with a byte-order mark; some tools write none.
+    text = "article_url\ttext\r\nhttps://e.com/1\tcafé ✓ 😀\r\n"
+    assert detect_format(text.encode(encoding), "export.txt").name == "csv"
+    assert [c.body for c in csv_of(text.encode(encoding)).comments] == ["café ✓ 😀"]
+    line = json.dumps({"article_url": "https://e.com/1", "text": "naïve"}, ensure_ascii=False)
+    assert [c.body for c in jsonl_of((line + "\n").encode(encoding)).comments] == ["naïve"]
+
+
+def test_utf16_with_an_unpaired_surrogate_is_read_with_a_replacement_character():
+    raw = (
+        "article_url,text\nhttps://e.com/1,a".encode("utf-16-le")
+        + b"\x00\xd8"
+        + "b\n".encode("utf-16-le")
+    )
+    assert [c.body for c in csv_of(raw).comments] == ["a\ufffdb"]
 
 
 def test_csv_empty_file_and_blank_header_are_refused():
@@ -512,7 +522,8 @@ def test_field_names_win_over_aliases_and_article_id_over_url():
 
 
 def test_nul_characters_are_dropped():
-    parsed = csv_of("article_url,text\n" + "x" * 70_000 + ",a\x00b\n")
+    raw = ("article_url,text\n" + "x" * 70_000 + ",a\x00b\n").encode()
+    parsed = ParsedSource.collect(read_records(FORMATS["csv"], stream(raw), "x.csv"))
     assert [c.body for c in parsed.comments] == ["ab"]
 
 
@@ -634,7 +645,10 @@ def test_jsonl_ids_as_numbers_nulls_as_absent_and_hostile_strings():
     assert [(a.key, a.url) for a in parsed.articles] == [("12", None)]
     (comment,) = parsed.comments
     assert (comment.external_id, comment.parent_external_id, comment.kind) == ("0", None, "comment")
-    assert (comment.body, comment.author_name) == ("ab ? c", "")
+    assert (comment.body, comment.author_name) == ("a\u0000b \ud800 c", "")
+    raw = jsonl_lines({"article_id": 1, "text": "a\u0000b \ud800 c"}).encode()
+    cleaned = read_records(FORMATS["jsonl"], stream(raw), "x.jsonl")
+    assert [r.body for r in cleaned if isinstance(r, CommentRecord)] == ["ab  c"]
 
 
 def test_jsonl_comment_without_text_is_skipped():

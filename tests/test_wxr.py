@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from parser_checks import damaged, load_generator, parse_in_child, utc
 
-from moderation.importers import wxr
+from moderation.importers import detect_format, wxr
 from moderation.importers.records import (
     ArticleRecord,
     CommentRecord,
@@ -129,11 +129,49 @@ def test_comment_dates(export: ParsedSource) -> None:
     by_id = {c.external_id: c for c in export.comments}
     # comment_date_gmt 0000-00-00: comment_date is used.
     assert by_id["507"].posted_at == utc(2024, 1, 11, 7, 45)
-    # Both dates unusable: no date, and the comment is still imported.
+    # Both dates unusable: no date, and the comment is still imported, with a notice.
     assert by_id["801"].posted_at is None
     assert by_id["801"].body == "I remember this."
+    assert [p for p in export.problems if p.kind == "notice"] == [
+        Problem(
+            "unrecognised date '2019-13-45 99:00:00' in wp:comment_date_gmt, kept without a date",
+            line=by_id["801"].line,
+            kind="notice",
+        )
+    ]
     for comment in export.comments:
         assert comment.posted_at is None or comment.posted_at.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("gmt", "pub_date", "notice"),
+    [
+        ("0001-01-01 00:00:00", "", "date '0001-01-01 00:00:00' in wp:post_date_gmt is outside"),
+        ("5138-11-16 09:46:40", "", "date '5138-11-16 09:46:40' in wp:post_date_gmt is outside"),
+        ("", "Tue, 45 Smarch 2021", "unrecognised date 'Tue, 45 Smarch 2021' in pubDate"),
+        ("0000-00-00 00:00:00", "Mon, 30 Nov -0001 00:00:00 +0000", None),  # a draft
+        ("garbage", "Tue, 02 Mar 2021 10:00:00 +0000", None),  # the pubDate is used
+    ],
+)
+def test_unusable_post_and_comment_dates_give_notices(gmt, pub_date, notice) -> None:
+    raw = (
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n'
+        f"<item><title>t</title><wp:post_id>1</wp:post_id><pubDate>{pub_date}</pubDate>\n"
+        f"<wp:post_date_gmt>{gmt}</wp:post_date_gmt>\n"
+        f"<wp:comment><wp:comment_id>5</wp:comment_id><wp:comment_date_gmt>{gmt}"
+        "</wp:comment_date_gmt><wp:comment_content>hi</wp:comment_content></wp:comment>\n"
+        "</item></channel></rss>"
+    ).encode()
+    parsed = parse_bytes(raw)
+    assert parsed.comments[0].body == "hi" and parsed.comments[0].posted_at is None
+    notices = [(p.line, p.message) for p in parsed.problems]
+    if notice is None:
+        assert notices == [] if gmt.startswith("0000") else len(notices) == 1
+        return
+    assert notices[0][0] == 2 and notices[0][1].startswith(notice)
+    assert notices[0][1].endswith(", kept without a date")
+    if gmt:  # the comment's own notice names its line
+        assert notices[1][0] == 4 and "wp:comment_date_gmt" in notices[1][1]
 
 
 def test_dates_no_comment_can_have_are_no_date():
@@ -163,7 +201,7 @@ def test_attachments_menus_and_empty_pages_are_left_out(export: ParsedSource) ->
     keys = {a.key for a in export.articles}
     assert not keys & {"wp:102", "wp:103", "wp:104", "wp:107"}
     # Only the attachment that had comments is reported, since they are lost.
-    assert export.problems == [
+    assert [p for p in export.problems if p.kind == "skipped"] == [
         Problem(
             "'attachment' item 'Gallery: the old bridge' left out with its 1 comments: "
             "only posts and pages are imported",
@@ -336,11 +374,78 @@ def test_records_before_the_damage_are_yielded_first() -> None:
     assert [r.key for r in records if isinstance(r, ArticleRecord)] == ["wp:101"]
 
 
-def test_mismatched_tag_names_its_line() -> None:
-    raw = b'<?xml version="1.0"?>\n<rss>\n<channel>\n<item><title>x</item>\n</channel></rss>'
+def test_a_malformed_item_is_left_out_with_its_line_and_the_rest_imports() -> None:
+    raw = (
+        b'<?xml version="1.0"?>\n<rss xmlns:wp="http://wordpress.org/export/1.2/">\n<channel>\n'
+        b"<item><title>one</title><wp:post_id>1</wp:post_id></item>\n"
+        b"<item><title>x</tilte>\n<wp:post_id>2</wp:post_id></item>\n"
+        b"<item><title>three</title><wp:post_id>3</wp:post_id></item>\n</channel></rss>"
+    )
+    parsed = parse_bytes(raw)
+    assert [a.title for a in parsed.articles] == ["one", "three"]
+    [problem] = parsed.problems
+    assert problem.line == 5 and problem.kind == "skipped"
+    assert problem.message.startswith("<item> starting on line 5 left out: malformed XML: ")
+    assert "tag mismatch: title line 5 and tilte" in problem.message
+
+
+def test_an_unquoted_attribute_near_the_end_costs_only_its_item() -> None:
+    raw = EXPORT.read_bytes()
+    last_item = raw.rindex(b"<item>")
+    broken = raw[:last_item] + b"<item broken=1>" + raw[last_item + len(b"<item>") :]
+    parsed = parse_bytes(broken)
+    reference = parse_file(EXPORT)
+    assert [a.key for a in parsed.articles] == [a.key for a in reference.articles][:-1]
+    assert [p.line for p in parsed.problems if "left out: malformed" in p.message] == [
+        raw[:last_item].count(b"\n") + 1
+    ]
+    kept = {a.key for a in parsed.articles}
+    assert parsed.comments == [c for c in reference.comments if c.article_key in kept]
+
+
+def test_an_item_never_closed_ends_at_the_next_one() -> None:
+    raw = (
+        b'<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n'
+        b"<item><title>open</title><wp:post_id>1</wp:post_id>\n"
+        b"<item><title>fine</title><wp:post_id>2</wp:post_id></item>\n</channel></rss>"
+    )
+    parsed = parse_bytes(raw)
+    assert [a.title for a in parsed.articles] == ["fine"]
+    [problem] = parsed.problems
+    assert problem.message.startswith("<item> starting on line 2 left out: malformed XML")
+
+
+def test_item_tags_inside_cdata_and_comments_do_not_cut_records() -> None:
+    raw = (
+        b'<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n<!-- <item> -->\n'
+        b"<item><title><![CDATA[a </item> b <item>]]></title><wp:post_id>1</wp:post_id>"
+        b"<!-- </item> --></item>\n</channel></rss>"
+    )
+    parsed = parse_bytes(raw)
+    assert [a.title for a in parsed.articles] == ["a </item> b <item>"]
+    assert parsed.problems == []
+
+
+def test_entities_inside_a_record_are_never_expanded() -> None:
+    secret = Path(__file__)
+    raw = (
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n'
+        f'<item><!DOCTYPE x [<!ENTITY e SYSTEM "file://{secret}">]><title>&e;</title>'
+        "<wp:post_id>1</wp:post_id></item>\n"
+        "<item><title>&undeclared;</title><wp:post_id>2</wp:post_id></item>\n"
+        "<item><title>ok</title><wp:post_id>3</wp:post_id></item>\n</channel></rss>"
+    ).encode()
+    parsed = parse_bytes(raw)
+    assert [a.title for a in parsed.articles] == ["ok"]
+    assert [p.line for p in parsed.problems] == [2, 3]
+    assert all("left out: malformed XML" in p.message for p in parsed.problems)
+
+
+def test_damage_outside_the_items_refuses_the_file() -> None:
+    raw = b'<?xml version="1.0"?>\n<rss>\n<channel><title>x</tilte>\n</channel></rss>'
     with pytest.raises(ImportFormatError, match="tag mismatch") as caught:
         parse_bytes(raw)
-    assert caught.value.line == 4
+    assert caught.value.line == 3
 
 
 @pytest.mark.parametrize(
@@ -405,6 +510,16 @@ def test_undeclared_export_in_two_encodings_is_refused() -> None:
     with pytest.raises(ImportFormatError, match="mixed text encodings") as refused:
         parse_bytes(raw)
     assert refused.value.line == 3
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_export_with_or_without_byte_order_mark(encoding: str) -> None:
+    text = EXPORT.read_text(encoding="utf-8")
+    declared = text.replace('encoding="UTF-8"', 'encoding="UTF-16"', 1)
+    assert declared != text
+    parsed = parse_bytes(declared.encode(encoding))
+    assert parsed == parse_file(EXPORT)
+    assert detect_format(declared.encode(encoding)[:65536], "export.xml").name == "wxr"
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .decoding import refuse_binary
+from .control_characters import clean_records
+from .decoding import refuse_binary, utf8_head
 from .records import ImportFormatError, Record
 
 Parse = Callable[[BinaryIO, str], Iterator[Record]]
@@ -40,6 +41,7 @@ def detect_format(head: bytes, filename: str, source: str | None = None) -> Form
     if not head.strip():
         raise ImportFormatError(source or filename, "empty file")
     refuse_binary(head, source or filename)
+    head = utf8_head(head)
     scored = sorted(
         ((fmt.sniff(head, filename), fmt.name) for fmt in FORMATS.values()), reverse=True
     )
@@ -49,6 +51,12 @@ def detect_format(head: bytes, filename: str, source: str | None = None) -> Form
             "format not recognised; choose one with --format (" + ", ".join(sorted(FORMATS)) + ")",
         )
     return FORMATS[scored[0][1]]
+
+
+def read_records(fmt: Format, stream: BinaryIO, source: str) -> Iterator[Record]:
+    """What every import reads from a source: its format's records, their text cleaned
+    of control characters (see :mod:`.control_characters`)."""
+    return clean_records(fmt.parse(stream, source))
 
 
 def get_format(name: str) -> Format:

@@ -26,17 +26,27 @@ from typing import BinaryIO
 from . import Format, register
 from .html_text import html_to_text
 from .records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
-from .xml_stream import Element, RecordReader, attribute, children_by_name, local_name, text_of
-from .xml_stream import parse_utc_datetime as parse_date
+from .xml_stream import (
+    Element,
+    RecordReader,
+    attribute,
+    children_by_name,
+    local_name,
+    read_utc_datetime,
+    text_of,
+)
 
 
 def parse(stream: BinaryIO, source: str) -> Iterator[Record]:
     """Threads as articles and posts as comments, streamed from a Disqus export."""
     # Thread dsq:id -> how many of its posts have been read (for positions).
     posts_per_thread: dict[str, int] = {}
-    reader = RecordReader(stream, source, root_name="disqus", depth=1, names=("thread", "post"))
+    reader = RecordReader(stream, source, "disqus", records=("thread", "post"))
     try:
         for element in reader:
+            if isinstance(element, Problem):
+                yield element
+                continue
             name = local_name(element.tag)
             line = reader.line(element)
             if name == "thread":
@@ -70,6 +80,9 @@ def _thread_records(
         yield Problem(f"thread {thread_id} appears twice; the second is ignored", line=line)
         return
     posts_per_thread[thread_id] = 0  # deleted threads count too: their posts still refer to them
+    published_at, date_problem = read_utc_datetime(
+        text_of(fields.get("createdAt")), "createdAt", line
+    )
     yield ArticleRecord(
         key="disqus:" + thread_id,
         # The forum's short name, not the link's host: links often point at
@@ -78,10 +91,12 @@ def _thread_records(
         url=text_of(fields.get("link")) or None,
         title=text_of(fields.get("title")),
         author=_author_name(fields) or None,
-        published_at=parse_date(text_of(fields.get("createdAt"))),
+        published_at=published_at,
         body=html_to_text(_message(fields)),
         line=line,
     )
+    if date_problem:
+        yield date_problem
 
 
 def _post_records(
@@ -100,6 +115,7 @@ def _post_records(
         return
     posts_per_thread[thread_id] += 1
     author = _author(fields)
+    posted_at, date_problem = read_utc_datetime(text_of(fields.get("createdAt")), "createdAt", line)
     yield CommentRecord(
         article_key="disqus:" + thread_id,
         body=html_to_text(_message(fields)),
@@ -110,10 +126,12 @@ def _post_records(
         kind="comment",
         author_email=text_of(author.get("email")) or None,
         author_ip=text_of(fields.get("ipAddress")) or None,
-        posted_at=parse_date(text_of(fields.get("createdAt"))),
+        posted_at=posted_at,
         source_status=_status(fields),
         line=line,
     )
+    if date_problem:
+        yield date_problem
 
 
 def _status(fields: dict[str, Element]) -> str:

@@ -45,6 +45,20 @@ def in_date_range(moment: datetime | None) -> datetime | None:
     return moment
 
 
+def shorten(value: str, limit: int = 60) -> str:
+    """``value`` cut to ``limit`` characters for a message, "…" marking the cut."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def date_notice(value: str, field: str, line: int | None, out_of_range: bool) -> Problem:
+    """The notice for a date that is kept out, its record kept without a date (all formats)."""
+    if out_of_range:
+        message = f"date {shorten(value)!r} in {field} is outside the years {DATE_RANGE}"
+    else:
+        message = f"unrecognised date {shorten(value)!r} in {field}"
+    return Problem(message + ", kept without a date", line=line, kind="notice")
+
+
 class ImportFormatError(Exception):
     """The source cannot be imported; names the file and, when known, the line."""
 

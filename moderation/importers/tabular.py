@@ -27,14 +27,15 @@ from .decoding import detect_encoding, looks_binary, open_text
 from .html_text import html_to_text
 from .records import (
     COMMENT_KINDS,
-    DATE_RANGE,
     ArticleRecord,
     CommentRecord,
     ImportFormatError,
     Problem,
     Record,
     as_utc,
+    date_notice,
     in_date_range,
+    shorten,
 )
 
 # --- The field vocabulary ------------------------------------------------------------------
@@ -112,8 +113,8 @@ def missing_required(names: Iterable[str]) -> list[str]:
 def _field(row: Mapping[str, str], name: str) -> str:
     """The first non-empty value among ``name`` and its aliases, stripped; "" when none."""
     for key in (name, *ALIASES.get(name, ())):
-        # NUL is legal in CSV and JSON but no database text column takes it.
-        value = row.get(key, "").replace("\x00", "").strip()
+        # Control characters (NUL is legal in CSV and JSON) go in read_records.
+        value = row.get(key, "").strip()
         if value:
             return value
     return ""
@@ -182,10 +183,6 @@ def _parse_date_text(value: str) -> datetime | None:
     return None
 
 
-def _shorten(value: str, limit: int = 60) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
 class _RecordBuilder:
     """Turns rows (normalised name -> text) into records, one source file at a time.
 
@@ -234,7 +231,7 @@ class _RecordBuilder:
         kind_notice = None
         if kind not in COMMENT_KINDS:
             kind_notice = Problem(
-                f"unknown kind {_shorten(kind)!r}, read as comment", line=line, kind="notice"
+                f"unknown kind {shorten(kind)!r}, read as comment", line=line, kind="notice"
             )
             kind = "comment"
         self._comment_counts[key] += 1
@@ -263,19 +260,8 @@ def _date_field(
     if not value:
         return None, None
     parsed = parse_datetime(value)
-    if parsed is None:
-        return None, Problem(
-            f"unrecognised date {_shorten(value)!r} in {name}, kept without a date",
-            line=line,
-            kind="notice",
-        )
-    if in_date_range(parsed) is None:
-        return None, Problem(
-            f"date {_shorten(value)!r} in {name} is outside the years {DATE_RANGE}, "
-            "kept without a date",
-            line=line,
-            kind="notice",
-        )
+    if parsed is None or in_date_range(parsed) is None:
+        return None, date_notice(value, name, line, out_of_range=parsed is not None)
     return parsed, None
 
 
@@ -438,7 +424,7 @@ def _jsonl_records(text: io.TextIOWrapper, source: str) -> Iterator[Record]:
         for key in unknown:
             if key not in unknown_seen and len(unknown_seen) < MAX_UNKNOWN_FIELD_NOTICES:
                 unknown_seen.add(key)
-                yield Problem(f"unknown field {_shorten(key)!r} ignored", line, "notice")
+                yield Problem(f"unknown field {shorten(key)!r} ignored", line, "notice")
         yield from builder.records(row, line)
 
 
@@ -483,8 +469,7 @@ def _json_row(obj: dict, source: str, line: int) -> tuple[dict[str, str], list[s
 
 def _json_value_as_text(key: str, name: str, value: object, source: str, line: int) -> str:
     if isinstance(value, str):
-        # JSON escapes can spell lone surrogates, which no UTF-8 database stores.
-        return value.encode("utf-8", "replace").decode("utf-8")
+        return value  # lone surrogates, which JSON escapes can spell, go in read_records
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if is_number and (name in _DATE_NAMES or (name in _ID_NAMES and isinstance(value, int))):
         return str(value)  # an integer id, or Unix time
@@ -495,7 +480,7 @@ def _json_value_as_text(key: str, name: str, value: object, source: str, line: i
     else:
         expected = "a string"
     raise ImportFormatError(
-        source, f"field {_shorten(key)!r} must be {expected}, found {_json_type(value)}", line=line
+        source, f"field {shorten(key)!r} must be {expected}, found {_json_type(value)}", line=line
     )
 
 

@@ -42,9 +42,10 @@ from .records import (
     Problem,
     Record,
     as_utc,
+    date_notice,
     in_date_range,
 )
-from .xml_stream import Element, RecordReader, local_name, namespace_of, parse_utc_datetime
+from .xml_stream import Element, RecordReader, local_name, namespace_of, read_utc_datetime
 
 ARTICLE_POST_TYPES = ("post", "page")
 COMMENT_TYPES = ("comment", "pingback", "trackback")
@@ -55,9 +56,12 @@ def parse(stream: BinaryIO, source: str) -> Iterator[Record]:
     """Articles and their comments from a WXR export, streamed item by item."""
     site = ""
     # The channel's <link> is the site; it comes before the items.
-    reader = RecordReader(stream, source, root_name="rss", depth=2, names=("item", "link"))
+    reader = RecordReader(stream, source, "rss", records=("item",), depth=2, names=("link",))
     try:
         for element in reader:
+            if isinstance(element, Problem):
+                yield element
+                continue
             name = short_name(element.tag)
             if name == "link" and not site:
                 site = _host(element.text)
@@ -139,19 +143,34 @@ def _item_records(item: Element, reader: RecordReader, site: str) -> Iterator[Re
             line=line,
         )
         return
+    published_at, date_problem = _first_date(
+        read_utc_datetime(fields.get("wp:post_date_gmt"), "wp:post_date_gmt", line),
+        _rfc822_datetime(fields.get("pubDate"), line),
+    )
     yield ArticleRecord(
         key=key,
         site=site,
         url=fields.get("link") or None,
         title=fields.get("title", ""),
         author=fields.get("dc:creator") or None,
-        published_at=parse_utc_datetime(fields.get("wp:post_date_gmt"))
-        or _rfc822_datetime(fields.get("pubDate")),
+        published_at=published_at,
         body=html_to_text(fields.get("content:encoded", "")),
         line=line,
     )
+    if date_problem:
+        yield date_problem
     for position, comment in enumerate(comments, start=1):
-        yield _comment_record(comment, key, position, reader.line(comment))
+        yield from _comment_records(comment, key, position, reader.line(comment))
+
+
+def _first_date(
+    *readings: tuple[datetime | None, Problem | None],
+) -> tuple[datetime | None, Problem | None]:
+    """The first of several date fields that gives a date; else the first field's notice."""
+    for moment, _ in readings:
+        if moment is not None:
+            return moment, None
+    return None, next((problem for _, problem in readings if problem), None)
 
 
 def _article_key(fields: dict[str, str]) -> str | None:
@@ -160,14 +179,20 @@ def _article_key(fields: dict[str, str]) -> str | None:
     return fields.get("link") or fields.get("guid") or None
 
 
-def _comment_record(
+def _comment_records(
     comment: Element, article_key: str, position: int, line: int | None
-) -> CommentRecord:
+) -> Iterator[Record]:
+    """The comment, then a notice when its date cannot be used."""
     fields = _fields(list(comment))
     parent = fields.get("wp:comment_parent", "")
     comment_type = fields.get("wp:comment_type", "")
     author_url = fields.get("wp:comment_author_url", "")
-    return CommentRecord(
+    # comment_date is the site's local time; used (as if UTC) only when GMT is missing.
+    posted_at, date_problem = _first_date(
+        read_utc_datetime(fields.get("wp:comment_date_gmt"), "wp:comment_date_gmt", line),
+        read_utc_datetime(fields.get("wp:comment_date"), "wp:comment_date", line),
+    )
+    yield CommentRecord(
         article_key=article_key,
         body=html_to_text(fields.get("wp:comment_content", "")),
         # WordPress keeps pingback authors (blog titles) HTML-escaped: "Blog &raquo; Post".
@@ -179,29 +204,35 @@ def _comment_record(
         author_email=fields.get("wp:comment_author_email") or None,
         author_url=author_url if author_url not in EMPTY_URLS else None,
         author_ip=fields.get("wp:comment_author_IP") or None,
-        # comment_date is the site's local time; used (as if UTC) only when GMT is missing.
-        posted_at=parse_utc_datetime(fields.get("wp:comment_date_gmt"))
-        or parse_utc_datetime(fields.get("wp:comment_date")),
+        posted_at=posted_at,
         source_status=fields.get("wp:comment_approved") or None,
         line=line,
     )
+    if date_problem:
+        yield date_problem
 
 
-def _rfc822_datetime(value: str | None) -> datetime | None:
-    """RSS pubDate ("Tue, 02 Mar 2021 10:00:00 +0000") in UTC; None when unusable.
+def _rfc822_datetime(value: str | None, line: int | None) -> tuple[datetime | None, Problem | None]:
+    """RSS pubDate ("Tue, 02 Mar 2021 10:00:00 +0000") in UTC, or the notice to give.
 
     Drafts carry "Mon, 30 Nov -0001 00:00:00 +0000", which is not a date (and which
     the email parser reads as the year 2000), hence the check that the year is there.
     """
-    if not value:
-        return None
+    value = (value or "").strip()
+    if not value or "-0001" in value:
+        return None, None
     try:
         parsed = parsedate_to_datetime(value)
         if not re.search(rf"(?<![-\d]){parsed.year}\b", value):
-            return None
-        return in_date_range(as_utc(parsed))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+            return None, date_notice(value, "pubDate", line, out_of_range=False)
+        moment = in_date_range(as_utc(parsed))
+    except (TypeError, ValueError, IndexError):
+        return None, date_notice(value, "pubDate", line, out_of_range=False)
+    except OverflowError:
+        moment = None
+    if moment is None:
+        return None, date_notice(value, "pubDate", line, out_of_range=True)
+    return moment, None
 
 
 def _host(url: str | None) -> str:

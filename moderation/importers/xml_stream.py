@@ -2,11 +2,12 @@
 
 WordPress and Disqus exports can run to gigabytes and arrive from anywhere, so:
 
-* the bytes are fed in chunks to lxml's pull parser (libxml2, in C), which
-  hands over each record element (a WXR ``<item>``, a Disqus ``<post>``) as
-  soon as it is complete; once the caller has used it, it is emptied and the
-  elements before it are deleted, so memory stays bounded by the largest single
-  record, not the file;
+* the bytes are read in chunks and each record element (a WXR ``<item>``, a
+  Disqus ``<post>``) is cut out of them (:mod:`.xml_split`) and parsed on its
+  own by lxml (libxml2, in C) as soon as it is complete, so memory stays bounded
+  by the largest single record, not the file, and a malformed record is left out
+  with a notice instead of failing the file; the rest, the document's skeleton,
+  goes through one pull parser, which checks its structure;
 * a document type declaration with an internal subset (``<!DOCTYPE rss [...]>``,
   where entities are declared: billion laughs, quadratic blow-up, XXE such as
   ``SYSTEM "file:///etc/passwd"``) is refused before the parser sees a byte of
@@ -20,7 +21,8 @@ lines, a PHP warning printed before ``<?xml``), so parsing starts at the XML
 declaration, doctype or root element, whichever comes first, and line numbers
 are shifted back to count the lines skipped.
 
-Text is decoded by libxml2 as the XML declaration says; when it names no
+UTF-16 (with a byte-order mark or without) is re-encoded as UTF-8 first (see
+:mod:`.decoding`). Text is decoded by libxml2 as the XML declaration says; when it names no
 encoding, as UTF-8, or as Windows-1252 (the usual alternative) if the start of
 the file is not valid UTF-8. Bytes invalid in that encoding stop the import
 with a message naming the line.
@@ -28,6 +30,7 @@ with a message naming the line.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,8 +39,9 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from .decoding import detect_encoding, refuse_binary, refuse_mixed_encodings
-from .records import ImportFormatError, as_utc, in_date_range
+from .decoding import as_utf8, detect_encoding, refuse_binary, refuse_mixed_encodings
+from .records import ImportFormatError, Problem, as_utc, date_notice, in_date_range
+from .xml_split import Piece, RecordSplitter
 
 READ_BYTES = 64 * 1024
 MAX_PROLOG_BYTES = 1024 * 1024
@@ -51,19 +55,25 @@ Element = etree._Element  # lxml's element class; it has no public name
 
 
 class RecordReader:
-    """The record elements of one XML export, in document order.
+    """The record elements of one XML export, in document order, each parsed on its own.
 
-    Records are the elements ``depth`` levels below the root whose local name
-    (namespace ignored) is in ``names``: Disqus ``<thread>`` and ``<post>`` are
-    children of the root (depth 1), a WXR ``<item>`` is inside ``<channel>``
-    (depth 2). The root element must have the local name ``root_name``.
+    Records are the elements whose local name (namespace ignored) is in
+    ``records``: Disqus ``<thread>`` and ``<post>``, a WXR ``<item>``. Their bytes
+    are cut out of the document (see :mod:`.xml_split`) and parsed one by one, so
+    that a malformed record is left out with a :class:`~.records.Problem` naming
+    its line while the rest imports. The rest of the document, its skeleton, goes
+    through one pull parser, which checks its structure (a file cut short is
+    refused whole) and hands over the elements named in ``names`` that are
+    ``depth`` levels below the root (a WXR channel's ``<link>``, at depth 2). The
+    root element must have the local name ``root_name``.
 
-        reader = RecordReader(stream, "export.xml", "rss", depth=2, names=("item",))
+        reader = RecordReader(stream, "export.xml", "rss", records=("item",))
         for item in reader:
+            if isinstance(item, Problem): ...
             print(reader.line(item), item.findtext("title"))
 
     Each element is complete when handed over; when the caller asks for the
-    next one it is emptied and detached, so do not keep references to it.
+    next one it may be emptied and detached, so do not keep references to it.
     Iterating raises only :class:`ImportFormatError`. The stream is left open.
     """
 
@@ -72,18 +82,21 @@ class RecordReader:
         stream: BinaryIO,
         source: str,
         root_name: str,
-        depth: int,
-        names: tuple[str, ...],
+        records: tuple[str, ...],
+        depth: int = 1,
+        names: tuple[str, ...] = (),
     ) -> None:
         self.stream = stream
         self.source = source
         self.root_name = root_name
+        self.records = records
         self.depth = depth
         self.names = names
         self.lines_skipped = 0  # garbage lines before the document, known once reading starts
+        self._lines_before = 0  # lines of the file before the element handed over
 
     def line(self, element: Element) -> int | None:
-        """The line of the file where ``element`` starts."""
+        """The line of the file where ``element`` (the one handed over, or inside it) starts."""
         line = element.sourceline
         if not line:
             return None
@@ -91,9 +104,9 @@ class RecordReader:
             # libxml2 keeps a line number over 65535 only on text nodes, where it is
             # the line the text ends on; an element reports its first child's.
             line -= element.text.count("\n")
-        return line + self.lines_skipped
+        return line + self._lines_before
 
-    def __iter__(self) -> Iterator[Element]:
+    def __iter__(self) -> Iterator[Element | Problem]:
         try:
             yield from self._records()
         except ImportFormatError:
@@ -101,66 +114,147 @@ class RecordReader:
         except (OSError, ValueError, LookupError, MemoryError, etree.LxmlError) as error:
             raise ImportFormatError(self.source, f"cannot read the XML: {error}") from None
 
-    def _records(self) -> Iterator[Element]:
-        document = read_prolog(self.stream, self.source, self.root_name)
+    def _records(self) -> Iterator[Element | Problem]:
+        stream, reencoded = as_utf8(self.stream)
+        document = read_prolog(stream, self.source, self.root_name)
+        if reencoded:  # the declaration still says UTF-16
+            document = dataclasses.replace(document, encoding="UTF-8", encoding_override="UTF-8")
         self.lines_skipped = document.lines_skipped
-        parser = etree.XMLPullParser(
-            events=("end",),
-            tag=[f"{{*}}{name}" for name in self.names],
-            encoding=document.encoding_override,
+        safety = {
             # Defence in depth: read_prolog has already refused entity declarations.
-            resolve_entities=False,
-            load_dtd=False,
-            no_network=True,
-            huge_tree=False,  # libxml2's limits on depth and text size stay on
-            remove_comments=True,
-            remove_pis=True,
+            "resolve_entities": False,
+            "load_dtd": False,
+            "no_network": True,
+            "huge_tree": False,  # libxml2's limits on depth and text size stay on
+            "remove_comments": True,
+            "remove_pis": True,
+        }
+        skeleton = etree.XMLPullParser(
+            events=("end",),
+            tag=[f"{{*}}{name}" for name in (*self.names, *self.records)],
+            encoding=document.encoding_override,
+            **safety,
         )
+        record_parser = etree.XMLParser(encoding=document.record_encoding, **safety)
+        splitter = RecordSplitter(self.records, first_line=document.lines_skipped + 1)
         chunk = document.head
         while True:
-            failure = None
-            try:
-                if chunk:
-                    parser.feed(chunk)
+            for group in _record_runs(splitter.feed(chunk) if chunk else splitter.close()):
+                if group[0].record:
+                    yield from self._parse_records(group, record_parser, document)
+                    # The skeleton parser keeps counting lines as if it had read the records.
+                    data = b"\n" * sum(piece.data.count(b"\n") for piece in group)
                 else:
-                    parser.close()
-            except etree.XMLSyntaxError as error:
-                failure = error
-            # Records complete before the damage are handed over before the error.
-            for _event, element in parser.read_events():
-                depth = _depth(element)
-                if depth == self.depth:
-                    yield element
-                if depth <= self.depth:
-                    _free(element)
-            if failure is not None:
-                raise self._syntax_error(failure, document.encoding, at_end=not chunk)
+                    data = group[0].data
+                yield from self._parse_skeleton(skeleton, data, document, at_end=False)
             if not chunk:
+                yield from self._parse_skeleton(skeleton, b"", document, at_end=True)
                 return
-            chunk = self.stream.read(READ_BYTES)
+            chunk = stream.read(READ_BYTES)
+
+    def _parse_skeleton(
+        self, parser: etree.XMLPullParser, data: bytes, document: Document, at_end: bool
+    ) -> Iterator[Element]:
+        failure = None
+        try:
+            if at_end:
+                parser.close()
+            elif data:
+                parser.feed(data)
+        except etree.XMLSyntaxError as error:
+            failure = error
+        # Elements complete before the damage are handed over before the error.
+        for _event, element in parser.read_events():
+            depth = _depth(element)
+            if depth == self.depth:
+                self._lines_before = self.lines_skipped
+                yield element
+            if depth <= self.depth:
+                _free(element)
+        if failure is not None:
+            raise self._syntax_error(failure, document.encoding, at_end=at_end)
+
+    def _parse_records(
+        self, run: list[Piece], parser: etree.XMLParser, document: Document
+    ) -> Iterator[Element | Problem]:
+        """The records of ``run`` parsed together (cheaper), or one by one when that fails."""
+        records = [piece for piece in run if piece.record]
+        if len(records) > 1:
+            data = b"".join(piece.data for piece in run)
+            try:
+                wrapped = etree.fromstring(document.root_tag + data + document.root_end, parser)
+            except etree.XMLSyntaxError:
+                wrapped = None
+            if wrapped is not None and len(wrapped) == len(records):
+                self._lines_before = run[0].line - 1
+                yield from wrapped
+                return
+        for piece in records:
+            yield from self._parse_record(piece, parser, document)
+
+    def _parse_record(
+        self, piece: Piece, parser: etree.XMLParser, document: Document
+    ) -> Iterator[Element | Problem]:
+        try:
+            wrapped = etree.fromstring(document.root_tag + piece.data + document.root_end, parser)
+        except etree.XMLSyntaxError as error:
+            problem = self._syntax_error(error, document.encoding, at_end=False, line=piece.line)
+            if problem.message.startswith("not valid text"):
+                raise problem from None  # the file's encoding, not this record, is wrong
+            name = _RECORD_NAME.match(piece.data).group(1).decode("utf-8", "replace")
+            yield Problem(
+                f"<{name}> starting on line {piece.line} left out: {problem.message}",
+                line=problem.line or piece.line,
+            )
+            return
+        self._lines_before = piece.line - 1
+        yield from wrapped
 
     def _syntax_error(
-        self, error: etree.XMLSyntaxError, encoding: str, at_end: bool
+        self, error: etree.XMLSyntaxError, encoding: str, at_end: bool, line: int | None = None
     ) -> ImportFormatError:
-        message, line = _libxml2_message(error), error.lineno
-        if not line and error.error_log.last_error is not None:
+        """``error`` as an ImportFormatError naming the file's line; ``line`` is the one
+        the parsed bytes start on (None: the skeleton, which counts the file's lines)."""
+        message, error_line = _libxml2_message(error), error.lineno
+        if not error_line and error.error_log.last_error is not None:
             # With entity substitution off, lxml reports some errors as a bare
             # "no element found" at line 0; libxml2's log has the real one.
             last = error.error_log.last_error
-            message, line = last.message, last.line
-        line = line + self.lines_skipped if line else None
+            message, error_line = last.message, last.line
+        shift = self.lines_skipped if line is None else line - 1
+        if line is not None:  # "mismatch: title line 2 and item": lines of the file
+            message = re.sub(r"\bline (\d+)", lambda m: f"line {int(m[1]) + shift}", message)
+        error_line = error_line + shift if error_line else None
         if error.code == etree.ErrorTypes.ERR_INVALID_ENCODING or "proper UTF-8" in message:
             message = (
                 f"not valid text in the declared encoding ({encoding}): a file saved "
                 "in another encoding (often Windows-1252) but labelled as this one?"
             )
-            return ImportFormatError(self.source, message, line)
+            return ImportFormatError(self.source, message, error_line)
         if message.startswith("Unregistered error message"):
             # lxml has no text for some of libxml2's errors; their names say enough.
             message = _ERROR_NAMES.get(error.code, f"error {error.code}")
         if at_end:
             message += " (at the end of the file: was it cut short?)"
-        return ImportFormatError(self.source, f"malformed XML: {message}", line)
+        return ImportFormatError(self.source, f"malformed XML: {message}", error_line)
+
+
+_RECORD_NAME = re.compile(rb"<([^\s/>]+)")
+
+
+def _record_runs(pieces: list[Piece]) -> Iterator[list[Piece]]:
+    """Runs of records with only whitespace between them, and each other skeleton piece alone."""
+    run: list[Piece] = []
+    for piece in pieces:
+        if piece.record or (run and not piece.data.strip()):
+            run.append(piece)
+            continue
+        if run:
+            yield run
+            run = []
+        yield [piece]
+    if run:
+        yield run
 
 
 # libxml2's error codes by name: ERR_CDATA_NOT_FINISHED -> "cdata not finished".
@@ -208,6 +302,14 @@ class Document:
     """The encoding the text is decoded with, for messages."""
     encoding_override: str | None
     """An encoding to impose on the parser, when the document declares none."""
+    root_tag: bytes
+    """The root element's start tag, on one line: records are parsed inside it."""
+    root_end: bytes
+
+    @property
+    def record_encoding(self) -> str:
+        """The encoding of the records' bytes, which come without the declaration."""
+        return self.encoding_override or self.encoding
 
 
 # Whichever comes first marks the start of the document; failing those, the first "<".
@@ -217,6 +319,7 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 # The doctype's name and external id, up to its "[" internal subset or closing ">".
 _DOCTYPE_BODY = re.compile(rb"""(?:[ \t\r\n]+|"[^"]*"|'[^']*'|[^ \t\r\n"'\[>]+)*""")
 _START_TAG = re.compile(rb"<([^ \t\r\n/>!?]+)")
+_TAG_REST = re.compile(rb"[^<>]*>")
 _DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)""")
 
 
@@ -288,10 +391,11 @@ def _scan_prolog(buffer: bytes, source: str, root_name: str, final: bool) -> Doc
                 line = buffer.count(b"\n", 0, position) + 1
                 message = f"expected <{root_name}> as the root element, found <{found}>"
                 raise ImportFormatError(source, message, line)
-            break
+            return _document(buffer, start, source, _root_tags(buffer, tag))
         else:
             break  # not allowed before the root: the parser stops there, with its line
-    return _document(buffer, start, source)
+    root = root_name.encode()
+    return _document(buffer, start, source, (b"<" + root + b">", b"</" + root + b">"))
 
 
 def _document_start(buffer: bytes, root_name: str, final: bool) -> int:
@@ -312,7 +416,16 @@ def _after(buffer: bytes, end_marker: bytes, position: int) -> int:
     return end + len(end_marker)
 
 
-def _document(buffer: bytes, start: int, source: str) -> Document:
+def _root_tags(buffer: bytes, tag: re.Match[bytes]) -> tuple[bytes, bytes]:
+    """The root's start tag (its namespace declarations) on one line, and its end tag."""
+    rest = _TAG_REST.match(buffer, tag.end())
+    start_tag = buffer[tag.start() : rest.end()] if rest else tag.group() + b">"
+    if start_tag.endswith(b"/>"):
+        start_tag = start_tag[:-2] + b">"
+    return re.sub(rb"[\r\n]", b" ", start_tag), b"</" + tag.group(1) + b">"
+
+
+def _document(buffer: bytes, start: int, source: str, root_tags: tuple[bytes, bytes]) -> Document:
     declared = _DECLARED_ENCODING.match(buffer, start)
     lines_skipped = buffer.count(b"\n", 0, start)
     if declared:
@@ -322,7 +435,7 @@ def _document(buffer: bytes, start: int, source: str) -> Document:
         encoding = override = "windows-1252"
     else:
         encoding, override = "UTF-8", None
-    return Document(buffer[start:], lines_skipped, encoding, override)
+    return Document(buffer[start:], lines_skipped, encoding, override, *root_tags)
 
 
 # --- Helpers for reading record elements -------------------------------------------------------
@@ -372,11 +485,23 @@ def parse_utc_datetime(value: str | None) -> datetime | None:
     WordPress writes "0000-00-00 00:00:00" for "no date", which gives None, as does
     a date outside :func:`~.records.in_date_range`.
     """
+    return read_utc_datetime(value, "", None)[0]
+
+
+def read_utc_datetime(
+    value: str | None, field: str, line: int | None
+) -> tuple[datetime | None, Problem | None]:
+    """Like :func:`parse_utc_datetime`, with the notice to give when ``value`` is a
+    date that cannot be used (not for an empty one or WordPress's "no date")."""
     value = (value or "").strip()
     if not value or value.startswith("0000"):
-        return None
+        return None, None
     try:
-        parsed = datetime.fromisoformat(value)
-        return in_date_range(as_utc(parsed))
-    except (ValueError, OverflowError):
-        return None
+        parsed = in_date_range(as_utc(datetime.fromisoformat(value)))
+    except ValueError:
+        return None, date_notice(value, field, line, out_of_range=False)
+    except OverflowError:  # year 1 at +01:00 falls off the calendar
+        parsed = None
+    if parsed is None:
+        return None, date_notice(value, field, line, out_of_range=True)
+    return parsed, None
