@@ -139,7 +139,9 @@ def bulk_decide(
     """
     _check_status(to_status)
     outcome = BulkOutcome(bulk_id=uuid.uuid4().hex)
-    for comment_id, expected_version in targets:
+    # Rows are locked in one order, comment id, by every bulk action and its undo:
+    # two of them over the same comments then wait for each other, never deadlock.
+    for comment_id, expected_version in sorted(targets):
         try:
             decision = _decide_one(
                 session, comment_id, expected_version, to_status, moderator, reason, note, True
@@ -195,7 +197,7 @@ def undo_bulk(session: so.Session, bulk_id: str, moderator: User) -> BulkOutcome
     ids = session.scalars(
         sa.select(Decision.id)
         .where(Decision.bulk_id == bulk_id, Decision.undone_by_id.is_(None))
-        .order_by(Decision.id)
+        .order_by(Decision.comment_id, Decision.id)
     ).all()
     outcome = BulkOutcome(bulk_id=bulk_id)
     for decision_id in ids:
