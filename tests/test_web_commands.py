@@ -47,7 +47,15 @@ def test_serve_creates_an_admin_on_first_run_then_serves(app, runner, monkeypatc
     app.config["SECRET_KEY"] = "dev-only-change-me"
     result = runner.invoke(args=["serve", "--port", "5055"])
     assert result.exit_code == 0, result.output
-    assert served == [{"host": "127.0.0.1", "port": 5055, "threads": 8, "ident": "moderation"}]
+    assert served == [
+        {
+            "host": "127.0.0.1",
+            "port": 5055,
+            "threads": 8,
+            "ident": "moderation",
+            "max_request_body_size": app.config["MAX_CONTENT_LENGTH"] + 1,
+        }
+    ]
     assert "username: admin" in result.output
     password = result.output.split("password: ")[1].split()[0]
     admin = db.session.scalar(sa.select(User).where(User.role == "admin"))

@@ -106,13 +106,19 @@ def serve_command(host: str, port: int, threads: int, https_proxy: bool, proxy_a
 def server_options(
     app: Flask, host: str, port: int, threads: int, proxy_address: str | None
 ) -> dict:
-    """waitress's settings: where to listen, and whose X-Forwarded headers to believe.
+    """waitress's settings: where to listen, how large a body to take, and whose
+    X-Forwarded headers to believe.
 
     waitress itself applies the headers of the one trusted peer (the client address
     the proxy appended last, the scheme, host and port) and drops them from anyone
     else, so that a client cannot name its own address to the sign-in rate limit.
     """
     options = {"host": host, "port": port, "threads": threads, "ident": "moderation"}
+    limits = [app.config.get(key) for key in ("MAX_CONTENT_LENGTH", "MAX_FORM_CONTENT_LENGTH")]
+    if None not in limits:
+        # waitress reads a whole body before the app sees the request: it must refuse
+        # one that is too large itself, on its Content-Length, without reading it.
+        options["max_request_body_size"] = max(limits) + 1  # refused from this size on
     if proxy_address is not None:
         options |= {
             "trusted_proxy": proxy_address,
