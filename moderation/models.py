@@ -258,6 +258,8 @@ class User(db.Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    session_generation: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    """Part of every session's user id: raising it signs the account out everywhere."""
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
