@@ -148,6 +148,10 @@ class ImportBatch(db.Model):
     error: so.Mapped[str | None] = so.mapped_column(sa.Text)
     started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    runner_host: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    runner_pid: so.Mapped[int | None]
+    """The machine and process importing it, so that a later start can tell an import
+    still running from one whose process was killed (see moderation.interrupted_imports)."""
 
 
 class CommentScore(db.Model):

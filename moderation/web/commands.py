@@ -15,6 +15,7 @@ from .. import accounts
 from ..config import Config
 from ..database import ensure_schema
 from ..extensions import db
+from ..interrupted_imports import mark_interrupted_imports
 from ..models import RejectReason, Role
 
 DEFAULT_REJECT_REASONS = [
@@ -87,6 +88,8 @@ def serve_command(host: str, port: int, threads: int, https_proxy: bool, proxy_a
     ensure_schema()
     _ensure_secret_key(app)
     _first_run_setup(host, port)
+    for batch in mark_interrupted_imports(db.session):
+        click.echo(f"import #{batch.id} of {batch.source_name} was interrupted: marked failed")
     if https_proxy:
         app.config["SESSION_COOKIE_SECURE"] = True
     elif _is_loopback(host) and not _explicitly_configured("SESSION_COOKIE_SECURE"):

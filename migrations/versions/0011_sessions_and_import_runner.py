@@ -1,4 +1,4 @@
-"""users.session_generation: sessions revoked server-side
+"""sessions revoked server-side; imports name the process running them
 
 Revision ID: 0011
 Revises: 0008
@@ -7,6 +7,10 @@ Create Date: 2026-12-06 19:20:00
 Every session names the account's generation; signing out, a new password, a
 new role or an admin's "sign out everywhere" raise it, and sessions naming an
 older one are signed out. Existing accounts start at 0.
+
+``import_batches.runner_host`` and ``runner_pid``: the process importing a batch,
+so that a later import can mark a batch whose process was killed as failed
+instead of running for ever.
 """
 
 import sqlalchemy as sa
@@ -24,8 +28,14 @@ def upgrade():
         batch_op.add_column(
             sa.Column("session_generation", sa.Integer(), server_default="0", nullable=False)
         )
+    with op.batch_alter_table("import_batches") as batch_op:
+        batch_op.add_column(sa.Column("runner_host", sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column("runner_pid", sa.Integer(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("import_batches") as batch_op:
+        batch_op.drop_column("runner_pid")
+        batch_op.drop_column("runner_host")
     with op.batch_alter_table("users") as batch_op:
         batch_op.drop_column("session_generation")
