@@ -158,7 +158,8 @@ class CommentScore(db.Model):
     """Every score of one comment, with what it was computed from.
 
     A score is stale when the scorer version, the configuration hash or the
-    comment's content hash differs from the ones stored here.
+    comment's content hash differs from the ones stored here; when only the
+    configuration's priority weights differ, only its priority is.
     """
 
     __tablename__ = "comment_scores"
@@ -168,6 +169,9 @@ class CommentScore(db.Model):
     )
     scorer_version: so.Mapped[str] = so.mapped_column(sa.String(20))
     config_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    analysis_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    """The configuration but its priority weights (ScoringConfig.analysis_hash): when
+    only config_hash differs, only the priority is recomputed."""
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     compound: so.Mapped[float]
     positive: so.Mapped[float]

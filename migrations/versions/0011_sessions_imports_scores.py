@@ -1,4 +1,4 @@
-"""sessions revoked server-side; imports name the process running them
+"""sessions revoked server-side; imports name their process; scores their analysis hash
 
 Revision ID: 0011
 Revises: 0008
@@ -11,6 +11,10 @@ older one are signed out. Existing accounts start at 0.
 ``import_batches.runner_host`` and ``runner_pid``: the process importing a batch,
 so that a later import can mark a batch whose process was killed as failed
 instead of running for ever.
+
+``comment_scores.analysis_hash``: the scoring configuration but its priority
+weights, so that a weight change recomputes priorities only. Scores from before
+have none and are rescored once in full.
 """
 
 import sqlalchemy as sa
@@ -31,9 +35,12 @@ def upgrade():
     with op.batch_alter_table("import_batches") as batch_op:
         batch_op.add_column(sa.Column("runner_host", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("runner_pid", sa.Integer(), nullable=True))
+    op.add_column("comment_scores", sa.Column("analysis_hash", sa.String(length=64)))
 
 
 def downgrade():
+    # Not a batch operation: on SQLite that rebuilds the table, losing its triggers (0005).
+    op.execute("ALTER TABLE comment_scores DROP COLUMN analysis_hash")
     with op.batch_alter_table("import_batches") as batch_op:
         batch_op.drop_column("runner_pid")
         batch_op.drop_column("runner_host")
