@@ -8,7 +8,9 @@ Fills a fresh SQLite database with synthetic articles and comments of realistic,
 varied length (10 to 300 words), then runs the real batch runner (read,
 sentiment, drift, flags, priority, write) on both cores, and a bare loop of the
 unmodified ``SentimentIntensityAnalyzer().polarity_scores`` over the same texts in
-one process. Prints both rates, their ratio, and the slowest single comment.
+one process. Prints both rates, their ratio, and the slowest single comment; then
+changes one priority weight and times the run that follows, which recomputes
+priorities only (no sentiment or drift).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from moderation.database import ensure_schema
 from moderation.extensions import db
 from moderation.models import Article, AuthorRule, Comment, User
 from moderation.scoring_runner import ThreadScorer, ThreadTask, corpus_stats, score_stale
-from moderation.settings import current_scoring_config
+from moderation.settings import current_scoring_config, update_scoring_settings
 
 COMMON = """the a of to and in that it is was for on with as this by be are at from not but
 they have we you what all would there their if so about people just more can one will no
@@ -182,6 +184,13 @@ def main() -> None:
             print(f"bare SentimentIntensityAnalyzer.polarity_scores, 1 process: {bare:,.0f}/s")
             print(f"ratio: {rate / bare:.1f}x (target 4x)")
             print(f"slowest of the 200 longest comments: {worst * 1000:.1f} ms ({length:,} chars)")
+            update_scoring_settings(db.session, {"weights": {"negative_sentiment": 4.5}})
+            again = score_stale(db.session, workers=arguments.workers)
+            print(
+                f"after a weight change: {again.reprioritised:,} priorities recomputed in "
+                f"{again.seconds:.1f} s ({again.reprioritised / again.seconds:,.0f}/s), "
+                f"{again.comments_scored} comments scored again"
+            )
 
 
 if __name__ == "__main__":

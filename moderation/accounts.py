@@ -94,7 +94,20 @@ def create_user(session: so.Session, username: str, role: str, password: str) ->
 
 
 def set_password(session: so.Session, user: User, password: str) -> None:
+    """A new password (committed); every session of the account is signed out."""
     user.password_hash = hash_password(validate_password(password))
+    end_sessions(session, user)
+
+
+def end_sessions(session: so.Session, user: User) -> None:
+    """Sign the account out everywhere (committed): every session cookie it has
+    names its current ``session_generation``, which this raises."""
+    session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1),
+        execution_options={"synchronize_session": False},
+    )
     session.commit()
 
 

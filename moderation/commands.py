@@ -125,8 +125,11 @@ def run_scoring(rescore_all: bool, workers: int | None) -> ScoreRunSummary:
         summary = score_stale(
             db.session, rescore_all=rescore_all, workers=workers, progress=advance
         )
+    if summary.reprioritised:
+        click.echo(f"re-prioritised {summary.reprioritised} comments for new weights")
     if summary.total == 0:
-        click.echo("scores: all up to date")
+        if not summary.reprioritised:
+            click.echo("scores: all up to date")
         return summary
     rate = summary.comments_scored / summary.seconds if summary.seconds else 0
     click.echo(

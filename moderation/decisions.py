@@ -6,6 +6,8 @@ and the :class:`~moderation.models.Decision` row recording it, in one
 transaction. The version is the one the moderator saw on the page: if anyone
 changed the comment since, no row matches and the moderator gets a
 :class:`Conflict` saying who decided it and when, instead of silently winning.
+An undo is one conditional update too, on the status its decision set and on no
+later decision standing, so a decision made meanwhile wins over it.
 """
 
 from __future__ import annotations
@@ -175,7 +177,9 @@ def bulk_decide(
     """
     _check_status(to_status)
     outcome = BulkOutcome(bulk_id=uuid.uuid4().hex)
-    for comment_id, expected_version in targets:
+    # Rows are locked in one order, comment id, by every bulk action and its undo:
+    # two of them over the same comments then wait for each other, never deadlock.
+    for comment_id, expected_version in sorted(targets):
         try:
             decision = _decide_one(
                 session, comment_id, expected_version, to_status, moderator, reason, note, True
@@ -263,7 +267,7 @@ def undo_bulk(session: so.Session, bulk_id: str, moderator: User) -> BulkOutcome
     rows = session.execute(
         sa.select(Decision.id, Decision.moderator_id, Decision.undone_by_id)
         .where(Decision.bulk_id == bulk_id, Decision.undoes_id.is_(None))
-        .order_by(Decision.id)
+        .order_by(Decision.comment_id, Decision.id)
     ).all()
     if not rows:
         raise DecisionError("There is no such bulk action.")
@@ -314,14 +318,14 @@ def decision_in_force(session: so.Session, comment_id: int) -> Decision | None:
 
 def _decisions_in_force() -> sa.Select:
     """Decisions in force (see :func:`decision_in_force`), each with its comment, as one query."""
-    later = so.aliased(Decision)
-    decided_since = sa.exists().where(
-        later.comment_id == Decision.comment_id, later.id > Decision.id, _unreversed(later)
-    )
     return (
         sa.select(Decision)
         .join(Comment, Comment.id == Decision.comment_id)
-        .where(_unreversed(Decision), Comment.status == Decision.to_status, ~decided_since)
+        .where(
+            _unreversed(Decision),
+            Comment.status == Decision.to_status,
+            ~_decided_since(Decision.comment_id, Decision.id),
+        )
     )
 
 
@@ -337,6 +341,14 @@ def _last_in_force(session: so.Session, moderator: User) -> Decision | None:
 def _unreversed(decision) -> sa.ColumnElement[bool]:
     """Neither an undo nor undone."""
     return sa.and_(decision.undoes_id.is_(None), decision.undone_by_id.is_(None))
+
+
+def _decided_since(comment_id, decision_id) -> sa.Exists:
+    """Whether the comment has a decision after ``decision_id`` that still stands."""
+    later = so.aliased(Decision)
+    return sa.exists().where(
+        later.comment_id == comment_id, later.id > decision_id, _unreversed(later)
+    )
 
 
 def can_undo(decision: Decision, moderator: User) -> bool:
@@ -395,10 +407,24 @@ def _undo_one(session: so.Session, decision_id: int, moderator: User) -> Decisio
     if not can_undo(original, moderator):
         raise DecisionError("Only the moderator who made a decision, or an admin, can undo it.")
     comment_id = original.comment_id
-    if not _is_standing(session, original):
+    # One conditional update, checking that the decision is still in force in the same
+    # statement that reverses it: a decision committed meanwhile changed the status (a
+    # decision always does), so it wins, and the undo below records only a status the
+    # comment really had. Reading first and writing after would let it slip in between.
+    still_standing = sa.exists().where(Decision.id == original.id, Decision.undone_by_id.is_(None))
+    result = session.execute(
+        sa.update(Comment)
+        .where(
+            Comment.id == comment_id,
+            Comment.status == original.to_status,
+            still_standing,
+            ~_decided_since(Comment.id, original.id),
+        )
+        .values(status=original.from_status, version=Comment.version + 1, updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
         raise _conflict(session, comment_id)
-    version = session.scalar(sa.select(Comment.version).where(Comment.id == comment_id))
-    _set_status(session, comment_id, version, original.from_status)
     reversal = Decision(
         comment_id=comment_id,
         moderator_id=moderator.id,
@@ -414,11 +440,6 @@ def _undo_one(session: so.Session, decision_id: int, moderator: User) -> Decisio
     original.undone_by_id = reversal.id
     session.flush()
     return reversal
-
-
-def _is_standing(session: so.Session, decision: Decision) -> bool:
-    in_force = decision_in_force(session, decision.comment_id)
-    return in_force is not None and in_force.id == decision.id
 
 
 def _set_status(session: so.Session, comment_id: int, expected_version: int, status: str) -> None:

@@ -7,7 +7,9 @@ Known comments whose text or source status changed are updated and their
 previous text kept as a :class:`~moderation.models.CommentRevision`.
 
 The batch row is committed on its own first, so that a failed file still leaves
-a record saying what failed and why while none of its data remains.
+a record saying what failed and why while none of its data remains; a batch
+whose process was killed is marked failed by the next import
+(:mod:`moderation.interrupted_imports`).
 
 Large files import at tens of thousands of comments a second, so the work per
 comment is kept small: a large file is parsed in a second process
@@ -36,6 +38,7 @@ from .driver_insert import ROWS_PER_STATEMENT, DriverInsert
 from .imported_rows import account_for_imported
 from .importers import Format
 from .importers.records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
+from .interrupted_imports import mark_interrupted_imports, this_process
 from .models import Article, Comment, CommentKind, CommentRevision, ImportBatch, utcnow
 from .prepare import PreparedComment, StreamParse, article_hash, prepare_comments
 from .reply_loops import cut_reply_loops
@@ -457,7 +460,11 @@ def import_parsed(
     """Import what ``start_parse()`` yields: a :class:`StreamParse` or anything shaped like one
     (``format_name``, ``records()``, then ``checksum`` and ``size``). ``file_bytes``, the
     source's size when known, helps decide how to write (see :mod:`.deferred_indexes`)."""
-    batch = ImportBatch(source_name=source_name, status="running")
+    mark_interrupted_imports(session)
+    runner_host, runner_pid = this_process()
+    batch = ImportBatch(
+        source_name=source_name, status="running", runner_host=runner_host, runner_pid=runner_pid
+    )
     session.add(batch)
     session.commit()
     batch_id = batch.id

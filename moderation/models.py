@@ -148,13 +148,18 @@ class ImportBatch(db.Model):
     error: so.Mapped[str | None] = so.mapped_column(sa.Text)
     started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    runner_host: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    runner_pid: so.Mapped[int | None]
+    """The machine and process importing it, so that a later start can tell an import
+    still running from one whose process was killed (see moderation.interrupted_imports)."""
 
 
 class CommentScore(db.Model):
     """Every score of one comment, with what it was computed from.
 
     A score is stale when the scorer version, the configuration hash or the
-    comment's content hash differs from the ones stored here.
+    comment's content hash differs from the ones stored here; when only the
+    configuration's priority weights differ, only its priority is.
     """
 
     __tablename__ = "comment_scores"
@@ -164,6 +169,9 @@ class CommentScore(db.Model):
     )
     scorer_version: so.Mapped[str] = so.mapped_column(sa.String(20))
     config_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    analysis_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    """The configuration but its priority weights (ScoringConfig.analysis_hash): when
+    only config_hash differs, only the priority is recomputed."""
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     compound: so.Mapped[float]
     positive: so.Mapped[float]
@@ -258,6 +266,8 @@ class User(db.Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    session_generation: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    """Part of every session's user id: raising it signs the account out everywhere."""
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"

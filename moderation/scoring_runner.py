@@ -4,8 +4,11 @@ Scorers are pure (:mod:`moderation.scoring`); this module is the only one that
 reads comments for scoring and writes :class:`~moderation.models.CommentScore`.
 
 A comment's score is stale when it has none, or when the scorer version, the
-configuration hash or the comment's content hash differs from the ones stored
-with it. Threads are scored whole (drift compares each comment with those before
+configuration's analysis hash (everything but the priority weights) or the
+comment's content hash differs from the ones stored with it. A score that
+differs only in its weights (its full configuration hash) keeps its sentiment,
+drift and flags: only its priority is recomputed, from what it stores, which
+costs no scorer at all. Threads are scored whole (drift compares each comment with those before
 it), but only stale comments are written. Work is split into batches of whole
 threads; each batch is committed on its own, so an interrupted run keeps what it
 finished and the next run picks up the rest. Large runs use worker processes.
@@ -37,7 +40,7 @@ from .scoring.drift import (
 )
 from .scoring.duplicates import DuplicateInfo, fingerprint
 from .scoring.flags import Flag, compute_flags, duplicate_flag
-from .scoring.priority import compute_priority
+from .scoring.priority import Priority, compute_priority
 from .scoring.sentiment import SentimentScorer
 from .scoring.watchwords import compile_watchwords
 from .settings import ScoringConfig, current_scoring_config
@@ -107,6 +110,8 @@ class ScoreRunSummary:
     total: int = 0
     """Comments the run set out to score: the stale ones, or all with ``rescore_all``."""
     comments_scored: int = 0
+    reprioritised: int = 0
+    """Comments whose score was out of date in its priority weights only: priority redone."""
     threads: int = 0
     duplicates_flagged: int = 0
     watchword_decisions: int = 0
@@ -131,6 +136,7 @@ class ThreadScorer:
     sentiment: SentimentScorer = field(init=False)
 
     def __post_init__(self) -> None:
+        self.analysis_hash = self.config.analysis_hash()
         self.sentiment = SentimentScorer(
             positive_threshold=self.config.positive_threshold,
             negative_threshold=self.config.negative_threshold,
@@ -187,6 +193,7 @@ class ThreadScorer:
             task.comment_ids[index],
             SCORER_VERSION,
             self.config_hash,
+            self.analysis_hash,
             task.content_hashes[index],
             sentiment.compound,
             sentiment.pos,
@@ -242,22 +249,42 @@ def _score_in_worker(tasks: list[ThreadTask], scored_at: object) -> list[ThreadR
 # --- Reading and writing -----------------------------------------------------------------
 
 
-def _stale_condition(config_hash: str):
+def _stale_condition(config: ScoringConfig):
+    """Comments (outer-joined to their score) that need scoring in full."""
     return sa.or_(
         CommentScore.comment_id.is_(None),
         CommentScore.scorer_version != SCORER_VERSION,
-        CommentScore.config_hash != config_hash,
+        CommentScore.analysis_hash.is_(None),
+        CommentScore.analysis_hash != config.analysis_hash(),
         CommentScore.content_hash != Comment.content_hash,
     )
 
 
+def _weights_stale_condition(config: ScoringConfig):
+    """Scores (joined to their comment) out of date in their priority weights only."""
+    return sa.and_(
+        CommentScore.config_hash != config.hash(),
+        sa.not_(_stale_condition(config)),
+    )
+
+
 def count_stale(session: so.Session, config: ScoringConfig | None = None) -> int:
+    """Comments whose score is out of date, in full or in its priority only."""
     config = config or current_scoring_config(session)
     return session.scalar(
         sa.select(sa.func.count())
         .select_from(Comment)
         .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
-        .where(_stale_condition(config.hash()))
+        .where(sa.or_(_stale_condition(config), CommentScore.config_hash != config.hash()))
+    )
+
+
+def _count_stale_in_full(session: so.Session, config: ScoringConfig) -> int:
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Comment)
+        .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
+        .where(_stale_condition(config))
     )
 
 
@@ -437,15 +464,24 @@ def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:
     return flagged
 
 
-def _reprioritise(session: so.Session, score: CommentScore, config: ScoringConfig) -> None:
-    priority = compute_priority(
-        score.compound,
-        score.sentiment_label,
-        score.drift,
-        score.drift_reasons,
-        [flag_from_json(flag) for flag in score.flags],
+def _stored_priority(
+    compound: float, label: str, drift: float, drift_reasons: list, flags: list, config
+) -> Priority:
+    """The priority under ``config``'s weights from what a score row stores."""
+    return compute_priority(
+        compound,
+        label,
+        drift,
+        drift_reasons,
+        [flag_from_json(flag) for flag in flags],
         config.weights,
         off_topic_threshold=config.off_topic_threshold,
+    )
+
+
+def _reprioritise(session: so.Session, score: CommentScore, config: ScoringConfig) -> None:
+    priority = _stored_priority(
+        score.compound, score.sentiment_label, score.drift, score.drift_reasons, score.flags, config
     )
     score.priority = priority.score
     score.priority_reasons = list(priority.reasons)
@@ -453,6 +489,59 @@ def _reprioritise(session: so.Session, score: CommentScore, config: ScoringConfi
         sa.update(Comment).where(Comment.id == score.comment_id).values(priority=priority.score)
     )
     session.merge(CommentFlag(comment_id=score.comment_id, code="duplicate"))
+
+
+def _reprioritise_weights_stale(session: so.Session, config: ScoringConfig) -> int:
+    """Recompute the priority of every score out of date only in its weights, from its
+    stored sentiment, drift and flags, a batch at a time (each committed)."""
+    full_hash = config.hash()
+    set_score = (
+        sa.update(CommentScore.__table__)
+        .where(CommentScore.comment_id == sa.bindparam("score_id"))
+        .values(
+            priority=sa.bindparam("new_priority"),
+            priority_reasons=sa.bindparam("new_reasons", type_=sa.JSON),
+            config_hash=full_hash,
+        )
+    )
+    set_comment = (
+        sa.update(Comment.__table__)
+        .where(Comment.id == sa.bindparam("score_id"))
+        .values(priority=sa.bindparam("new_priority"))
+    )
+    done, after = 0, 0
+    while True:
+        rows = session.execute(
+            sa.select(
+                CommentScore.comment_id,
+                CommentScore.compound,
+                CommentScore.sentiment_label,
+                CommentScore.drift,
+                CommentScore.drift_reasons,
+                CommentScore.flags,
+            )
+            .join(Comment, Comment.id == CommentScore.comment_id)
+            .where(_weights_stale_condition(config), CommentScore.comment_id > after)
+            .order_by(CommentScore.comment_id)
+            .limit(BATCH_COMMENTS)
+        ).all()
+        if not rows:
+            return done
+        updates = []
+        for comment_id, *stored in rows:
+            priority = _stored_priority(*stored, config)
+            updates.append(
+                {
+                    "score_id": comment_id,
+                    "new_priority": priority.score,
+                    "new_reasons": list(priority.reasons),
+                }
+            )
+        session.execute(set_score, updates)
+        session.execute(set_comment, updates)
+        session.commit()
+        done += len(rows)
+        after = rows[-1].comment_id
 
 
 def score_stale(
@@ -465,6 +554,7 @@ def score_stale(
     trust_after: int | None = None,
 ) -> ScoreRunSummary:
     """Score every comment whose score is missing or stale (or all of them); commit per batch.
+    Then recompute the priorities of scores out of date only in their weights.
 
     Each batch's comments then get their watch-words' actions and their author's rule
     (``trust_after``, by default the app's ``TRUSTED_AUTHOR_MIN_APPROVED``: see
@@ -479,13 +569,15 @@ def score_stale(
     config = config or current_scoring_config(session)
     config_hash = config.hash()
     trust_after = trust_threshold() if trust_after is None else trust_after
-    stale = _stale_condition(config_hash)
+    stale = _stale_condition(config)
     summary = ScoreRunSummary()
     if rescore_all:
         summary.total = session.scalar(sa.select(sa.func.count()).select_from(Comment))
     else:
-        summary.total = count_stale(session, config)
+        summary.total = _count_stale_in_full(session, config)
     if summary.total == 0:
+        summary.reprioritised = _reprioritise_weights_stale(session, config)
+        summary.seconds = time.perf_counter() - started
         return summary
     if workers is None:
         workers = 1 if summary.total < IN_PROCESS_BELOW else min(2, os.cpu_count() or 1)
@@ -522,6 +614,7 @@ def score_stale(
     else:
         summary.duplicates_flagged = _flag_duplicates(session, run_started, config)
         session.commit()
+        summary.reprioritised = _reprioritise_weights_stale(session, config)
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -5,7 +5,8 @@
 edits in the browser are stored in the ``settings`` table under the key
 ``scoring`` in the same shape, and win. Watch-words come from their own table.
 The configuration's hash is stored with every score, so any change makes the
-scores computed under the old configuration stale.
+scores computed under the old configuration stale; a change of priority weights
+alone only makes their priorities stale (see :mod:`moderation.scoring_runner`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class ScoringConfig:
     watchwords: tuple[WatchWord, ...] = ()
 
     def hash(self) -> str:
+        """Of everything: a score computed under another configuration is out of date."""
         return config_hash(
             {
                 "positive_threshold": self.positive_threshold,
@@ -49,6 +51,20 @@ class ScoringConfig:
             },
             self.flags,
             self.weights,
+            [dataclasses.asdict(entry) for entry in self.watchwords],
+        )
+
+    def analysis_hash(self) -> str:
+        """Of everything but the priority weights: what sentiment, drift and flags are
+        computed under. A score that differs from the configuration only in its
+        weights needs only its priority recomputed, from what it stores."""
+        return config_hash(
+            {
+                "positive_threshold": self.positive_threshold,
+                "negative_threshold": self.negative_threshold,
+                "off_topic_threshold": self.off_topic_threshold,
+            },
+            self.flags,
             [dataclasses.asdict(entry) for entry in self.watchwords],
         )
 

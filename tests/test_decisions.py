@@ -361,3 +361,111 @@ def test_the_last_bulk_is_offered_only_while_it_is_the_last_action(users, scored
     assert decisions.last_bulk(db.session, moderator) is None  # a single decision came after
     decisions.undo_last(db.session, moderator)
     assert decisions.last_bulk(db.session, moderator).bulk_id == outcome.bulk_id
+
+
+# Undo against a concurrent decision ------------------------------------------------
+
+
+def _fresh_comment(article, external_id):
+    comment = Comment(
+        article_id=article.id, external_id=external_id, body="A point.", content_hash=external_id
+    )
+    db.session.add(comment)
+    db.session.commit()
+    return comment.id
+
+
+def _audit_trail(comment_id):
+    return [
+        (d.from_status, d.to_status, d.undoes_id is not None)
+        for d in all_decisions()
+        if d.comment_id == comment_id
+    ]
+
+
+def test_a_decision_landing_anywhere_inside_an_undo_wins_over_it(app, users, scored_thread):
+    """Moderator A undoes their spam decision while B approves the comment. B's decision is
+    committed between any two of the undo's statements in turn (up to its write, after
+    which B waits on A's lock: the next test); every time, B's approval stands, A is told
+    of a conflict, and the audit log holds no status the comment never had."""
+    user_type = type(users["moderator"])
+    ids = users["moderator"].id, users["moderator2"].id
+
+    def undo_with_b_deciding_before_statement(landing_point):
+        """A's undo, with B's decision committed just before A's statement number
+        ``landing_point`` (counted from 0; None: never). Returns A's undo statements."""
+        comment_id = _fresh_comment(scored_thread.article, f"race{landing_point}")
+        statements = []
+        with (
+            db.engine.connect() as a_connection,
+            so.Session(bind=a_connection) as a_session,
+            so.Session(db.engine) as b_session,
+        ):
+            a_user = a_session.get(user_type, ids[0])
+            b_user = b_session.get(user_type, ids[1])
+            original = decisions.decide(a_session, comment_id, 1, "spam", a_user)
+            b_session.commit()
+
+            @sa.event.listens_for(a_connection, "before_cursor_execute")
+            def before_statement(conn, cursor, statement, parameters, context, executemany):
+                if len(statements) == landing_point:
+                    decisions.decide(b_session, comment_id, 2, "approved", b_user)
+                statements.append(statement)
+
+            try:
+                decisions.undo(a_session, original.id, a_user)
+                undone = True
+            except decisions.Conflict as conflict:
+                undone = False
+                assert conflict.decided_by == "moderator2" and conflict.status == "approved"
+        return comment_id, undone, statements
+
+    # Undisturbed, the undo reads what it needs and writes: count its statements up to
+    # and including its update of the comment.
+    comment_id, undone, statements = undo_with_b_deciding_before_statement(None)
+    assert undone and comment_state(comment_id) == ("pending", 3)
+    writes = [i for i, s in enumerate(statements) if s.lstrip().upper().startswith("UPDATE")]
+    landing_points = range(writes[0] + 1)
+    assert len(landing_points) >= 2  # at least one read before the write
+
+    for landing_point in landing_points:
+        comment_id, undone, _ = undo_with_b_deciding_before_statement(landing_point)
+        assert not undone, f"B's decision before statement {landing_point} was overwritten"
+        assert comment_state(comment_id) == ("approved", 3)
+        assert _audit_trail(comment_id) == [("pending", "spam", False), ("spam", "approved", False)]
+
+
+def test_a_decision_made_while_an_undo_is_uncommitted_waits_and_conflicts(
+    app, users, scored_thread
+):
+    import threading
+
+    comment_id = _fresh_comment(scored_thread.article, "race-wait")
+    user_type = type(users["moderator"])
+    ids = users["moderator"].id, users["moderator2"].id
+    original = decisions.decide(db.session, comment_id, 1, "spam", users["moderator"])
+    outcome = {}
+    engine = db.engine
+    with so.Session(engine) as a_session:
+        decisions._undo_one(a_session, original.id, a_session.get(user_type, ids[0]))
+
+        def b_decides():
+            with so.Session(engine) as b_session:
+                try:
+                    decisions.decide(
+                        b_session, comment_id, 2, "approved", b_session.get(user_type, ids[1])
+                    )
+                except decisions.Conflict as conflict:
+                    outcome["conflict"] = conflict
+                except Exception as error:  # reported by the assertions below
+                    outcome["error"] = error
+
+        thread = threading.Thread(target=b_decides)
+        thread.start()
+        thread.join(timeout=0.5)
+        assert thread.is_alive(), f"should wait for the undo's transaction: {outcome}"
+        a_session.commit()
+        thread.join(timeout=10)
+    assert outcome["conflict"].status == "pending"
+    assert comment_state(comment_id) == ("pending", 3)
+    assert _audit_trail(comment_id) == [("pending", "spam", False), ("spam", "pending", True)]

@@ -122,6 +122,64 @@ def test_a_configuration_change_makes_every_score_stale(app):
     assert bill.config_hash == current_scoring_config(db.session).hash()
 
 
+def _analysis_and_priorities() -> tuple[dict, dict]:
+    """Per author: what sentiment, drift and flags stored (and when), and the priority."""
+    db.session.expire_all()
+    analysis, priorities = {}, {}
+    for author, score in scores_by_author().items():
+        analysis[author] = (
+            score.compound,
+            score.sentiment_label,
+            score.sentiment_words,
+            score.drift,
+            score.drift_reasons,
+            score.flags,
+            score.scored_at,
+        )
+        priorities[author] = (score.priority, score.priority_reasons)
+    comment_priorities = dict(
+        db.session.execute(sa.select(Comment.author_name, Comment.priority)).all()
+    )
+    assert comment_priorities == {author: p for author, (p, _) in priorities.items()}
+    return analysis, priorities
+
+
+def test_a_weight_change_recomputes_priorities_only(app, monkeypatch):
+    import_seed()
+    score_stale(db.session)
+    analysis, priorities = _analysis_and_priorities()
+    update_scoring_settings(db.session, {"weights": {"negative_sentiment": 9.0}})
+    assert count_stale(db.session) == 5
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("sentiment or drift computed again")
+
+    monkeypatch.setattr(scoring_runner.ThreadScorer, "score", no_scoring)
+    monkeypatch.setattr(scoring_runner.SentimentScorer, "score", no_scoring)
+    monkeypatch.setattr(scoring_runner, "score_thread", no_scoring)
+    monkeypatch.setattr(scoring_runner, "corpus_stats", no_scoring)
+    summary = score_stale(db.session)
+    assert (summary.comments_scored, summary.reprioritised) == (0, 5)
+    assert count_stale(db.session) == 0
+    again, reprioritised = _analysis_and_priorities()
+    assert again == analysis  # the same rows, not even scored again
+    assert reprioritised["cap960"][0] > priorities["cap960"][0]  # the negative one
+    assert scores_by_author()["cap960"].config_hash == current_scoring_config(db.session).hash()
+
+    # The priorities are the ones scoring everything afresh gives.
+    monkeypatch.undo()
+    assert score_stale(db.session, rescore_all=True).comments_scored == 5
+    assert _analysis_and_priorities()[1] == reprioritised
+
+
+def test_a_threshold_change_still_rescores_in_full(app):
+    import_seed()
+    score_stale(db.session)
+    update_scoring_settings(db.session, {"off_topic_threshold": 0.7})
+    summary = score_stale(db.session)
+    assert (summary.comments_scored, summary.reprioritised) == (5, 0)
+
+
 def test_invalid_settings_are_refused_and_nothing_stored(app):
     with pytest.raises(ValueError, match="must be a number"):
         update_scoring_settings(db.session, {"off_topic_threshold": "high"})

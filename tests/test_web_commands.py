@@ -47,7 +47,15 @@ def test_serve_creates_an_admin_on_first_run_then_serves(app, runner, monkeypatc
     app.config["SECRET_KEY"] = "dev-only-change-me"
     result = runner.invoke(args=["serve", "--port", "5055"])
     assert result.exit_code == 0, result.output
-    assert served == [{"host": "127.0.0.1", "port": 5055, "threads": 8, "ident": "moderation"}]
+    assert served == [
+        {
+            "host": "127.0.0.1",
+            "port": 5055,
+            "threads": 8,
+            "ident": "moderation",
+            "max_request_body_size": app.config["MAX_CONTENT_LENGTH"] + 1,
+        }
+    ]
     assert "username: admin" in result.output
     password = result.output.split("password: ")[1].split()[0]
     admin = db.session.scalar(sa.select(User).where(User.role == "admin"))
@@ -65,8 +73,15 @@ def test_serve_creates_an_admin_on_first_run_then_serves(app, runner, monkeypatc
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
 
 
-def test_serve_behind_an_https_proxy_keeps_cookies_secure(app, runner, monkeypatch):
-    monkeypatch.setattr(waitress, "serve", lambda wsgi, **options: None)
-    result = runner.invoke(args=["serve", "--https-proxy"])
+def test_serve_behind_an_https_proxy_keeps_cookies_secure_and_trusts_only_the_proxy(
+    app, runner, monkeypatch
+):
+    served = []
+    monkeypatch.setattr(waitress, "serve", lambda wsgi, **options: served.append(options))
+    result = runner.invoke(args=["serve", "--https-proxy", "--proxy-address", "10.0.0.5"])
     assert result.exit_code == 0, result.output
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    [options] = served
+    assert options["trusted_proxy"] == "10.0.0.5" and options["trusted_proxy_count"] == 1
+    assert "x-forwarded-for" in options["trusted_proxy_headers"]
+    # What waitress makes of them: tests/test_serve_proxy.py, on a real server.

@@ -45,6 +45,7 @@ EXPECTED_ROLES = {
     "admin.accounts_page": ADMINS,
     "admin.account_update": ADMINS,
     "admin.account_password": ADMINS,
+    "admin.account_sign_out": ADMINS,
     "admin.watch_words": ADMINS,
     "admin.watch_word_delete": ADMINS,
     "admin.reasons": ADMINS,

@@ -10,7 +10,7 @@ Content-Security-Policy allows no inline script at all.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, jsonify, render_template
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
@@ -42,6 +42,9 @@ SECURITY_HEADERS = {
 
 
 BUSY_RETRY_SECONDS = 5
+# The views that take a file upload, up to MAX_CONTENT_LENGTH; any other request body
+# may be MAX_FORM_CONTENT_LENGTH at most.
+UPLOAD_ENDPOINTS = frozenset({"admin.upload"})
 
 
 class IdConverter(IntegerConverter):
@@ -60,6 +63,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.user_loader(access.load_account)
+    # Before CSRFProtect's check, which reads the form.
+    app.before_request(refuse_large_bodies)
     csrf.init_app(app)
 
     for module in (auth, home, queue, comments, authors, admin, reports):
@@ -117,10 +122,29 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        limit_mb = (app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+        limit_mb = (body_limit(request.endpoint) or 0) / (1024 * 1024)
+        if request.endpoint not in UPLOAD_ENDPOINTS:
+            return error_page(
+                413, "Request too large", f"This page accepts at most {limit_mb:g} MB."
+            )
         return error_page(
             413,
             "File too large",
             f"Uploads are limited to {limit_mb:g} MB. Import larger files with "
             "`moderation import` on the server; nothing was imported.",
         )
+
+
+def body_limit(endpoint: str | None) -> int | None:
+    """The largest request body ``endpoint`` accepts, in bytes (None: no limit)."""
+    key = "MAX_CONTENT_LENGTH" if endpoint in UPLOAD_ENDPOINTS else "MAX_FORM_CONTENT_LENGTH"
+    return current_app.config.get(key)
+
+
+def refuse_large_bodies() -> None:
+    """413 on the Content-Length alone, before any of the body is read; a body of
+    unknown length is cut off at the limit while it is read."""
+    limit = body_limit(request.endpoint)
+    request.max_content_length = limit
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)

@@ -31,9 +31,11 @@ class Account(UserMixin):
         self.role = user.role
 
     def get_id(self) -> str:
-        # The id plus a fingerprint of the password hash: changing the password
-        # signs the account out everywhere else.
-        return f"{self.user.id}.{password_fingerprint(self.user)}"
+        # The id, the account's session generation (raised to sign it out everywhere,
+        # see accounts.end_sessions) and a fingerprint of the password hash, so that
+        # a password set any other way signs it out too.
+        user = self.user
+        return f"{user.id}.{user.session_generation}.{password_fingerprint(user)}"
 
     @property
     def is_active(self) -> bool:
@@ -45,12 +47,13 @@ def password_fingerprint(user: User) -> str:
 
 
 def load_account(session_id: str) -> Account | None:
-    """Flask-Login's user loader: None (signed out) for a deactivated or changed account."""
-    user_id, _, fingerprint = session_id.partition(".")
+    """Flask-Login's user loader: None (signed out) for a deactivated account, or a
+    session of an older generation or password."""
+    user_id = session_id.partition(".")[0]
     if not user_id.isdigit() or int(user_id) >= 2**31:
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or not user.active or fingerprint != password_fingerprint(user):
+    if user is None or not user.active or session_id != Account(user).get_id():
         return None
     return Account(user)
 

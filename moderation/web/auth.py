@@ -63,6 +63,9 @@ def sign_in():
 @requires(EVERYONE)
 def sign_out():
     if EmptyForm().validate_on_submit():
+        # Server-side too: a copy of the cookie is no good after this, and neither is
+        # the account's session in any other browser.
+        accounts.end_sessions(db.session, current_user.user)
         logout_user()
         session.clear()
         flash("You are signed out.", "info")

@@ -15,6 +15,7 @@ from .. import accounts
 from ..config import Config
 from ..database import ensure_schema
 from ..extensions import db
+from ..interrupted_imports import mark_interrupted_imports
 from ..models import RejectReason, Role
 
 DEFAULT_REJECT_REASONS = [
@@ -72,18 +73,25 @@ def create_user_command(username: str, role: str, generate_password: bool):
     is_flag=True,
     help="Behind an HTTPS reverse proxy: mark cookies Secure and trust its X-Forwarded headers.",
 )
-def serve_command(host: str, port: int, threads: int, https_proxy: bool):
+@click.option(
+    "--proxy-address",
+    default="127.0.0.1",
+    show_default=True,
+    help="With --https-proxy: the address the proxy connects from, the only peer whose "
+    "X-Forwarded headers are believed.",
+)
+def serve_command(host: str, port: int, threads: int, https_proxy: bool, proxy_address: str):
     """Serve the moderation queue with waitress (creating an admin account on first run)."""
     import waitress
-    from werkzeug.middleware.proxy_fix import ProxyFix
 
     app = current_app._get_current_object()
     ensure_schema()
     _ensure_secret_key(app)
     _first_run_setup(host, port)
+    for batch in mark_interrupted_imports(db.session):
+        click.echo(f"import #{batch.id} of {batch.source_name} was interrupted: marked failed")
     if https_proxy:
         app.config["SESSION_COOKIE_SECURE"] = True
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     elif _is_loopback(host) and not _explicitly_configured("SESSION_COOKIE_SECURE"):
         # Plain HTTP on this machine only: a Secure cookie would never come back.
         app.config["SESSION_COOKIE_SECURE"] = False
@@ -94,7 +102,39 @@ def serve_command(host: str, port: int, threads: int, https_proxy: bool):
             err=True,
         )
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="moderation")
+    options = server_options(app, host, port, threads, proxy_address if https_proxy else None)
+    waitress.serve(app, **options)
+
+
+def server_options(
+    app: Flask, host: str, port: int, threads: int, proxy_address: str | None
+) -> dict:
+    """waitress's settings: where to listen, how large a body to take, and whose
+    X-Forwarded headers to believe.
+
+    waitress itself applies the headers of the one trusted peer (the client address
+    the proxy appended last, the scheme, host and port) and drops them from anyone
+    else, so that a client cannot name its own address to the sign-in rate limit.
+    """
+    options = {"host": host, "port": port, "threads": threads, "ident": "moderation"}
+    limits = [app.config.get(key) for key in ("MAX_CONTENT_LENGTH", "MAX_FORM_CONTENT_LENGTH")]
+    if None not in limits:
+        # waitress reads a whole body before the app sees the request: it must refuse
+        # one that is too large itself, on its Content-Length, without reading it.
+        options["max_request_body_size"] = max(limits) + 1  # refused from this size on
+    if proxy_address is not None:
+        options |= {
+            "trusted_proxy": proxy_address,
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": FORWARDED_HEADERS,
+            "clear_untrusted_proxy_headers": True,
+        }
+    return options
+
+
+FORWARDED_HEADERS = frozenset(
+    {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"}
+)
 
 
 def _first_run_setup(host: str, port: int) -> None:

@@ -1,4 +1,4 @@
-"""Accounts: create them, change roles, deactivate, reset passwords."""
+"""Accounts: create them, change roles, deactivate, reset passwords, sign out everywhere."""
 
 from __future__ import annotations
 
@@ -92,9 +92,12 @@ def account_update(user_id: int):
         elif losing_admin and user.active and accounts.count_admins(db.session) <= 1:
             flash("There must be at least one active admin.", "error")
         else:
+            role_changed = user.role != form.role.data
             user.role = form.role.data
             user.active = form.active.data
             db.session.commit()
+            if role_changed:  # sessions opened under the old role end
+                accounts.end_sessions(db.session, user)
             state = "active" if user.active else "deactivated"
             flash(f"Account {user.username} is now {user.role}, {state}.", "success")
     return redirect(url_for("admin.accounts_page"))
@@ -110,3 +113,13 @@ def account_password(user_id: int):
     accounts.set_password(db.session, user, password)
     flash(f"New password for {user.username}; their other sessions are signed out.", "success")
     return _render(NewAccountForm(formdata=None), (user.username, password))
+
+
+@bp.route("/accounts/<id:user_id>/sign-out", methods=["POST"])
+@requires(ADMINS)
+def account_sign_out(user_id: int):
+    user = _user_or_404(user_id)
+    if EmptyForm().validate_on_submit():
+        accounts.end_sessions(db.session, user)
+        flash(f"{user.username} is signed out everywhere.", "success")
+    return redirect(url_for("admin.accounts_page"))

@@ -47,12 +47,15 @@ def _nested(dotted: dict[str, float | int]) -> dict:
 
 def describe_run(summary: ScoreRunSummary) -> str:
     """A scoring run's summary in words."""
-    if summary.comments_scored == 0:
+    if summary.comments_scored == 0 and summary.reprioritised == 0:
         return "nothing was stale; no comment needed scoring."
-    return (
-        f"{summary.comments_scored} comments in {summary.threads} threads scored "
-        f"in {summary.seconds:.1f} s" + (" (interrupted)" if summary.interrupted else "") + "."
-    )
+    done = []
+    if summary.comments_scored:
+        done.append(f"{summary.comments_scored} comments in {summary.threads} threads scored")
+    if summary.reprioritised:
+        done.append(f"{summary.reprioritised} comments re-prioritised for new weights")
+    interrupted = " (interrupted)" if summary.interrupted else ""
+    return f"{', '.join(done)} in {summary.seconds:.1f} s{interrupted}."
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -1,8 +1,8 @@
 """Import from the browser: the same import and summary as ``moderation import``,
 then the new comments are scored so that they arrive in the queue in order.
 
-The upload size is capped by MAX_CONTENT_LENGTH (413 beyond it, before anything is read
-into the database).
+The upload size is capped by MAX_CONTENT_LENGTH (413 beyond it, on the Content-Length,
+before the body is read: see ``refuse_large_bodies`` in :mod:`moderation.web`).
 """
 
 from __future__ import annotations

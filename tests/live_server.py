@@ -1,0 +1,70 @@
+"""A real waitress server on loopback, set up as ``moderation serve`` sets it up, for
+tests of what only a real server does (proxy headers, refusing bodies early)."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+from contextlib import contextmanager
+from urllib.parse import urlencode
+
+import waitress
+
+from moderation.web.commands import server_options
+
+CSRF_TOKEN_PATTERN = r'name="csrf_token"[^>]*value="([^"]+)"'
+
+
+@contextmanager
+def serving(app, proxy_address: str | None = None):
+    """Serve ``app`` on a free loopback port in a thread; yields the port."""
+    server = waitress.create_server(app, **server_options(app, "127.0.0.1", 0, 4, proxy_address))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server.effective_port
+    finally:
+        # Stop the worker threads, then close every socket from the server's own loop
+        # thread (closing them from here would pull them from under its poll); the
+        # loop ends when none is left.
+        server.task_dispatcher.shutdown()
+        server.trigger.pull_trigger(lambda: [s.close() for s in list(server._map.values())])
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+
+
+def request(port, method, path, headers=None, body=None) -> tuple[int, dict, str]:
+    """One request on a fresh connection: (status, headers, text)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        connection.close()
+
+
+def failed_sign_in(port, headers: dict) -> int:
+    """Sign in with a wrong password as a browser would (page, cookie, CSRF token),
+    sending ``headers`` with both requests; the status of the attempt."""
+    status, page_headers, html = request(port, "GET", "/sign-in", headers)
+    assert status == 200, html
+    cookie = page_headers["Set-Cookie"].split(";")[0]
+    token = re.search(CSRF_TOKEN_PATTERN, html).group(1)
+    host = headers.get("X-Forwarded-Host", f"127.0.0.1:{port}")
+    scheme = headers.get("X-Forwarded-Proto", "http")
+    form = {"username": "nobody", "password": "wrong password", "csrf_token": token}
+    status, _, _ = request(
+        port,
+        "POST",
+        "/sign-in",
+        headers
+        | {
+            "Cookie": cookie,
+            "Referer": f"{scheme}://{host}/sign-in",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        urlencode(form),
+    )
+    return status
