@@ -94,7 +94,10 @@ def create_user(session: so.Session, username: str, role: str, password: str) ->
 
 
 def set_password(session: so.Session, user: User, password: str) -> None:
+    """Change the password (committed) and forget the account's failed sign-ins, so
+    that an account locked out by the rate limit can sign in with the new one at once."""
     user.password_hash = hash_password(validate_password(password))
+    session.execute(sa.delete(SignInFailure).where(SignInFailure.username == user.username.lower()))
     session.commit()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -128,3 +130,26 @@ def test_import_rolls_back_a_file_that_fails_half_way(runner, tmp_path):
     assert result.exit_code == 1
     assert f"{path}:301" in result.output
     assert count(Comment) == 0
+
+
+def test_help_lists_the_projects_commands_and_flasks_under_flask(tmp_path):
+    environment = {"PATH": "/usr/bin:/bin", "MODERATION_SECRET_KEY": "test"}
+    environment["MODERATION_DATABASE_URL"] = f"sqlite:///{tmp_path / 'help.sqlite'}"
+
+    def commands(*args: str) -> list[str]:
+        completed = subprocess.run(
+            [sys.executable, "-m", "moderation.cli", *args, "--help"],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        listed = completed.stdout.split("Commands:\n")[1].splitlines()
+        assert "--app" not in completed.stdout and "--version" not in completed.stdout
+        return [line.split()[0] for line in listed if line.startswith("  ")]
+
+    assert commands() == [
+        "create-user", "db", "evaluate", "flask", "import", "init", "report",
+        "reset-password", "score", "serve",
+    ]  # fmt: skip
+    assert commands("flask") == ["routes", "run", "shell"]

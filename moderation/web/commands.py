@@ -1,10 +1,11 @@
-"""Command-line commands for the web side: ``create-user`` and ``serve``."""
+"""Command-line commands for the web side: ``create-user``, ``reset-password`` and ``serve``."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from ..config import Config
 from ..database import ensure_schema
 from ..extensions import db
 from ..models import RejectReason, Role
+from .listen import CannotListen, bind_sockets
 
 DEFAULT_REJECT_REASONS = [
     "Off-topic",
@@ -49,10 +51,7 @@ def create_user_command(username: str, role: str, generate_password: bool):
         accounts.validate_username(username)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    if generate_password:
-        password = accounts.generate_password()
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = accounts.generate_password() if generate_password else read_new_password()
     try:
         user = accounts.create_user(db.session, username, role, password)
     except accounts.AccountError as error:
@@ -60,6 +59,47 @@ def create_user_command(username: str, role: str, generate_password: bool):
     click.echo(f"created {user.role} account {user.username!r}")
     if generate_password:
         click.echo(f"password (shown once, not stored in plain): {password}")
+
+
+@click.command("reset-password")
+@with_appcontext
+@click.argument("username")
+@click.option(
+    "--generate-password",
+    is_flag=True,
+    help="Generate a random password and print it once, instead of prompting.",
+)
+def reset_password_command(username: str, generate_password: bool):
+    """Set a new password for an account; its other sessions are signed out."""
+    ensure_schema()
+    user = accounts.find_user(db.session, username.strip())
+    if user is None:
+        # Before asking for a password that would then be thrown away.
+        raise click.ClickException(
+            f"there is no account named {username.strip()[:80]!r}; "
+            f"create one with `moderation create-user {username.strip()[:80]}`"
+        )
+    password = accounts.generate_password() if generate_password else read_new_password()
+    try:
+        accounts.set_password(db.session, user, password)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"new password set for {user.username!r}; their other sessions are signed out")
+    if not user.active:
+        click.echo("note: the account is deactivated; reactivate it under Admin > Accounts")
+    if generate_password:
+        click.echo(f"password (shown once, not stored in plain): {password}")
+
+
+def read_new_password() -> str:
+    """Prompted for twice on a terminal; otherwise the first line of standard input,
+    so that a script can pipe one in (``printf '%s\\n' "$PW" | moderation ...``)."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("no password given: standard input was empty")
+    return password
 
 
 @click.command("serve")
@@ -72,17 +112,39 @@ def create_user_command(username: str, role: str, generate_password: bool):
     is_flag=True,
     help="Behind an HTTPS reverse proxy: mark cookies Secure and trust its X-Forwarded headers.",
 )
-def serve_command(host: str, port: int, threads: int, https_proxy: bool):
+@click.option(
+    "--access-log",
+    metavar="FILE|-",
+    help="Log each request to FILE (appended) or - (standard output), Common Log Format.",
+)
+def serve_command(host: str, port: int, threads: int, https_proxy: bool, access_log: str | None):
     """Serve the moderation queue with waitress (creating an admin account on first run)."""
     import waitress
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from .access_log import AccessLog, access_logger
+
     app = current_app._get_current_object()
     ensure_schema()
     _ensure_secret_key(app)
+    try:
+        sockets = bind_sockets(host, port)
+    except CannotListen as error:
+        raise click.ClickException(str(error)) from None
+    port = sockets[0].getsockname()[1]  # the one the system chose, for --port 0
     _first_run_setup(host, port)
+    if access_log:
+        try:
+            app.wsgi_app = AccessLog(app.wsgi_app, access_logger(access_log))
+        except OSError as error:
+            for sock in sockets:
+                sock.close()
+            raise click.ClickException(
+                f"cannot write the access log {access_log}: {error.strerror}"
+            ) from None
     if https_proxy:
         app.config["SESSION_COOKIE_SECURE"] = True
+        # Outside the access log, so that the log shows the client's address, not the proxy's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     elif _is_loopback(host) and not _explicitly_configured("SESSION_COOKIE_SECURE"):
         # Plain HTTP on this machine only: a Secure cookie would never come back.
@@ -94,7 +156,7 @@ def serve_command(host: str, port: int, threads: int, https_proxy: bool):
             err=True,
         )
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="moderation")
+    waitress.serve(app, sockets=sockets, threads=threads, ident="moderation")
 
 
 def _first_run_setup(host: str, port: int) -> None:
@@ -142,4 +204,5 @@ def _is_loopback(host: str) -> bool:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
+    app.cli.add_command(reset_password_command)
     app.cli.add_command(serve_command)
