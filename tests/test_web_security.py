@@ -38,6 +38,7 @@ EXPECTED_ROLES = {
     "comments.history": EVERYONE,
     "comments.undo": DECIDERS,
     "authors.author": EVERYONE,
+    "exports.decisions": DECIDERS,
     "admin.index": ADMINS,
     "admin.accounts_page": ADMINS,
     "admin.account_update": ADMINS,
