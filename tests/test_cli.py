@@ -149,7 +149,7 @@ def test_help_lists_the_projects_commands_and_flasks_under_flask(tmp_path):
         return [line.split()[0] for line in listed if line.startswith("  ")]
 
     assert commands() == [
-        "create-user", "db", "evaluate", "flask", "import", "init", "report",
+        "create-user", "db", "evaluate", "export-decisions", "flask", "import", "init", "report",
         "reset-password", "score", "serve",
     ]  # fmt: skip
     assert commands("flask") == ["routes", "run", "shell"]

@@ -188,3 +188,22 @@ def test_articles_table_is_readable_at_1366_wide(browser, live_server, many_arti
         assert cell["x"] >= box["x"] - 1 and cell["x"] < box["x"] + 10
     finally:
         context.close()
+
+
+def test_moderator_downloads_the_decisions_from_the_moderators_report(page, live_server, decided):
+    sign_in(page, live_server, "mod")
+    page.goto(live_server.url + "/reports/moderators")
+    form = page.get_by_role("form", name="Export decisions")
+    form.get_by_label("Action").select_option("approve")
+    form.get_by_label("Moderator").fill("mod")
+    save_screenshot(page, "report_moderators_export")
+    with page.expect_download() as download:
+        form.get_by_role("button", name="Download CSV").click()
+    assert download.value.suggested_filename == "decisions.csv"
+    with open(download.value.path(), encoding="utf-8") as saved:
+        rows = list(csv.DictReader(io.StringIO(saved.read())))
+    # The fixture's moderator approved comments 0 and 4 of the first twelve.
+    assert [(row["moderator"], row["action"]) for row in rows] == [("mod", "approve")] * 2
+    with page.expect_download() as download:
+        form.get_by_role("button", name="Download JSON").click()
+    assert download.value.suggested_filename == "decisions.json"
