@@ -198,7 +198,7 @@ def test_time_to_decision_leaves_out_comments_without_a_posting_time(app):
     assert (report.decided_comments, report.timed_decisions) == (3, 1)
     assert report.median_decision_seconds == pytest.approx(2 * 3600)
     assert report.decision_time.endswith(
-        "over 1 decided comments (2 without a posting time left out)"
+        "over 1 decided comment (2 without a posting time left out)"
     )
 
 

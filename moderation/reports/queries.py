@@ -523,7 +523,8 @@ class ArticleReport:
         untimed = self.decided_comments - self.timed_decisions
         return (
             f"median {format_duration(self.median_decision_seconds)} from posting to the "
-            f"first decision that stood, over {self.timed_decisions} decided comments"
+            f"first decision that stood, over {self.timed_decisions} decided "
+            f"comment{'s' if self.timed_decisions != 1 else ''}"
             + (f" ({untimed} without a posting time left out)" if untimed else "")
         )
 
