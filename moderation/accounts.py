@@ -94,8 +94,11 @@ def create_user(session: so.Session, username: str, role: str, password: str) ->
 
 
 def set_password(session: so.Session, user: User, password: str) -> None:
-    """A new password (committed); every session of the account is signed out."""
+    """A new password (committed): every session of the account is signed out, and its
+    failed sign-ins are forgotten, so that an account locked out by the rate limit can
+    sign in with the new one at once."""
     user.password_hash = hash_password(validate_password(password))
+    session.execute(sa.delete(SignInFailure).where(SignInFailure.username == user.username.lower()))
     end_sessions(session, user)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
+import tempfile
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from . import decision_export
 from .database import ensure_schema
 from .extensions import db
 from .import_summary import SUMMARY_COLUMNS, format_table, problem_lines, summary_rows
@@ -20,6 +23,7 @@ from .ingest import ImportOutcome, import_parsed
 from .parse_worker import ChildParse
 from .prepare import StreamParse
 from .reports import rollup
+from .reports.filters import FilterError, report_zone
 from .scoring_runner import ScoreRunSummary, score_stale
 from .settings import current_scoring_config
 from .sources import Source, SourceNotFound, expand_sources
@@ -179,8 +183,61 @@ def init_command():
     click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
+@click.command("export-decisions")
+@with_appcontext
+@click.option(
+    "--format", "fmt", type=click.Choice(decision_export.FORMATS), default="csv", show_default=True
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (whole or not at all) instead of standard output.",
+)  # fmt: skip
+@click.option("--since", help="First day (YYYY-MM-DD, in REPORT_TIMEZONE).")
+@click.option("--until", help="Last day, included.")
+@click.option("--action", type=click.Choice(decision_export.EXPORT_ACTIONS))
+@click.option("--moderator", help="Only this account's decisions (its username).")
+@click.option("--article", type=click.IntRange(1, 2**31 - 1), help="Only this article's (id).")
+@click.option("--site", help="Only comments on this site's articles.")
+def export_decisions_command(fmt, output, since, until, action, moderator, article, site):
+    """Export decisions (the audit log) as CSV or JSON, oldest first."""
+    ensure_schema()
+    try:
+        wanted = decision_export.DecisionFilter.from_strings(
+            since, until, action, moderator, str(article) if article else None, site
+        )
+        zone = report_zone(current_app.config.get("REPORT_TIMEZONE"))
+        pieces = decision_export.export_decisions(db.session, wanted, fmt, zone)
+    except FilterError as error:
+        raise click.BadParameter(str(error)) from None
+    if output is None:
+        for piece in pieces:
+            sys.stdout.write(piece)
+        return
+    _write_whole(output, pieces)
+    click.echo(f"wrote {output}", err=True)
+
+
+def _write_whole(path: Path, pieces) -> None:
+    """Into a temporary file beside ``path``, renamed over it once complete: an export
+    that fails half-way leaves the earlier file, or none, never half of one."""
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as file:
+            file.writelines(pieces)
+        os.replace(temporary, path)
+    except BaseException as error:
+        os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise click.ClickException(f"cannot write {path}: {error.strerror or error}") from None
+        raise
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(init_command)
     app.cli.add_command(score_command)
     app.cli.add_command(evaluate_command)
+    app.cli.add_command(export_decisions_command)

@@ -19,7 +19,8 @@ CSRF_TOKEN_PATTERN = r'name="csrf_token"[^>]*value="([^"]+)"'
 @contextmanager
 def serving(app, proxy_address: str | None = None):
     """Serve ``app`` on a free loopback port in a thread; yields the port."""
-    server = waitress.create_server(app, **server_options(app, "127.0.0.1", 0, 4, proxy_address))
+    options = server_options(app, 4, proxy_address)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, **options)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -150,3 +152,26 @@ def test_standard_input_with_a_page_is_imported(runner):
     assert count(Article) == len(list(SEEDS.glob("*.txt"))) + len(
         list((DATA / "scraped").glob("*.txt"))
     )
+
+
+def test_help_lists_the_projects_commands_and_flasks_under_flask(tmp_path):
+    environment = {"PATH": "/usr/bin:/bin", "MODERATION_SECRET_KEY": "test"}
+    environment["MODERATION_DATABASE_URL"] = f"sqlite:///{tmp_path / 'help.sqlite'}"
+
+    def commands(*args: str) -> list[str]:
+        completed = subprocess.run(
+            [sys.executable, "-m", "moderation.cli", *args, "--help"],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        listed = completed.stdout.split("Commands:\n")[1].splitlines()
+        assert "--app" not in completed.stdout and "--version" not in completed.stdout
+        return [line.split()[0] for line in listed if line.startswith("  ")]
+
+    assert commands() == [
+        "create-user", "db", "evaluate", "export-decisions", "flask", "import", "init", "report",
+        "reset-password", "score", "serve",
+    ]  # fmt: skip
+    assert commands("flask") == ["routes", "run", "shell"]

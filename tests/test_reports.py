@@ -167,8 +167,39 @@ def test_median_time_to_decision_uses_first_standing_decision(data):
     report = report_a(data)
     # Minutes from posting: c1 10, c2 20 (its undone rejection ignored), c3 60, c4 2,
     # c7 60, c8 30; the pingback c6 is not a reader comment. Median of six: (20+30)/2.
-    assert report.decided_comments == 6
+    assert report.decided_comments == 6 and report.timed_decisions == 6
     assert report.median_decision_seconds == pytest.approx(25 * 60, abs=0.01)
+    assert report.decision_time == (
+        "median 25 min from posting to the first decision that stood, over 6 decided comments"
+    )
+
+
+def test_time_to_decision_leaves_out_comments_without_a_posting_time(app):
+    mod = User(username="mod", role="moderator", password_hash="x")
+    article = Article(site="", key="x", title="x", content_hash="x")
+    db.session.add_all([mod, article])
+    db.session.flush()
+    # Imported at 10:00 with no posting time, decided 4 minutes later: not a wait of 4 min.
+    for number in (1, 2):
+        untimed = add_comment(article, f"u{number}", "approved", None, created="2024-01-01 10:00")
+        add_decision(untimed, mod, "approved", "2024-01-01 10:04")
+    db.session.commit()
+    report = queries.article_report(db.session, article.id, THRESHOLD, UTC_ZONE)
+    assert (report.decided_comments, report.timed_decisions) == (2, 0)
+    assert report.median_decision_seconds is None
+    assert report.decision_time == (
+        "not known: none of the 2 decided comments has a posting time in its source"
+    )
+
+    timed = add_comment(article, "t1", "approved", "2024-01-01 09:00")
+    add_decision(timed, mod, "approved", "2024-01-01 11:00")
+    db.session.commit()
+    report = queries.article_report(db.session, article.id, THRESHOLD, UTC_ZONE)
+    assert (report.decided_comments, report.timed_decisions) == (3, 1)
+    assert report.median_decision_seconds == pytest.approx(2 * 3600)
+    assert report.decision_time.endswith(
+        "over 1 decided comment (2 without a posting time left out)"
+    )
 
 
 def test_histogram_bins(data):
@@ -200,9 +231,25 @@ def test_histogram_puts_the_extremes_in_the_end_bins(app):
 
 def test_most_negative_and_positive_approved_comments(data):
     report = report_a(data)
-    assert report.most_negative.column("comment_id") == [data.c2.id, data.c7.id, data.c1.id]
-    assert report.most_positive.column("comment_id") == [data.c1.id, data.c7.id, data.c2.id]
+    # Approved: c1 +0.62, c2 -0.43, c7 0.00 (neither), d1 is on article B.
+    assert report.most_negative.column("comment_id") == [data.c2.id]
+    assert report.most_positive.column("comment_id") == [data.c1.id]
     assert report.most_negative.rows[0]["compound"] == pytest.approx(-0.43)
+
+
+def test_most_negative_approved_lists_no_positive_comment(app):
+    article = Article(site="", key="x", title="x", content_hash="x")
+    db.session.add(article)
+    db.session.flush()
+    for number, (status, compound) in enumerate(
+        [("approved", 0.84), ("approved", -0.2), ("approved", -0.7), ("approved", 0.0),
+         ("rejected", -0.9), ("approved", 0.3), ("approved", -0.05)], start=1
+    ):  # fmt: skip
+        add_comment(article, f"x{number}", status, "2024-01-01 10:00", compound)
+    db.session.commit()
+    report = queries.article_report(db.session, article.id, THRESHOLD, UTC_ZONE)
+    assert report.most_negative.column("compound") == [-0.7, -0.2, -0.05]
+    assert report.most_positive.column("compound") == [0.84, 0.3]
 
 
 def test_most_negative_subthreads_include_nested_replies(data):

@@ -192,7 +192,7 @@ def test_article_downloads(client, auth, data):  # noqa: F811
     assert values["comments"] == 7 and values["median_decision_seconds"] == pytest.approx(1500)
     rows = list(csv.DictReader(io.StringIO(client.get(
         f"/reports/articles/{data.a.id}/most-negative.csv").get_data(as_text=True))))  # fmt: skip
-    assert [int(row["comment_id"]) for row in rows] == [data.c2.id, data.c7.id, data.c1.id]
+    assert [int(row["comment_id"]) for row in rows] == [data.c2.id]
     assert client.get(f"/reports/articles/{data.a.id}/nothing.csv").status_code == 404
 
 

@@ -41,6 +41,7 @@ EXPECTED_ROLES = {
     "authors.author": EVERYONE,
     "authors.change_rule": DECIDERS,
     "authors.add_note": DECIDERS,
+    "exports.decisions": DECIDERS,
     "admin.index": ADMINS,
     "admin.accounts_page": ADMINS,
     "admin.account_update": ADMINS,

@@ -40,7 +40,7 @@ from .figures import (
 from .filters import ReportFilter, local_midnight_utc
 from .rollup import COUNTED_COLUMNS, ReportBucket, bucket_bounds
 from .sql import count_where, epoch_bucket, floor_integer, median_of, seconds_between
-from .tables import Column, ReportTable
+from .tables import Column, ReportTable, format_duration
 
 HISTOGRAM_BINS = 20
 """Compound runs from -1 to 1: bins 0.1 wide."""
@@ -492,6 +492,8 @@ class ArticleReport:
     median_compound: float | None
     decided_comments: int
     """Reader comments with a decision in the audit log (undone ones left out)."""
+    timed_decisions: int
+    """Those of them whose source gave a posting time: the median is over these only."""
     median_decision_seconds: float | None
     derail: DerailPoint | None
     mean_drift: float | None
@@ -508,6 +510,24 @@ class ArticleReport:
                       self.most_negative, self.most_positive, self.subthreads):  # fmt: skip
             self.tables[table.name] = table
 
+    @property
+    def decision_time(self) -> str:
+        """The time to decision in words, saying which comments it could be measured on."""
+        if not self.decided_comments:
+            return "no decisions yet"
+        if not self.timed_decisions:
+            return (
+                f"not known: none of the {self.decided_comments} decided comments "
+                "has a posting time in its source"
+            )
+        untimed = self.decided_comments - self.timed_decisions
+        return (
+            f"median {format_duration(self.median_decision_seconds)} from posting to the "
+            f"first decision that stood, over {self.timed_decisions} decided "
+            f"comment{'s' if self.timed_decisions != 1 else ''}"
+            + (f" ({untimed} without a posting time left out)" if untimed else "")
+        )
+
     def summary(self) -> ReportTable:
         return figures_table(
             "summary",
@@ -516,6 +536,10 @@ class ArticleReport:
             extra=[
                 (Column("median_compound", "Median compound", "number"), self.median_compound),
                 (Column("decided_comments", "Comments decided", "count"), self.decided_comments),
+                (
+                    Column("timed_decisions", "Decided comments with a posting time", "count"),
+                    self.timed_decisions,
+                ),
                 (
                     Column("median_decision_seconds", "Median time to decision", "seconds"),
                     self.median_decision_seconds,
@@ -551,13 +575,14 @@ def article_report(
     median_compound = session.scalar(
         median_of(_scored_comments(CommentScore.compound).where(in_article, IN_SENTIMENT))
     )
-    decided, median_seconds = _decision_times(session, in_article)
+    decided, timed, median_seconds = _decision_times(session, in_article)
     derail, mean_drift = _derail_point(session, article_id)
     return ArticleReport(
         article=article,
         figures=figures,
         median_compound=None if median_compound is None else float(median_compound),
         decided_comments=decided,
+        timed_decisions=timed,
         median_decision_seconds=median_seconds,
         derail=derail,
         mean_drift=mean_drift,
@@ -570,12 +595,14 @@ def article_report(
     )
 
 
-def _decision_times(session: so.Session, in_article) -> tuple[int, float | None]:
-    """How many comments were decided, and the median time from posting to the first
-    decision that stood (undone decisions and the undos themselves left out)."""
+def _decision_times(session: so.Session, in_article) -> tuple[int, int, float | None]:
+    """How many comments were decided, how many of those have a posting time, and the
+    median time from posting to the first decision that stood, over those only
+    (undone decisions and the undos themselves left out). A comment without a
+    posting time has only its import time, which says nothing of how long it waited."""
     per_comment = (
         sa.select(
-            seconds_between(sa.func.min(Decision.created_at), comment_time()).label("seconds")
+            seconds_between(sa.func.min(Decision.created_at), Comment.posted_at).label("seconds")
         )
         .select_from(Comment)
         .join(Decision, Decision.comment_id == Comment.id)
@@ -585,11 +612,15 @@ def _decision_times(session: so.Session, in_article) -> tuple[int, float | None]
             Decision.undone_by_id.is_(None),
             Decision.undoes_id.is_(None),
         )
-        .group_by(Comment.id, Comment.posted_at, Comment.created_at)
+        .group_by(Comment.id, Comment.posted_at)
     )
-    decided = session.scalar(sa.select(sa.func.count()).select_from(per_comment.subquery()))
-    median = session.scalar(median_of(per_comment)) if decided else None
-    return decided or 0, None if median is None else float(median)
+    counts = per_comment.subquery()
+    decided, timed = session.execute(
+        sa.select(sa.func.count(), sa.func.count(counts.c.seconds))
+    ).one()
+    timed_only = per_comment.where(Comment.posted_at.is_not(None))
+    median = session.scalar(median_of(timed_only)) if timed else None
+    return decided or 0, timed or 0, None if median is None else float(median)
 
 
 def _derail_point(session: so.Session, article_id: int) -> tuple[DerailPoint | None, float | None]:
@@ -724,13 +755,14 @@ EXTREME_COLUMNS = [
 
 
 def _extremes(session: so.Session, in_article, negative: bool) -> ReportTable:
-    order = CommentScore.compound.asc() if negative else CommentScore.compound.desc()
+    """The approved comments scored most negative (below 0) or most positive (above 0):
+    an article with few negative ones lists only those, not its neutral or positive ones."""
+    compound = CommentScore.compound
+    order, side = (compound.asc(), compound < 0) if negative else (compound.desc(), compound > 0)
     rows = session.execute(
-        sa.select(
-            Comment.id, Comment.author_name, Comment.posted_at, CommentScore.compound, Comment.body
-        )
+        sa.select(Comment.id, Comment.author_name, Comment.posted_at, compound, Comment.body)
         .join(CommentScore, CommentScore.comment_id == Comment.id)
-        .where(in_article, READER_COMMENT, Comment.status == ModerationStatus.APPROVED)
+        .where(in_article, READER_COMMENT, Comment.status == ModerationStatus.APPROVED, side)
         .order_by(order, Comment.id)
         .limit(EXTREMES_SHOWN)
     ).all()
@@ -749,6 +781,8 @@ def _extremes(session: so.Session, in_article, negative: bool) -> ReportTable:
             }
             for r in rows
         ],  # fmt: skip
+        note=f"Approved reader comments scored {'below' if negative else 'above'} 0, "
+        f"most {which} first.",
     )
 
 

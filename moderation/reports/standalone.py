@@ -126,11 +126,7 @@ def article_sections(report: ArticleReport, threshold: float) -> list[Section]:
     if report.derail:
         lines.append(("Derails", f"at comment #{report.derail.comment_id} by "
                                  f"{report.derail.author or '(anonymous)'}"))  # fmt: skip
-    lines.append((
-        "Median time to decision",
-        format_value(report.median_decision_seconds, "seconds")
-        + f" over {report.decided_comments} decided comments",
-    ))  # fmt: skip
+    lines.append(("Time to decision", report.decision_time))
     return [
         Section("Figures", lines=lines, chart=charts.shares_chart(report.figures)),
         Section("Compound scores", chart=charts.histogram_chart(report.histogram),

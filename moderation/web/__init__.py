@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from ..database import database_is_busy
+from ..decision_export import EXPORT_ACTIONS
 from . import fast, text
 
 login_manager = LoginManager()
@@ -55,7 +56,7 @@ class IdConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    from . import access, admin, auth, authors, comments, home, queue, reports, responses
+    from . import access, admin, auth, authors, comments, exports, home, queue, reports, responses
 
     app.url_map.converters["id"] = IdConverter
     login_manager.init_app(app)
@@ -67,7 +68,7 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_large_bodies)
     csrf.init_app(app)
 
-    for module in (auth, home, queue, comments, authors, admin, reports):
+    for module in (auth, home, queue, comments, authors, admin, reports, exports):
         app.register_blueprint(module.bp)
 
     app.jinja_env.filters["paragraphs"] = text.paragraphs
@@ -78,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["role_allows"] = access.role_allows
     app.jinja_env.globals["id_url"] = fast.id_url
     app.jinja_env.globals["csrf_value"] = fast.csrf_value
+    app.jinja_env.globals["decision_export_actions"] = EXPORT_ACTIONS
 
     @app.after_request
     def security_headers(response):

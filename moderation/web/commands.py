@@ -1,10 +1,11 @@
-"""Command-line commands for the web side: ``create-user`` and ``serve``."""
+"""Command-line commands for the web side: ``create-user``, ``reset-password`` and ``serve``."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ from ..database import ensure_schema
 from ..extensions import db
 from ..interrupted_imports import mark_interrupted_imports
 from ..models import RejectReason, Role
+from .listen import CannotListen, bind_sockets
 
 DEFAULT_REJECT_REASONS = [
     "Off-topic",
@@ -50,10 +52,7 @@ def create_user_command(username: str, role: str, generate_password: bool):
         accounts.validate_username(username)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    if generate_password:
-        password = accounts.generate_password()
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = accounts.generate_password() if generate_password else read_new_password()
     try:
         user = accounts.create_user(db.session, username, role, password)
     except accounts.AccountError as error:
@@ -61,6 +60,47 @@ def create_user_command(username: str, role: str, generate_password: bool):
     click.echo(f"created {user.role} account {user.username!r}")
     if generate_password:
         click.echo(f"password (shown once, not stored in plain): {password}")
+
+
+@click.command("reset-password")
+@with_appcontext
+@click.argument("username")
+@click.option(
+    "--generate-password",
+    is_flag=True,
+    help="Generate a random password and print it once, instead of prompting.",
+)
+def reset_password_command(username: str, generate_password: bool):
+    """Set a new password for an account; its other sessions are signed out."""
+    ensure_schema()
+    user = accounts.find_user(db.session, username.strip())
+    if user is None:
+        # Before asking for a password that would then be thrown away.
+        raise click.ClickException(
+            f"there is no account named {username.strip()[:80]!r}; "
+            f"create one with `moderation create-user {username.strip()[:80]}`"
+        )
+    password = accounts.generate_password() if generate_password else read_new_password()
+    try:
+        accounts.set_password(db.session, user, password)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"new password set for {user.username!r}; their other sessions are signed out")
+    if not user.active:
+        click.echo("note: the account is deactivated; reactivate it under Admin > Accounts")
+    if generate_password:
+        click.echo(f"password (shown once, not stored in plain): {password}")
+
+
+def read_new_password() -> str:
+    """Prompted for twice on a terminal; otherwise the first line of standard input,
+    so that a script can pipe one in (``printf '%s\\n' "$PW" | moderation ...``)."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("no password given: standard input was empty")
+    return password
 
 
 @click.command("serve")
@@ -80,16 +120,44 @@ def create_user_command(username: str, role: str, generate_password: bool):
     help="With --https-proxy: the address the proxy connects from, the only peer whose "
     "X-Forwarded headers are believed.",
 )
-def serve_command(host: str, port: int, threads: int, https_proxy: bool, proxy_address: str):
+@click.option(
+    "--access-log",
+    metavar="FILE|-",
+    help="Log each request to FILE (appended) or - (standard output), Common Log Format.",
+)
+def serve_command(
+    host: str,
+    port: int,
+    threads: int,
+    https_proxy: bool,
+    proxy_address: str,
+    access_log: str | None,
+):
     """Serve the moderation queue with waitress (creating an admin account on first run)."""
     import waitress
+
+    from .access_log import AccessLog, access_logger
 
     app = current_app._get_current_object()
     ensure_schema()
     _ensure_secret_key(app)
+    try:
+        sockets = bind_sockets(host, port)
+    except CannotListen as error:
+        raise click.ClickException(str(error)) from None
+    port = sockets[0].getsockname()[1]  # the one the system chose, for --port 0
     _first_run_setup(host, port)
     for batch in mark_interrupted_imports(db.session):
         click.echo(f"import #{batch.id} of {batch.source_name} was interrupted: marked failed")
+    if access_log:
+        try:
+            app.wsgi_app = AccessLog(app.wsgi_app, access_logger(access_log))
+        except OSError as error:
+            for sock in sockets:
+                sock.close()
+            raise click.ClickException(
+                f"cannot write the access log {access_log}: {error.strerror}"
+            ) from None
     if https_proxy:
         app.config["SESSION_COOKIE_SECURE"] = True
     elif _is_loopback(host) and not _explicitly_configured("SESSION_COOKIE_SECURE"):
@@ -102,21 +170,19 @@ def serve_command(host: str, port: int, threads: int, https_proxy: bool, proxy_a
             err=True,
         )
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
-    options = server_options(app, host, port, threads, proxy_address if https_proxy else None)
-    waitress.serve(app, **options)
+    options = server_options(app, threads, proxy_address if https_proxy else None)
+    waitress.serve(app, sockets=sockets, **options)
 
 
-def server_options(
-    app: Flask, host: str, port: int, threads: int, proxy_address: str | None
-) -> dict:
-    """waitress's settings: where to listen, how large a body to take, and whose
+def server_options(app: Flask, threads: int, proxy_address: str | None) -> dict:
+    """waitress's settings but where to listen: how large a body to take, and whose
     X-Forwarded headers to believe.
 
     waitress itself applies the headers of the one trusted peer (the client address
     the proxy appended last, the scheme, host and port) and drops them from anyone
     else, so that a client cannot name its own address to the sign-in rate limit.
     """
-    options = {"host": host, "port": port, "threads": threads, "ident": "moderation"}
+    options = {"threads": threads, "ident": "moderation"}
     limits = [app.config.get(key) for key in ("MAX_CONTENT_LENGTH", "MAX_FORM_CONTENT_LENGTH")]
     if None not in limits:
         # waitress reads a whole body before the app sees the request: it must refuse
@@ -182,4 +248,5 @@ def _is_loopback(host: str) -> bool:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
+    app.cli.add_command(reset_password_command)
     app.cli.add_command(serve_command)
