@@ -44,6 +44,18 @@ class Config:
     DEFAULT_SITE = ""
     # Comments per database round trip during import.
     IMPORT_CHUNK_SIZE = 2000
+    # The JSON API (moderation/web/api): requests per token, in the notation of `limits`,
+    # counted where API_RATE_LIMIT_STORAGE says: memory:// is per process; a shared store
+    # (redis://host:6379, memcached://host:11211) counts across processes.
+    API_RATE_LIMIT = "600 per minute"
+    API_RATE_LIMIT_STORAGE = "memory://"
+    # The most records or decisions one request may carry, and comments one page may list.
+    API_BATCH_LIMIT = 500
+    API_PAGE_LIMIT = 500
+    # Score posted comments in a background thread (moderation/background_scoring.py);
+    # off, they wait for `moderation score`. Workers: processes per run, None = by size.
+    API_SCORING = True
+    API_SCORING_WORKERS: int | None = 1
 
 
 def from_environment() -> dict[str, str | bool]:

@@ -11,7 +11,7 @@ changed the comment since, no row matches and the moderator gets a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,6 +43,8 @@ class Conflict(Exception):
     decided_at: datetime | None = None
     edited_at: datetime | None = None
     """When an import last changed the comment, if that came after the last decision."""
+    version: int | None = None
+    """The comment's version now, which a new decision must name."""
 
     def __str__(self) -> str:
         return self.message
@@ -151,6 +153,51 @@ def bulk_decide(
         outcome.decisions.append(decision)
     session.commit()
     return outcome
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """One decision asked for: this status for this comment, if still at this version."""
+
+    comment_id: int
+    expected_version: int
+    to_status: str
+    reason: str | None = None
+    note: str | None = None
+
+
+def decide_each(
+    session: so.Session, requests: Sequence[DecisionRequest], moderator: User
+) -> list[Decision | Conflict | DecisionError]:
+    """Decide each request, each with its own status, in one transaction (committed).
+
+    Like :func:`bulk_decide`: a comment changed meanwhile is left alone and its
+    :class:`Conflict` takes its place in the result, as does the
+    :class:`DecisionError` of one that cannot be decided. Several decisions share a
+    ``bulk_id``, so that they undo as one.
+    """
+    bulk_id = uuid.uuid4().hex if len(requests) > 1 else None
+    outcomes: list[Decision | Conflict | DecisionError] = []
+    for request in requests:
+        try:
+            _check_status(request.to_status)
+            decision = _decide_one(
+                session,
+                request.comment_id,
+                request.expected_version,
+                request.to_status,
+                moderator,
+                request.reason,
+                request.note,
+                bulk_id is not None,
+            )
+        except (Conflict, DecisionError) as problem:
+            outcomes.append(problem)
+            continue
+        decision.bulk_id = bulk_id
+        outcomes.append(decision)
+    session.commit()
+    return outcomes
 
 
 def undo(session: so.Session, decision_id: int, moderator: User) -> Decision:
@@ -329,7 +376,7 @@ def _set_status(session: so.Session, comment_id: int, expected_version: int, sta
 
 def _conflict(session: so.Session, comment_id: int) -> Conflict:
     row = session.execute(
-        sa.select(Comment.status, User.username, Decision.created_at)
+        sa.select(Comment.status, Comment.version, User.username, Decision.created_at)
         .select_from(Comment)
         .outerjoin(Decision, Decision.comment_id == Comment.id)
         .outerjoin(User, User.id == Decision.moderator_id)
@@ -345,5 +392,5 @@ def _conflict(session: so.Session, comment_id: int) -> Conflict:
         )
     )
     if edited_at is not None and (row.created_at is None or edited_at > row.created_at):
-        return Conflict(comment_id, row.status, edited_at=edited_at)
-    return Conflict(comment_id, row.status, row.username, row.created_at)
+        return Conflict(comment_id, row.status, edited_at=edited_at, version=row.version)
+    return Conflict(comment_id, row.status, row.username, row.created_at, version=row.version)
