@@ -1,23 +1,31 @@
-"""Scoring what the API brings in, in a thread of its own, so requests do not wait for it.
+"""Scoring what the API brings in, out of the request's way.
 
 The API stores posted comments and returns; :func:`request_scoring` then asks for a
 run of the ordinary batch runner (:func:`moderation.scoring_runner.score_stale`),
 which scores every stale comment. Requests arriving during a run ask for one more
 run, not one each: while scoring keeps up, each run takes what came in meanwhile.
 
-One thread per application at most, which ends when there is nothing left to do.
-Nothing is lost when the process stops mid-run: the comments are stored already,
-a batch not committed is simply stale still, and the next run (or
-``moderation score``) scores it. Unscored comments are in the queue meanwhile,
-after the scored ones.
+``API_SCORING = "process"`` (the default) runs the batch runner in one long-lived
+child process, so that scoring, which is pure Python, takes a core of its own
+instead of the web server's: requests and queue pages are not slowed by it and
+ingest and scoring go on side by side. ``"thread"`` runs it in a thread of the
+server process (simpler; what the tests use); ``"off"`` leaves it to
+``moderation score``. One thread per application at most hands the runs out, and
+ends when there is nothing left to do.
+
+Nothing is lost when the server stops mid-run: the comments are stored already, a
+batch not committed is simply stale still, and the next run (or ``moderation
+score``) scores it. Unscored comments are in the queue meanwhile, after the scored ones.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 
 from flask import Flask
 
@@ -25,6 +33,7 @@ from .extensions import db
 from .scoring_runner import ScoreRunSummary, score_stale
 
 log = logging.getLogger(__name__)
+MODES = ("process", "thread", "off")
 
 
 @dataclass
@@ -32,6 +41,8 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     thread: threading.Thread | None = None
     wanted: bool = False
+    scorer: multiprocessing.Process | None = None
+    connection: Connection | None = None
     runs: list[ScoreRunSummary] = field(default_factory=list)
     """The last few runs' summaries, newest last (for the bench and tests)."""
 
@@ -64,6 +75,16 @@ def wait_until_idle(app: Flask, timeout: float = 60.0) -> bool:
     return False
 
 
+def stop(app: Flask, timeout: float = 60.0) -> None:
+    """Finish the runs asked for, then end the scoring process (it would end with the server)."""
+    wait_until_idle(app, timeout)
+    state = _state(app)
+    if state.connection is not None:
+        state.connection.close()  # the process reads end-of-file and returns
+        state.scorer.join(timeout)
+        state.connection = state.scorer = None
+
+
 def last_runs(app: Flask) -> list[ScoreRunSummary]:
     return list(_state(app).runs)
 
@@ -76,10 +97,49 @@ def _run(app: Flask, state: _State) -> None:
                 return
             state.wanted = False
         try:
-            with app.app_context():
-                summary = score_stale(db.session, workers=app.config["API_SCORING_WORKERS"])
-                db.session.remove()
+            if app.config["API_SCORING"] == "process":
+                summary = _run_in_scorer(app, state)
+            else:
+                summary = _score(app)
             state.runs = [*state.runs[-9:], summary]
         except Exception:
             # The comments stay stale and the next run scores them; the thread must go on.
             log.exception("background scoring failed; the next run will try again")
+
+
+def _score(app: Flask) -> ScoreRunSummary:
+    with app.app_context():
+        try:
+            return score_stale(db.session, workers=app.config["API_SCORING_WORKERS"])
+        finally:
+            db.session.remove()
+
+
+def _run_in_scorer(app: Flask, state: _State) -> ScoreRunSummary:
+    if state.scorer is None or not state.scorer.is_alive():
+        # Spawned, not forked: a fork would copy the server's threads' locks mid-use.
+        context = multiprocessing.get_context("spawn")
+        state.connection, child_end = context.Pipe()
+        state.scorer = context.Process(
+            target=_scorer_main,
+            args=(dict(app.config), child_end),
+            name="moderation-scorer",
+            daemon=True,
+        )
+        state.scorer.start()
+        child_end.close()
+    state.connection.send("score")
+    return state.connection.recv()
+
+
+def _scorer_main(config: dict, connection: Connection) -> None:
+    """The scoring process: an app on the same database, one run per message."""
+    from . import create_app
+
+    app = create_app({**config, "API_SCORING": "thread"})
+    while True:
+        try:
+            connection.recv()
+        except (EOFError, OSError):
+            return
+        connection.send(_score(app))

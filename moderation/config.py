@@ -52,9 +52,10 @@ class Config:
     # The most records or decisions one request may carry, and comments one page may list.
     API_BATCH_LIMIT = 500
     API_PAGE_LIMIT = 500
-    # Score posted comments in a background thread (moderation/background_scoring.py);
-    # off, they wait for `moderation score`. Workers: processes per run, None = by size.
-    API_SCORING = True
+    # How posted comments are scored (moderation/background_scoring.py): "process", in a
+    # scoring process beside the server; "thread", in the server; "off", by `moderation
+    # score`. Workers: processes per run of the batch runner, None = by size.
+    API_SCORING = "process"
     API_SCORING_WORKERS: int | None = 1
 
 

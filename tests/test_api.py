@@ -13,7 +13,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from moderation import api_tokens, background_scoring
 from moderation.extensions import db
-from moderation.models import ApiToken, Comment, Decision, ImportBatch
+from moderation.models import ApiToken, Comment, CommentScore, Decision, ImportBatch
 from moderation.queue import QueueFilter, queue_page
 from moderation.web.api.core import ROUTES, init_rate_limit
 
@@ -40,6 +40,7 @@ class Client:
 @pytest.fixture
 def tokens(app, client):
     """Clients for a token with every scope, one per single scope, and a revoked one."""
+    app.config["API_SCORING"] = "thread"  # a scoring process costs a second to start
     made = {}
     for name, scopes in [
         ("full", "read,ingest,decide"),
@@ -54,6 +55,7 @@ def tokens(app, client):
     made["none"] = Client(client, None)
     yield made
     assert background_scoring.wait_until_idle(app, timeout=60)
+    background_scoring.stop(app)
 
 
 def record(number: int, **fields) -> dict:
@@ -193,9 +195,10 @@ def test_the_listing_follows_the_queue_its_filters_and_pages(app, tokens, scored
         ({"limit": "many"}, "limit: Input should be a valid integer"),
         ({"after": "garbage"}, "Invalid `after`"),
         ({"stauts": "pending"}, "Unknown query parameter stauts"),
+        ({"flag": "nonesuch"}, "flag='nonesuch' is not a flag in use: use one of links, shouting"),
     ],
 )
-def test_bad_listing_parameters_are_a_400_naming_them(app, tokens, query, message):
+def test_bad_listing_parameters_are_a_400_naming_them(app, tokens, scored_thread, query, message):
     response = tokens["read"].get("/comments", query_string=query)
     assert response.status_code == 400
     assert message in error_of(response)["message"]
@@ -237,6 +240,21 @@ def test_posted_comments_are_stored_scored_and_idempotent(app, tokens):
     assert edited.get_json()["comments_updated"] == 1  # one object, not a list, also works
     assert db.session.get(Comment, ids[2]).version == 2  # a decision on the old text conflicts
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 3
+
+
+def test_the_scoring_process_scores_what_is_posted(app, tokens):
+    app.config["API_SCORING"] = "process"
+    body = tokens["ingest"].post("/comments", json=[record(1), record(2)]).get_json()
+    assert background_scoring.wait_until_idle(app, timeout=120)
+    assert background_scoring.last_runs(app)[-1].comments_scored == 2
+    scores = db.session.scalars(sa.select(CommentScore.comment_id)).all()
+    assert sorted(scores) == sorted(stored["id"] for stored in body["comments"])
+    tokens["ingest"].post("/comments", json=[record(3)])  # the same process, a second run
+    assert background_scoring.wait_until_idle(app, timeout=60)
+    assert background_scoring.last_runs(app)[-1].comments_scored == 1
+    scorer = app.extensions["background_scoring"].scorer
+    background_scoring.stop(app)
+    assert not scorer.is_alive()
 
 
 @pytest.mark.parametrize(

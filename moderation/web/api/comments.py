@@ -37,7 +37,7 @@ def list_comments(token, query: schemas.PageQuery):
     """The queue's filters (tab, article, sentiment, min_drift, flag, author, posted_from,
     posted_to, q) as on the queue page; the pending tab unless `tab` says otherwise.
     Highest priority first (the `all` tab: newest first); pages continue from `next`."""
-    view, problems = queue.QueueFilter.read(request.args)
+    view, problems = queue.QueueFilter.read(request.args, flags=queue.flag_codes(db.session))
     if problems:
         raise ApiError(400, "bad_request", "Invalid filter: " + " ".join(map(str, problems)))
     cursor = queue.Cursor.decode(query.after)
@@ -107,7 +107,7 @@ def post_comments(token, body: schemas.CommentsIn):
     if not posted.outcome.succeeded:
         # The records passed the schema; what the importer refuses is still the client's.
         raise ApiError(400, "bad_request", f"Nothing was stored: {batch.error}")
-    scoring = current_app.config["API_SCORING"]
+    scoring = current_app.config["API_SCORING"] != "off"
     if scoring and (batch.comments_new or batch.comments_updated):
         background_scoring.request_scoring(current_app._get_current_object())
     return schemas.IngestResult(
