@@ -90,7 +90,9 @@ def batches(total: int, seed: int = 0) -> list[bytes]:
     return bodies
 
 
-def post_all(port: int, secret: str, bodies: list[bytes], latencies: list[float]) -> None:
+def post_all(
+    port: int, secret: str, bodies: list[bytes], latencies: list[float], failures: list[str]
+) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
     for body in bodies:
@@ -100,7 +102,8 @@ def post_all(port: int, secret: str, bodies: list[bytes], latencies: list[float]
         answer = response.read()
         latencies.append(time.perf_counter() - started)
         if response.status != 200:
-            raise SystemExit(f"POST failed: {response.status} {answer[:300]!r}")
+            failures.append(f"POST failed: {response.status} {answer[:300]!r}")
+            return
 
 
 def signed_in_opener(port: int) -> urllib.request.OpenerDirector:
@@ -131,15 +134,22 @@ def probe(port: int, secret: str, stop: threading.Event, times: dict[str, list[f
         stop.wait(0.25)
 
 
-def unscored(database: Path) -> int:
+def count(database: Path, sql: str) -> int:
     with sqlite3.connect(database, timeout=30) as connection:
-        return connection.execute(
-            "SELECT count(*) FROM comments LEFT JOIN comment_scores"
-            " ON comment_scores.comment_id = comments.id WHERE comment_scores.comment_id IS NULL"
-        ).fetchone()[0]
+        return connection.execute(sql).fetchone()[0]
+
+
+def unscored(database: Path) -> int:
+    return count(
+        database,
+        "SELECT count(*) FROM comments LEFT JOIN comment_scores"
+        " ON comment_scores.comment_id = comments.id WHERE comment_scores.comment_id IS NULL",
+    )
 
 
 def figures(name: str, values: list[float]) -> str:
+    if not values:
+        return f"{name}: no requests"
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
     return (
@@ -191,12 +201,16 @@ def run(arguments, database: Path, secret: str, bodies: list[bytes]) -> None:
     stop = threading.Event()
     prober = threading.Thread(target=probe, args=(arguments.port, secret, stop, times))
     prober.start()
-    time.sleep(1)  # a few idle probes first, for comparison
+    while len(times["API list"]) < 3:  # a few idle probes first, for comparison
+        time.sleep(0.1)
     idle = {name: list(values) for name, values in times.items()}
     post_times: list[float] = []
+    failures: list[str] = []
     shares = [bodies[i :: arguments.clients] for i in range(arguments.clients)]
     clients = [
-        threading.Thread(target=post_all, args=(arguments.port, secret, share, post_times))
+        threading.Thread(
+            target=post_all, args=(arguments.port, secret, share, post_times, failures)
+        )
         for share in shares
     ]
     started = time.perf_counter()
@@ -205,6 +219,9 @@ def run(arguments, database: Path, secret: str, bodies: list[bytes]) -> None:
     for client in clients:
         client.join()
     stored = time.perf_counter() - started
+    if failures:
+        stop.set()
+        raise SystemExit(failures[0])
     while unscored(database):
         time.sleep(0.05)
     scored = time.perf_counter() - started
@@ -212,6 +229,9 @@ def run(arguments, database: Path, secret: str, bodies: list[bytes]) -> None:
     prober.join()
 
     total = len(bodies) * BATCH
+    in_database = count(database, "SELECT count(*) FROM comments")
+    if in_database != total:
+        raise SystemExit(f"{in_database} comments stored, not {total}")
     print(
         f"{total:,} comments in {len(bodies)} batches of {BATCH}, {arguments.clients} client(s), "
         f"scoring workers {arguments.scoring_workers}, {os.cpu_count()} CPUs, "

@@ -140,6 +140,7 @@ def _scorer_main(config: dict, connection: Connection) -> None:
     while True:
         try:
             connection.recv()
+            summary = _score(app)
+            connection.send(summary)
         except (EOFError, OSError):
-            return
-        connection.send(_score(app))
+            return  # the server has gone: what this run committed stays

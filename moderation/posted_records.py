@@ -21,6 +21,8 @@ from .importers.tabular import records_from_objects
 from .ingest import ImportOutcome, import_parsed
 from .models import Article, Comment
 
+ATTEMPTS = 3
+
 
 class _PostedParse:
     """What :func:`moderation.ingest.import_parsed` reads: the objects as records."""
@@ -59,14 +61,26 @@ def import_posted(
     raw: bytes,
     default_site: str = "",
 ) -> PostedOutcome:
-    """Import the objects as one batch; each stored comment with its database id."""
-    outcome = import_parsed(
-        session,
-        source_name,
-        lambda: _PostedParse(objects, source_name, raw),
-        default_site=default_site,
-        chunk_size=max(len(objects), 1),
-    )
+    """Import the objects as one batch; each stored comment with its database id.
+
+    Two requests bringing the same new article (or comment) at once both find it
+    missing and both insert it; the second's insert then fails on the unique index
+    and its batch is rolled back (and recorded as failed). It is tried again, and
+    then finds what the first stored.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            outcome = import_parsed(
+                session,
+                source_name,
+                lambda: _PostedParse(objects, source_name, raw),
+                default_site=default_site,
+                chunk_size=max(len(objects), 1),
+            )
+            break
+        except sa.exc.IntegrityError:
+            if attempt == ATTEMPTS:
+                raise
     stored = _stored_ids(session, objects, default_site) if outcome.succeeded else []
     return PostedOutcome(outcome, stored)
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
-from moderation import api_tokens, background_scoring
+from moderation import api_tokens, background_scoring, ingest, posted_records
 from moderation.extensions import db
 from moderation.models import ApiToken, Comment, CommentScore, Decision, ImportBatch
 from moderation.queue import QueueFilter, queue_page
@@ -240,6 +240,27 @@ def test_posted_comments_are_stored_scored_and_idempotent(app, tokens):
     assert edited.get_json()["comments_updated"] == 1  # one object, not a list, also works
     assert db.session.get(Comment, ids[2]).version == 2  # a decision on the old text conflicts
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 3
+
+
+def test_a_post_racing_another_for_the_same_new_article_is_tried_again(app, tokens, monkeypatch):
+    assert tokens["ingest"].post("/comments", json=[record(1)]).status_code == 200
+    real_find, real_import = ingest._FIND_ARTICLE, posted_records.import_parsed
+    attempts = []
+
+    def racing_import(*args, **kwargs):
+        attempts.append(1)
+        # The first attempt looks for the article before the other request has stored it.
+        lookup = real_find.where(sa.false()) if len(attempts) == 1 else real_find
+        monkeypatch.setattr(ingest, "_FIND_ARTICLE", lookup)
+        return real_import(*args, **kwargs)
+
+    monkeypatch.setattr(posted_records, "import_parsed", racing_import)
+    response = tokens["ingest"].post("/comments", json=[record(2)])
+    assert response.status_code == 200 and len(attempts) == 2
+    assert (response.get_json()["articles_new"], response.get_json()["comments_new"]) == (0, 1)
+    statuses = db.session.scalars(sa.select(ImportBatch.status).order_by(ImportBatch.id)).all()
+    assert statuses == ["succeeded", "failed", "succeeded"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 2
 
 
 def test_the_scoring_process_scores_what_is_posted(app, tokens):
