@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
-from moderation import api_tokens, background_scoring, ingest, posted_records
+from moderation import api_tokens, background_scoring, decisions, ingest, posted_records
 from moderation.extensions import db
 from moderation.models import ApiToken, Comment, CommentScore, Decision, ImportBatch
 from moderation.queue import QueueFilter, queue_page
@@ -393,6 +393,19 @@ def test_unknown_addresses_and_methods_answer_json(app, tokens):
     assert "GET" in wrong.headers["Allow"]
     # Outside the API, pages stay pages.
     assert not tokens["read"].client.get("/nothing-here").is_json
+
+
+def test_an_unexpected_failure_is_a_json_500(app, tokens, monkeypatch, scored_thread):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk caught fire")
+
+    monkeypatch.setattr(decisions, "decide_each", broken)
+    app.testing = False  # answer as in production instead of raising into the test
+    decision = {"comment_id": scored_thread.comments[0].id, "version": 1, "action": "spam"}
+    response = tokens["decide"].post("/decisions", json=decision)
+    assert response.status_code == 500
+    assert error_of(response)["code"] == "internal_server_error"
+    assert "fire" not in response.get_data(as_text=True)  # no internals shown
 
 
 def test_the_rate_limit_is_per_token_with_retry_after(app, tokens):
