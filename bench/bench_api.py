@@ -147,6 +147,19 @@ def unscored(database: Path) -> int:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of one process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 def figures(name: str, values: list[float]) -> str:
     if not values:
         return f"{name}: no requests"
@@ -189,13 +202,13 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.1)
-            run(arguments, database, secret, bodies)
+            run(arguments, database, secret, bodies, server.pid)
         finally:
             server.terminate()
             server.wait()
 
 
-def run(arguments, database: Path, secret: str, bodies: list[bytes]) -> None:
+def run(arguments, database: Path, secret: str, bodies: list[bytes], server: int) -> None:
     load_before = os.getloadavg()[0]
     times: dict[str, list[float]] = {"queue page": [], "API list": []}
     stop = threading.Event()
@@ -213,6 +226,8 @@ def run(arguments, database: Path, secret: str, bodies: list[bytes]) -> None:
         )
         for share in shares
     ]
+    web_cpu_before = cpu_seconds(server)
+    scorer_cpu_before = sum(cpu_seconds(pid) for pid in children(server))
     started = time.perf_counter()
     for client in clients:
         client.start()
@@ -227,6 +242,8 @@ def run(arguments, database: Path, secret: str, bodies: list[bytes]) -> None:
     scored = time.perf_counter() - started
     stop.set()
     prober.join()
+    web_cpu = cpu_seconds(server) - web_cpu_before
+    scorer_cpu = sum(cpu_seconds(pid) for pid in children(server)) - scorer_cpu_before
 
     total = len(bodies) * BATCH
     in_database = count(database, "SELECT count(*) FROM comments")
@@ -239,6 +256,11 @@ def run(arguments, database: Path, secret: str, bodies: list[bytes]) -> None:
     )
     print(f"stored (all posts answered): {stored:.1f} s, {total / stored:,.0f} comments/s")
     print(f"scoring included (last one scored): {scored:.1f} s, {total / scored:,.0f} comments/s")
+    print(
+        f"CPU per comment: web server {web_cpu / total * 1000:.2f} ms, scoring process "
+        f"{scorer_cpu / total * 1000:.2f} ms; on two otherwise idle cores that is at most "
+        f"{total / max(web_cpu, scorer_cpu):,.0f} comments/s"
+    )
     print(figures("POST /api/v1/comments", post_times))
     for name, values in times.items():
         busy = values[len(idle[name]) :]
