@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from .importers.records import Record
+from .importers.records import ArticleRecord, Record
 from .importers.tabular import records_from_objects
 from .ingest import ImportOutcome, import_parsed
 from .models import Article, Comment
@@ -25,18 +25,55 @@ ATTEMPTS = 3
 
 
 class _PostedParse:
-    """What :func:`moderation.ingest.import_parsed` reads: the objects as records."""
+    """What :func:`moderation.ingest.import_parsed` reads: the objects as records.
+
+    A client posting comments on an article it sent before names the article by its
+    key alone. In a file that would mean "an article with no title or text", and
+    ingest would empty the stored one; here the article fields a record leaves out
+    keep their stored values, and those it gives replace them.
+    """
 
     format_name = "api"
 
-    def __init__(self, objects: Sequence[dict], source_name: str, raw: bytes):
+    def __init__(
+        self,
+        session: so.Session,
+        objects: Sequence[dict],
+        source_name: str,
+        raw: bytes,
+        default_site: str,
+    ):
+        self.session = session
         self.objects = objects
         self.source_name = source_name
+        self.default_site = default_site
         self.checksum = hashlib.sha256(raw).hexdigest()
         self.size = len(raw)
 
     def records(self) -> Iterator[Record]:
-        return records_from_objects(enumerate(self.objects, start=1), self.source_name)
+        for record in records_from_objects(enumerate(self.objects, start=1), self.source_name):
+            if isinstance(record, ArticleRecord):
+                record = self._completed(record)
+            yield record
+
+    def _completed(self, record: ArticleRecord) -> ArticleRecord:
+        stored = self.session.execute(
+            sa.select(
+                Article.url, Article.title, Article.author, Article.published_at, Article.body
+            ).where(Article.site == (record.site or self.default_site), Article.key == record.key)
+        ).first()
+        if stored is None:
+            return record
+        return ArticleRecord(
+            key=record.key,
+            site=record.site,
+            url=record.url or stored.url,
+            title=record.title or stored.title,
+            author=record.author or stored.author,
+            published_at=record.published_at or stored.published_at,
+            body=record.body or stored.body,
+            line=record.line,
+        )
 
 
 @dataclass(frozen=True)
@@ -73,7 +110,7 @@ def import_posted(
             outcome = import_parsed(
                 session,
                 source_name,
-                lambda: _PostedParse(objects, source_name, raw),
+                lambda: _PostedParse(session, objects, source_name, raw, default_site),
                 default_site=default_site,
                 chunk_size=max(len(objects), 1),
             )

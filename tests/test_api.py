@@ -13,7 +13,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from moderation import api_tokens, background_scoring, decisions, ingest, posted_records
 from moderation.extensions import db
-from moderation.models import ApiToken, Comment, CommentScore, Decision, ImportBatch
+from moderation.models import ApiToken, Article, Comment, CommentScore, Decision, ImportBatch
 from moderation.queue import QueueFilter, queue_page
 from moderation.web.api.core import ROUTES, init_rate_limit
 
@@ -240,6 +240,20 @@ def test_posted_comments_are_stored_scored_and_idempotent(app, tokens):
     assert edited.get_json()["comments_updated"] == 1  # one object, not a list, also works
     assert db.session.get(Comment, ids[2]).version == 2  # a decision on the old text conflicts
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 3
+
+
+def test_article_fields_a_post_leaves_out_keep_their_stored_values(app, tokens):
+    assert tokens["ingest"].post("/comments", json=record(1)).status_code == 200
+    bare = {"comment_id": "c2", "article_url": "https://example.org/rain", "text": "More rain."}
+    body = tokens["ingest"].post("/comments", json=bare).get_json()
+    assert (body["articles_new"], body["articles_updated"], body["comments_new"]) == (0, 0, 1)
+    article = db.session.scalars(sa.select(Article)).one()
+    assert article.title == "Rain all week in the north" and article.body.startswith("Heavy")
+    retitled = {**bare, "comment_id": "c3", "article_title": "Rain, rain"}
+    assert tokens["ingest"].post("/comments", json=retitled).get_json()["articles_updated"] == 1
+    db.session.expire_all()
+    retitled_article = db.session.get(Article, article.id)
+    assert retitled_article.title == "Rain, rain" and retitled_article.body.startswith("Heavy")
 
 
 def test_a_post_racing_another_for_the_same_new_article_is_tried_again(app, tokens, monkeypatch):

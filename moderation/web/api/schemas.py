@@ -109,7 +109,8 @@ class PageQuery(Strict):
 class CommentRecord(Strict):
     """One comment with its article's fields: a line of the JSON lines import format
     (docs/formats.md), with the source's comment id required, so that posting it again
-    changes nothing (or updates the text, keeping the old as a revision)."""
+    changes nothing (or updates the text, keeping the old as a revision). Article fields
+    left out keep their stored values: comments on a known article need only name it."""
 
     comment_id: SourceId
     text: Annotated[str, Field(min_length=1)]
