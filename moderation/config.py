@@ -50,6 +50,19 @@ class Config:
     TRUSTED_AUTHOR_MIN_APPROVED = 3
     # Comments per database round trip during import.
     IMPORT_CHUNK_SIZE = 2000
+    # The JSON API (moderation/web/api): requests per token, in the notation of `limits`,
+    # counted where API_RATE_LIMIT_STORAGE says: memory:// is per process; a shared store
+    # (redis://host:6379, memcached://host:11211) counts across processes.
+    API_RATE_LIMIT = "600 per minute"
+    API_RATE_LIMIT_STORAGE = "memory://"
+    # The most records or decisions one request may carry, and comments one page may list.
+    API_BATCH_LIMIT = 500
+    API_PAGE_LIMIT = 500
+    # How posted comments are scored (moderation/background_scoring.py): "process", in a
+    # scoring process beside the server; "thread", in the server; "off", by `moderation
+    # score`. Workers: processes per run of the batch runner, None = by size.
+    API_SCORING = "process"
+    API_SCORING_WORKERS: int | None = 1
 
 
 def from_environment() -> dict[str, str | bool]:

@@ -13,7 +13,7 @@ later decision standing, so a decision made meanwhile wins over it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -225,6 +225,51 @@ def bulk_decide_matching(
         raise CountChanged(count, confirmed)
     targets = queue_queries.matching_targets(session, view, limit)
     return bulk_decide(session, targets, to_status, moderator, reason=reason, note=note)
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """One decision asked for: this status for this comment, if still at this version."""
+
+    comment_id: int
+    expected_version: int
+    to_status: str
+    reason: str | None = None
+    note: str | None = None
+
+
+def decide_each(
+    session: so.Session, requests: Sequence[DecisionRequest], moderator: User
+) -> list[Decision | Conflict | DecisionError]:
+    """Decide each request, each with its own status, in one transaction (committed).
+
+    Like :func:`bulk_decide`: a comment changed meanwhile is left alone and its
+    :class:`Conflict` takes its place in the result, as does the
+    :class:`DecisionError` of one that cannot be decided. Several decisions share a
+    ``bulk_id``, so that they undo as one.
+    """
+    bulk_id = uuid.uuid4().hex if len(requests) > 1 else None
+    outcomes: list[Decision | Conflict | DecisionError] = []
+    for request in requests:
+        try:
+            _check_status(request.to_status)
+            decision = _decide_one(
+                session,
+                request.comment_id,
+                request.expected_version,
+                request.to_status,
+                moderator,
+                request.reason,
+                request.note,
+                bulk_id is not None,
+            )
+        except (Conflict, DecisionError) as problem:
+            outcomes.append(problem)
+            continue
+        decision.bulk_id = bulk_id
+        outcomes.append(decision)
+    session.commit()
+    return outcomes
 
 
 def undo(session: so.Session, decision_id: int, moderator: User) -> Decision:

@@ -24,6 +24,7 @@ per-author index at its end (:mod:`moderation.deferred_indexes`).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -96,12 +97,14 @@ COMMENT_COLUMNS = (
 id that find the parent."""
 
 
+@functools.lru_cache(maxsize=8)
 def comment_insert(dialect: sa.Dialect) -> DriverInsert:
     """The INSERT of new comments, each looking up its parent's id as it goes in.
 
     A subquery on the unique index, so that replies whose parent came earlier,
     nearly all of them, are never written twice; :meth:`_Ingester._link_parents`
-    links the rest at the end.
+    links the rest at the end. Built once per database: building it costs as much as
+    importing a dozen comments, which the API's small batches would pay every time.
     """
     parent = so.aliased(Comment, name="parent")
     parent_id = (
@@ -375,31 +378,13 @@ class _Ingester:
         finds them without reading the others. A link that closes a loop of replies is cut
         again (see :mod:`.reply_loops`).
         """
-        parent = so.aliased(Comment)
-        parent_id = (
-            sa.select(parent.id)
-            .where(
-                parent.article_id == Comment.article_id,
-                parent.external_id == Comment.parent_external_id,
-            )
-            .scalar_subquery()
-        )
-        unlinked = sa.and_(Comment.parent_id.is_(None), Comment.parent_external_id.is_not(None))
         linked = self.session.execute(
-            sa.update(Comment)
-            .where(unlinked)
-            .values(parent_id=parent_id)
-            .returning(Comment.id, Comment.parent_id),
-            execution_options={"synchronize_session": False},
+            _LINK_PARENTS, execution_options={"synchronize_session": False}
         )
         loops = cut_reply_loops(self.session, (row for row in linked if row.parent_id))
         for problem in loops:
             self.counts.add_problem(problem)
-        orphans = self.session.execute(
-            sa.select(Comment.external_id, Comment.parent_external_id).where(
-                unlinked, Comment.import_batch_id == self.batch_id
-            )
-        )
+        orphans = self.session.execute(_ORPHANS, {"batch_id": self.batch_id})
         for external_id, parent_external_id in orphans:
             self.counts.add_problem(
                 Problem(
@@ -410,6 +395,24 @@ class _Ingester:
             )
 
 
+_parent = so.aliased(Comment)
+_UNLINKED = sa.and_(Comment.parent_id.is_(None), Comment.parent_external_id.is_not(None))
+_LINK_PARENTS = (
+    sa.update(Comment)
+    .where(_UNLINKED)
+    .values(
+        parent_id=sa.select(_parent.id)
+        .where(
+            _parent.article_id == Comment.article_id,
+            _parent.external_id == Comment.parent_external_id,
+        )
+        .scalar_subquery()
+    )
+    .returning(Comment.id, Comment.parent_id)
+)
+_ORPHANS = sa.select(Comment.external_id, Comment.parent_external_id).where(
+    _UNLINKED, Comment.import_batch_id == sa.bindparam("batch_id")
+)
 _FIND_ARTICLE = sa.select(Article.id, Article.content_hash).where(
     Article.site == sa.bindparam("site"), Article.key == sa.bindparam("key")
 )

@@ -388,3 +388,33 @@ class AuthorNote(db.Model):
     body: so.Mapped[str] = so.mapped_column(sa.Text)
     written_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A client's key to the JSON API (:mod:`moderation.web.api`): only its SHA-256 is kept.
+
+    Decisions made through it are recorded under its own account (``user_id``), which
+    cannot sign in, so the audit log names the client.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(16))
+    """The token's first characters, shown to tell tokens apart; too few to guess from."""
+    scopes: so.Mapped[str] = so.mapped_column(sa.String(100))
+    """Comma-separated: read, ingest, decide."""
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    """The admin who created it; None from the command line."""
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split(",")) if self.scopes else frozenset()

@@ -18,6 +18,10 @@ SYSTEM_USERNAME = "system (automatic)"
 SYSTEM_ROLE = "system"
 """Not one of the roles people have: the account cannot sign in, is not listed for admins
 to edit, and cannot be given a role or password."""
+API_ROLE = "api"
+"""The accounts API tokens decide under (:mod:`moderation.api_tokens`): like the system
+account they never sign in, but their decisions are a client's deliberate ones."""
+NO_PERSON_ROLES = (SYSTEM_ROLE, API_ROLE)
 
 
 def system_account(session: so.Session) -> User:

@@ -94,11 +94,13 @@ def test_an_import_killed_midway_leaves_nothing_and_is_failed_by_the_next(app, t
 def test_serve_marks_interrupted_imports_failed_on_start(app, runner, monkeypatch):
     import waitress
 
-    monkeypatch.setattr(waitress, "serve", lambda wsgi, **options: None)
+    monkeypatch.setattr(
+        waitress, "serve", lambda wsgi, sockets, **options: [s.close() for s in sockets]
+    )
     host, _ = this_process()
     db.session.add(ImportBatch(source_name="killed", runner_host=host, runner_pid=_gone_pid()))
     db.session.commit()
-    result = runner.invoke(args=["serve"])
+    result = runner.invoke(args=["serve", "--port", "0"])
     assert result.exit_code == 0, result.output
     assert "import #1 of killed was interrupted: marked failed" in result.output
     assert _batches()["killed"].status == "failed"

@@ -415,12 +415,21 @@ def parse_jsonl(stream: BinaryIO, source: str) -> Iterator[Record]:
 
 
 def _jsonl_records(text: io.TextIOWrapper, source: str) -> Iterator[Record]:
+    objects = (
+        (line, _json_object(raw, source, line))
+        for line, raw in _numbered_lines(text, source)
+        if raw.strip()
+    )
+    yield from records_from_objects(objects, source)
+
+
+def records_from_objects(objects: Iterable[tuple[int, dict]], source: str) -> Iterator[Record]:
+    """Records from JSON objects in the JSON lines vocabulary, each with its line number
+    (or place in a list): what a JSON lines file holds, already decoded."""
     builder = _RecordBuilder()
     unknown_seen: set[str] = set()
-    for line, raw in _numbered_lines(text, source):
-        if not raw.strip():
-            continue
-        row, unknown = _json_row(_json_object(raw, source, line), source, line)
+    for line, obj in objects:
+        row, unknown = _json_row(obj, source, line)
         for key in unknown:
             if key not in unknown_seen and len(unknown_seen) < MAX_UNKNOWN_FIELD_NOTICES:
                 unknown_seen.add(key)

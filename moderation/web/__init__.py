@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from ..database import database_is_busy
@@ -45,7 +46,7 @@ SECURITY_HEADERS = {
 BUSY_RETRY_SECONDS = 5
 # The views that take a file upload, up to MAX_CONTENT_LENGTH; any other request body
 # may be MAX_FORM_CONTENT_LENGTH at most.
-UPLOAD_ENDPOINTS = frozenset({"admin.upload"})
+UPLOAD_ENDPOINTS = frozenset({"admin.upload", "api.post_comments"})
 
 
 class IdConverter(IntegerConverter):
@@ -56,7 +57,19 @@ class IdConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    from . import access, admin, auth, authors, comments, exports, home, queue, reports, responses
+    from . import (
+        access,
+        admin,
+        api,
+        auth,
+        authors,
+        comments,
+        exports,
+        home,
+        queue,
+        reports,
+        responses,
+    )
 
     app.url_map.converters["id"] = IdConverter
     login_manager.init_app(app)
@@ -70,6 +83,7 @@ def init_app(app: Flask) -> None:
 
     for module in (auth, home, queue, comments, authors, admin, reports, exports):
         app.register_blueprint(module.bp)
+    api.init_app(app)
 
     app.jinja_env.filters["paragraphs"] = text.paragraphs
     app.jinja_env.filters["reason_text"] = text.reason_text
@@ -106,7 +120,9 @@ def init_app(app: Flask) -> None:
             "The database is busy: an import is probably writing to it. Nothing was "
             "changed; try again in a moment."
         )
-        if responses.wants_json():
+        if api.in_api():
+            response = api.error_response(503, "busy", message)
+        elif responses.wants_json():
             response = jsonify({"ok": False, "category": "busy", "message": message})
             response.status_code = 503
         else:
@@ -114,16 +130,28 @@ def init_app(app: Flask) -> None:
         response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
         return response
 
+    # Routing errors (404, 405) have no blueprint to handle them: the API's are told apart
+    # by their path, and answered in JSON like every other API error.
+    @app.errorhandler(HTTPException)
+    def other_http_error(error):
+        return api.http_error_response(error) if api.in_api() else error
+
     @app.errorhandler(403)
     def forbidden(error):
+        if api.in_api():
+            return api.http_error_response(error)
         return error_page(403, "Not allowed", "Your account's role does not allow this page.")
 
     @app.errorhandler(404)
     def not_found(error):
+        if api.in_api():
+            return api.http_error_response(error)
         return error_page(404, "Not found", "There is nothing at this address.")
 
     @app.errorhandler(413)
     def too_large(error):
+        if api.in_api():
+            return api.http_error_response(error)
         limit_mb = (body_limit(request.endpoint) or 0) / (1024 * 1024)
         if request.endpoint not in UPLOAD_ENDPOINTS:
             return error_page(

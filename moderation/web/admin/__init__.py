@@ -17,4 +17,4 @@ def index():
 
 
 # The views register themselves on ``bp``.
-from . import accounts, reasons, report, settings, upload, watchwords  # noqa: E402, F401
+from . import accounts, reasons, report, settings, tokens, upload, watchwords  # noqa: E402, F401

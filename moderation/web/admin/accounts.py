@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ... import accounts
 from ...extensions import db
 from ...models import Role, User
-from ...system_account import SYSTEM_ROLE
+from ...system_account import NO_PERSON_ROLES
 from ..access import ADMINS, requires
 from ..forms import EmptyForm, choices
 from . import bp
@@ -36,16 +36,17 @@ class AccountForm(FlaskForm):
 
 
 def _user_or_404(user_id: int) -> User:
-    """A person's account: the tool's own (watch-words) is not for admins to edit."""
+    """A person's account: the tool's own (automatic decisions, API tokens) are not
+    for admins to edit."""
     user = db.get_or_404(User, user_id)
-    if user.role == SYSTEM_ROLE:
+    if user.role in NO_PERSON_ROLES:
         abort(404)
     return user
 
 
 def _render(form: NewAccountForm, generated: tuple[str, str] | None = None, status: int = 200):
     users = db.session.scalars(
-        sa.select(User).where(User.role != SYSTEM_ROLE).order_by(User.username)
+        sa.select(User).where(User.role.not_in(NO_PERSON_ROLES)).order_by(User.username)
     ).all()
     return (
         render_template(
