@@ -28,7 +28,11 @@ from .scoring_runner import ScoreRunSummary, score_stale
 from .settings import current_scoring_config
 from .sources import Source, SourceNotFound, expand_sources
 
-EVALUATION_DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "offtopic_eval.jsonl"
+EVALUATION_FOLDER = Path(__file__).resolve().parent.parent / "tests" / "data"
+EVALUATION_DATA = EVALUATION_FOLDER / "offtopic_eval.jsonl"
+# SemEval-2016 Task 3 (Qatar Living), labelled by others: the check that drift generalises.
+SHARED_EVALUATION_DATA = EVALUATION_FOLDER / "semeval2016-ql-train2.wxr.xml.gz"
+SHARED_EVALUATION_LABELS = EVALUATION_FOLDER / "semeval2016-ql-train2.labels.json"
 
 # Files smaller than this import too fast for a progress bar to help.
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024
@@ -168,11 +172,44 @@ def score_command(rescore_all: bool, workers: int | None):
 @click.argument(
     "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-def evaluate_command(path: Path | None):
-    """Measure drift and sentiment against labelled comments (default: the bundled set)."""
-    from .evaluation import evaluate_file
+@click.option(
+    "--labels",
+    "labels_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Labels of PATH's comments, {id: Good|PotentiallyUseful|Bad}; PATH is then any "
+    "file `import` reads (.gz too).",
+)
+def evaluate_command(path: Path | None, labels_path: Path | None):
+    """Measure drift and sentiment against labelled comments, beside the set labelled here.
 
-    click.echo(evaluate_file(path or EVALUATION_DATA).format())
+    Without PATH: the set labelled here and the bundled SemEval-2016 set, side by side.
+    """
+    from .evaluation import evaluate_file, format_side_by_side
+
+    if labels_path is not None and path is None:
+        raise click.UsageError("--labels needs the PATH of the file it labels")
+    if path is None:
+        sets = [
+            ("labelled here", EVALUATION_DATA, None),
+            ("SemEval-2016", SHARED_EVALUATION_DATA, SHARED_EVALUATION_LABELS),
+        ]
+    else:
+        sets = [("labelled here", EVALUATION_DATA, None), (path.name, path, labels_path)]
+        if path.resolve() == EVALUATION_DATA.resolve() and labels_path is None:
+            sets = sets[:1]
+    reports = []
+    for name, data, labels in sets:
+        try:
+            report = evaluate_file(data, labels)
+        except ValueError as error:
+            raise click.ClickException(f"{data}: {error}") from error
+        reports.append((name, report))
+        click.echo(f"== {name}: {data.name}" + (f" with {labels.name}" if labels else ""))
+        click.echo(report.format())
+        click.echo("")
+    if len(reports) > 1:
+        click.echo("== side by side")
+        click.echo(format_side_by_side(reports))
 
 
 @click.command("init")

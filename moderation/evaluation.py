@@ -1,14 +1,24 @@
-"""Evaluate the comment scorers against a labelled JSON Lines file.
+"""Evaluate the comment scorers against labelled comments.
 
-The file (see tests/data/offtopic_eval.jsonl) holds one object per line: article lines
-``{"type": "article", "article_id", "title", "body"}`` followed by comment lines
-``{"type": "comment", "article_id", "comment_id", "parent_id", "author", "text",
-"off_topic": bool, "sentiment": "positive" | "neutral" | "negative"}``, in thread order.
+Two kinds of labelled set:
 
-`evaluate_file(path)` measures:
+* the evaluation format (see tests/data/offtopic_eval.jsonl), one object per line: article
+  lines ``{"type": "article", "article_id", "title", "body"}`` followed by comment lines
+  ``{"type": "comment", "article_id", "comment_id", "parent_id", "author", "text",
+  "off_topic": bool, "sentiment": "positive" | "neutral" | "negative"}``, in thread order;
+* any file `moderation import` reads (a WXR export, say; ``.gz`` is opened transparently)
+  with a labels file ``{comment id: "Good" | "PotentiallyUseful" | "Bad"}``, the scheme of
+  SemEval-2016 Task 3 (tests/data/semeval2016-ql-train2.*): "Bad" is off topic, "Good" on
+  topic, "PotentiallyUseful" neither (left out of AUC and precision/recall, not relevant
+  for MAP, as in the task's own scorer). Comments without a label are context only.
+
+`evaluate(data)` measures:
 
 * off-topic detection: ROC AUC of the drift score against the human label, and precision,
   recall and F1 of calling scores >= `DEFAULT_OFF_TOPIC_THRESHOLD` off topic;
+* MAP, mean average precision of each thread ranked by drift, lowest first, with the
+  comments labelled on topic as the relevant ones (threads with none are left out): how
+  well the order puts what belongs to the article first, SemEval's headline figure;
 * the swap test, as the product specifies it: every comment scored against its own article
   and thread, and against the next article in the file (the last wraps round to the first)
   with that article's thread (its first comments, as many as preceded the comment in its
@@ -20,18 +30,25 @@ The file (see tests/data/offtopic_eval.jsonl) holds one object per line: article
 * sentiment: how often VADER's label (compound >= 0.05 positive, <= -0.05 negative, else
   neutral) agrees with the human label.
 
+The swap test and sentiment need the evaluation format (a labelled WXR has no sentiment
+labels); for other sets they are left out.
+
 ROC AUC is the Mann-Whitney statistic (ties count half), written here to avoid depending on
 scikit-learn for one formula. Everything except `evaluate_file` is pure.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
+from .importers.records import ParsedSource
 from .scoring.drift import (
     DEFAULT_OFF_TOPIC_THRESHOLD,
     ArticleProfile,
@@ -130,8 +147,9 @@ class EvalComment:
     comment_id: str
     parent_id: str | None
     text: str
-    off_topic: bool
-    sentiment: str
+    # None: labelled neither (SemEval's "PotentiallyUseful") or not labelled at all.
+    off_topic: bool | None
+    sentiment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +196,106 @@ def parse_eval_lines(lines: Iterable[str]) -> EvalData:
     return EvalData(tuple(articles), tuple(comments))
 
 
+# SemEval-2016 Task 3's relevance labels, as off-topic labels.
+RELEVANCE_LABELS: dict[str, bool | None] = {
+    "Good": False,
+    "PotentiallyUseful": None,
+    "Bad": True,
+}
+
+
+def parse_labels(text: str, source: str) -> dict[str, bool | None]:
+    """A labels file, {comment id: "Good" | "PotentiallyUseful" | "Bad"}, as off-topic
+    labels. Raises ValueError naming the file and the entry it cannot read."""
+    try:
+        labels = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{source}: not JSON: {error}") from error
+    if not isinstance(labels, dict):
+        raise ValueError(f"{source}: expected an object of comment id: label")
+    for comment_id, label in labels.items():
+        if label not in RELEVANCE_LABELS:
+            raise ValueError(
+                f"{source}: comment {comment_id!r}: unknown label {label!r} "
+                f"(expected {', '.join(RELEVANCE_LABELS)})"
+            )
+    return {str(comment_id): RELEVANCE_LABELS[label] for comment_id, label in labels.items()}
+
+
+def labelled_source_data(parsed: ParsedSource, labels: Mapping[str, bool | None]) -> EvalData:
+    """Parsed articles and comments (`moderation.importers`) with their labels. Comments the
+    labels do not name stay in their threads as context, unlabelled; pingbacks are left out.
+    Raises ValueError if no comment of the source is labelled."""
+    articles = tuple(
+        EvalArticle(article.key, article.title, article.body) for article in parsed.articles
+    )
+    comments = tuple(
+        EvalComment(
+            article_id=comment.article_key,
+            comment_id=comment.external_id or f"{comment.article_key}#{comment.position}",
+            parent_id=comment.parent_external_id,
+            text=comment.body,
+            off_topic=labels.get(comment.external_id or ""),
+        )
+        for comment in parsed.comments
+        if comment.kind == "comment"
+    )
+    if not any(comment.comment_id in labels for comment in comments):
+        raise ValueError("no comment of the source has a label: are these its labels?")
+    return EvalData(articles, comments)
+
+
+def open_maybe_gzipped(path: str | Path) -> BinaryIO:
+    """The file for reading in binary, decompressed on the fly if it is gzip (by its magic
+    bytes, whatever its name)."""
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")  # noqa: SIM115 - the caller closes it
+
+
+def read_labelled_source(path: str | Path, labels_path: str | Path) -> EvalData:
+    """A file in any import format (gzip or not) and its labels file, ready to evaluate.
+    Raises ValueError naming the file that cannot be read."""
+    # Imported here: the importers are only needed for this kind of set.
+    from .importers import detect_format
+    from .importers.records import ImportFormatError
+
+    labels = parse_labels(Path(labels_path).read_text(encoding="utf-8"), str(labels_path))
+    with open_maybe_gzipped(path) as stream:
+        head = stream.peek(4096)[:4096]
+        try:
+            fmt = detect_format(head, Path(path).name.removesuffix(".gz"), str(path))
+            parsed = ParsedSource.collect(fmt.parse(stream, str(path)))
+        except ImportFormatError as error:
+            raise ValueError(str(error)) from error
+    try:
+        return labelled_source_data(parsed, labels)
+    except ValueError as error:
+        raise ValueError(f"{labels_path}: {error}") from error
+
+
 # --------------------------------------------------------------------------- evaluation
+
+
+def mean_average_precision(
+    threads: Iterable[tuple[Sequence[float], Sequence[bool]]],
+) -> float | None:
+    """MAP of threads given as (drift scores, relevant?), each ranked by drift, lowest first
+    (ties in the given order). Threads with nothing relevant are left out; None if all are."""
+    precisions = []
+    for scores, relevant in threads:
+        order = sorted(range(len(scores)), key=lambda index: scores[index])
+        hits = 0
+        total = 0.0
+        for rank, index in enumerate(order, start=1):
+            if relevant[index]:
+                hits += 1
+                total += hits / rank
+        if hits:
+            precisions.append(total / hits)
+    return statistics.fmean(precisions) if precisions else None
 
 
 @dataclass(frozen=True)
@@ -186,14 +303,17 @@ class EvaluationReport:
     article_count: int
     comment_count: int
     off_topic_count: int
+    # Comments labelled on topic; with `off_topic_count`, those the AUC and P/R count.
+    on_topic_count: int
     threshold: float
     off_topic_auc: float
     off_topic_counts: PrecisionRecall
-    # Headline: every comment, own vs swapped.
-    swap_auc: float
+    mean_average_precision: float | None
+    # Headline: every comment, own vs swapped. None when not measured.
+    swap_auc: float | None = None
     # Secondary: comments labelled on topic only.
-    swap_auc_on_topic: float
-    sentiment_agreement: float
+    swap_auc_on_topic: float | None = None
+    sentiment_agreement: float | None = None
     # (human label, VADER label) -> count
     sentiment_confusion: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -212,31 +332,74 @@ class EvaluationReport:
     def format(self) -> str:
         """A plain-text report for the terminal."""
         counts = self.off_topic_counts
+        neither = self.comment_count - self.off_topic_count - self.on_topic_count
         lines = [
             f"Evaluation of {self.comment_count} comments on {self.article_count} articles "
-            f"({self.off_topic_count} labelled off topic)",
+            f"({self.off_topic_count} labelled off topic, {self.on_topic_count} on topic"
+            + (f", {neither} neither or unlabelled)" if neither else ")"),
             "",
             "Off-topic drift",
             f"  ROC AUC                  {self.off_topic_auc:.3f}",
+            f"  MAP                      {_figure(self.mean_average_precision)}  "
+            "(threads ranked by drift, on-topic comments relevant)",
             f"  at threshold {self.threshold:.2f}:      precision {self.precision:.3f}, "
             f"recall {self.recall:.3f}, F1 {self.f1:.3f}",
             f"                           ({counts.true_positives} caught, "
             f"{counts.false_positives} false alarms, {counts.false_negatives} missed)",
-            f"  swap test ROC AUC        {self.swap_auc:.3f}  "
-            "(all comments: under another article vs under their own)",
-            f"    on-topic comments only {self.swap_auc_on_topic:.3f}  (secondary diagnostic)",
-            "",
-            "Sentiment (VADER vs human labels)",
-            f"  agreement                {self.sentiment_agreement:.3f}",
-            "  human \\ VADER   " + "".join(f"{label:>10}" for label in SENTIMENT_LABELS),
         ]
-        for human in SENTIMENT_LABELS:
-            row = "".join(
-                f"{self.sentiment_confusion.get((human, vader), 0):>10}"
-                for vader in SENTIMENT_LABELS
-            )
-            lines.append(f"  {human:<15}{row}")
+        if self.swap_auc is not None:
+            lines += [
+                f"  swap test ROC AUC        {self.swap_auc:.3f}  "
+                "(all comments: under another article vs under their own)",
+                f"    on-topic comments only {_figure(self.swap_auc_on_topic)}  "
+                "(secondary diagnostic)",
+            ]
+        if self.sentiment_agreement is not None:
+            lines += [
+                "",
+                "Sentiment (VADER vs human labels)",
+                f"  agreement                {self.sentiment_agreement:.3f}",
+                "  human \\ VADER   " + "".join(f"{label:>10}" for label in SENTIMENT_LABELS),
+            ]
+            for human in SENTIMENT_LABELS:
+                row = "".join(
+                    f"{self.sentiment_confusion.get((human, vader), 0):>10}"
+                    for vader in SENTIMENT_LABELS
+                )
+                lines.append(f"  {human:<15}{row}")
         return "\n".join(lines)
+
+
+def _figure(value: float | None) -> str:
+    return "  -  " if value is None else f"{value:.3f}"
+
+
+SIDE_BY_SIDE_ROWS: tuple[tuple[str, Callable[[EvaluationReport], float | int | None]], ...] = (
+    ("comments", lambda report: report.comment_count),
+    ("threads", lambda report: report.article_count),
+    ("ROC AUC", lambda report: report.off_topic_auc),
+    ("MAP", lambda report: report.mean_average_precision),
+    ("precision", lambda report: report.precision),
+    ("recall", lambda report: report.recall),
+    ("F1", lambda report: report.f1),
+    ("swap test AUC", lambda report: report.swap_auc),
+)
+
+
+def format_side_by_side(reports: Sequence[tuple[str, EvaluationReport]]) -> str:
+    """The headline figures of several sets, one column each."""
+    width = max(12, *(len(name) for name, _ in reports)) + 2
+    lines = ["".ljust(16) + "".join(name.rjust(width) for name, _ in reports)]
+    for label, figure_of in SIDE_BY_SIDE_ROWS:
+        cells = []
+        for _, report in reports:
+            value = figure_of(report)
+            cell = str(value) if isinstance(value, int) else _figure(value).strip()
+            cells.append(cell.rjust(width))
+        lines.append(label.ljust(16) + "".join(cells))
+    threshold = reports[0][1].threshold if reports else DEFAULT_OFF_TOPIC_THRESHOLD
+    lines.append(f"(precision, recall and F1 at the threshold {threshold:.2f})")
+    return "\n".join(lines)
 
 
 def _thread_order(comments: Sequence[EvalComment]) -> list[tuple[str, int | None]]:
@@ -253,29 +416,62 @@ def _swapped_context(other_thread: Sequence[EvalComment], position: int) -> Thre
     return ThreadContext.build(before[::-1])
 
 
+def _threads(data: EvalData) -> dict[str, list[EvalComment]]:
+    threads: dict[str, list[EvalComment]] = {article.article_id: [] for article in data.articles}
+    for comment in data.comments:
+        threads[comment.article_id].append(comment)
+    return threads
+
+
 def evaluate(data: EvalData) -> EvaluationReport:
-    """Run all measurements on parsed evaluation data."""
+    """Run all measurements on parsed evaluation data: the swap test and sentiment too when
+    every comment has an off-topic and a sentiment label (the evaluation format)."""
     stats = CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
     profiles = {
         article.article_id: ArticleProfile.build(article.title, article.body, stats)
         for article in data.articles
     }
+    threads = _threads(data)
+    complete = all(
+        comment.off_topic is not None and comment.sentiment is not None for comment in data.comments
+    )
     own_scores: list[float] = []
     swapped_scores: list[float] = []
-    labels: list[bool] = []
+    labels: list[bool | None] = []
+    ranked_threads: list[tuple[list[float], list[bool]]] = []
     for position, article in enumerate(data.articles):
-        thread = data.comments_of(article.article_id)
+        thread = threads[article.article_id]
         results = score_thread(_thread_order(thread), profiles[article.article_id], stats)
-        own_scores.extend(result.score for result in results)
+        scores = [result.score for result in results]
+        own_scores.extend(scores)
         labels.extend(comment.off_topic for comment in thread)
-
+        ranked_threads.append((scores, [comment.off_topic is False for comment in thread]))
+        if not complete:
+            continue
         other = data.articles[(position + 1) % len(data.articles)]
-        other_thread = data.comments_of(other.article_id)
+        other_thread = threads[other.article_id]
         for index, comment in enumerate(thread):
             context = _swapped_context(other_thread, index)
             swapped = score_drift(comment.text, profiles[other.article_id], context, stats)
             swapped_scores.append(swapped.score)
 
+    known = [
+        (score, label) for score, label in zip(own_scores, labels, strict=True) if label is not None
+    ]
+    known_scores = [score for score, _ in known]
+    known_labels = [bool(label) for _, label in known]
+    report = EvaluationReport(
+        article_count=len(data.articles),
+        comment_count=len(data.comments),
+        off_topic_count=sum(known_labels),
+        on_topic_count=len(known_labels) - sum(known_labels),
+        threshold=DEFAULT_OFF_TOPIC_THRESHOLD,
+        off_topic_auc=roc_auc(known_scores, known_labels),
+        off_topic_counts=precision_recall(known_scores, known_labels, DEFAULT_OFF_TOPIC_THRESHOLD),
+        mean_average_precision=mean_average_precision(ranked_threads),
+    )
+    if not complete:
+        return report
     # The tool's own scorer, with its default thresholds: what the queue shows.
     scorer = default_scorer()
     confusion: Counter[tuple[str, str]] = Counter(
@@ -283,14 +479,8 @@ def evaluate(data: EvalData) -> EvaluationReport:
         for comment in data.comments
     )
     agreeing = sum(count for (human, vader), count in confusion.items() if human == vader)
-
-    return EvaluationReport(
-        article_count=len(data.articles),
-        comment_count=len(data.comments),
-        off_topic_count=sum(labels),
-        threshold=DEFAULT_OFF_TOPIC_THRESHOLD,
-        off_topic_auc=roc_auc(own_scores, labels),
-        off_topic_counts=precision_recall(own_scores, labels, DEFAULT_OFF_TOPIC_THRESHOLD),
+    return replace(
+        report,
         swap_auc=paired_auc(swapped_scores, own_scores),
         swap_auc_on_topic=paired_auc(
             [score for score, off in zip(swapped_scores, labels, strict=True) if not off],
@@ -301,7 +491,10 @@ def evaluate(data: EvalData) -> EvaluationReport:
     )
 
 
-def evaluate_file(path: str | Path) -> EvaluationReport:
-    """Read a labelled JSON Lines file and evaluate drift and sentiment on it."""
+def evaluate_file(path: str | Path, labels_path: str | Path | None = None) -> EvaluationReport:
+    """Evaluate drift (and sentiment) on a labelled set: a file in the evaluation format, or,
+    with ``labels_path``, a file in any import format and its labels."""
+    if labels_path is not None:
+        return evaluate(read_labelled_source(path, labels_path))
     with open(path, encoding="utf-8") as handle:
         return evaluate(parse_eval_lines(handle))

@@ -116,6 +116,35 @@ def test_evaluate_prints_the_figures(runner):
     assert result.exit_code == 0, result.output
     assert "ROC AUC" in result.output and "swap test" in result.output
     assert "agreement" in result.output
+    # Both bundled sets, then side by side.
+    assert "== labelled here" in result.output and "== SemEval-2016" in result.output
+    assert "side by side" in result.output and "MAP" in result.output
+
+
+def test_evaluate_takes_a_labelled_export(runner, tmp_path):
+    labels = tmp_path / "labels.json"
+    labels.write_text('{"1": "Good", "2": "Bad"}')
+    wxr = tmp_path / "set.xml"
+    wxr.write_text(
+        '<?xml version="1.0"?><rss xmlns:wp="http://wordpress.org/export/1.2/"'
+        ' xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        "<item><title>Oil sanctions</title><wp:post_id>9</wp:post_id>"
+        "<content:encoded>Sanctions on oil tankers.</content:encoded>"
+        "<wp:comment><wp:comment_id>1</wp:comment_id>"
+        "<wp:comment_content>More oil sanctions</wp:comment_content></wp:comment>"
+        "<wp:comment><wp:comment_id>2</wp:comment_id>"
+        "<wp:comment_content>Nice sourdough</wp:comment_content></wp:comment>"
+        "</item></channel></rss>"
+    )
+    result = runner.invoke(args=["evaluate", str(wxr), "--labels", str(labels)])
+    assert result.exit_code == 0, result.output
+    assert "== set.xml: set.xml with labels.json" in result.output
+    assert "side by side" in result.output
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"1": "Great"}')
+    result = runner.invoke(args=["evaluate", str(wxr), "--labels", str(bad)])
+    assert result.exit_code != 0 and "unknown label 'Great'" in result.output
+    assert runner.invoke(args=["evaluate", "--labels", str(labels)]).exit_code != 0
 
 
 def test_import_rolls_back_a_file_that_fails_half_way(runner, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from pathlib import Path
@@ -16,15 +17,27 @@ from moderation.evaluation import (
     EvalData,
     evaluate,
     evaluate_file,
+    format_side_by_side,
+    mean_average_precision,
     paired_auc,
     parse_eval_lines,
+    parse_labels,
     precision_recall,
+    read_labelled_source,
     roc_auc,
 )
 from moderation.scoring.drift import DEFAULT_OFF_TOPIC_THRESHOLD
 from moderation.scoring.sentiment import default_scorer
 
-EVAL_FILE = Path(__file__).resolve().parent / "data" / "offtopic_eval.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+EVAL_FILE = DATA / "offtopic_eval.jsonl"
+# SemEval-2016 Task 3, subtask A train part 2 (Qatar Living), labelled by others.
+SHARED_FILE = DATA / "semeval2016-ql-train2.wxr.xml.gz"
+SHARED_LABELS = DATA / "semeval2016-ql-train2.labels.json"
+# Measured on it: ROC AUC 0.550, MAP 0.531 (the lexical drift of scorer version 4); floors a
+# little below.
+SHARED_AUC_FLOOR = 0.54
+SHARED_MAP_FLOOR = 0.52
 # Measured on the file: off-topic 0.914; swap test over all comments 0.9005 (the headline; the
 # product's target is 0.90; 0.889 before everyday English words counted less, 0.880 before
 # other articles' subjects were measured on their own scale, 0.823 before they counted at all);
@@ -78,6 +91,18 @@ def test_roc_auc_needs_both_classes_and_equal_lengths():
 def test_paired_auc_ranks_the_first_group_above_the_second():
     assert paired_auc([0.9, 0.8], [0.1, 0.2]) == 1.0
     assert paired_auc([0.5], [0.5]) == 0.5
+
+
+def test_mean_average_precision_hand_computed():
+    # Ranked by drift: relevant at ranks 1 and 3 -> (1/1 + 2/3) / 2; the second thread has
+    # its one relevant comment at rank 2 -> 1/2; the third has none and is left out.
+    threads = [
+        ([0.1, 0.5, 0.3], [True, True, False]),
+        ([0.9, 0.2], [True, False]),
+        ([0.4], [False]),
+    ]
+    assert mean_average_precision(threads) == pytest.approx(((1 + 2 / 3) / 2 + 1 / 2) / 2)
+    assert mean_average_precision([([0.1], [False])]) is None
 
 
 def test_precision_recall_counts():
@@ -225,3 +250,70 @@ def test_swap_headline_covers_every_comment():
     assert f"{report.swap_auc:.3f}" in swap_lines[0]
     secondary = [line for line in report.format().splitlines() if "on-topic comments only" in line]
     assert len(secondary) == 1 and f"{report.swap_auc_on_topic:.3f}" in secondary[0]
+
+
+# --------------------------------------------------------------------------- labelled sources
+
+WXR = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><link>https://eval.test</link>
+<item><title>Sanctions on Russian oil</title><wp:post_id>1</wp:post_id>
+<content:encoded>Sanctions target oil tankers and Russian oil exports.</content:encoded>
+<wp:post_type>post</wp:post_type>
+<wp:comment><wp:comment_id>11</wp:comment_id>
+  <wp:comment_content>More oil sanctions on the tankers please</wp:comment_content></wp:comment>
+<wp:comment><wp:comment_id>12</wp:comment_id>
+  <wp:comment_content>Lovely sourdough at the bakery</wp:comment_content></wp:comment>
+<wp:comment><wp:comment_id>13</wp:comment_id>
+  <wp:comment_content>Oil prices may rise</wp:comment_content></wp:comment>
+<wp:comment><wp:comment_id>14</wp:comment_id>
+  <wp:comment_content>Unlabelled context</wp:comment_content></wp:comment>
+</item></channel></rss>
+"""
+
+
+def test_a_labelled_wxr_gzipped_or_not_is_evaluated(tmp_path):
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"11": "Good", "12": "Bad", "13": "PotentiallyUseful"}))
+    plain = tmp_path / "set.xml"
+    plain.write_text(WXR)
+    packed = tmp_path / "set.xml.gz"
+    packed.write_bytes(gzip.compress(WXR.encode()))
+    assert read_labelled_source(plain, labels) == read_labelled_source(packed, labels)
+    data = read_labelled_source(packed, labels)
+    assert [c.off_topic for c in data.comments] == [False, True, None, None]
+    report = evaluate_file(packed, labels)
+    # "PotentiallyUseful" and unlabelled comments count in neither class.
+    assert (report.off_topic_count, report.on_topic_count, report.comment_count) == (1, 1, 4)
+    assert report.off_topic_auc == 1.0
+    assert report.swap_auc is None and report.sentiment_agreement is None
+    assert "swap test" not in report.format() and "Sentiment" not in report.format()
+
+
+def test_labels_that_cannot_be_read_are_named(tmp_path):
+    with pytest.raises(ValueError, match=r"labels.json: comment '7': unknown label 'Meh'"):
+        parse_labels(json.dumps({"7": "Meh"}), "labels.json")
+    with pytest.raises(ValueError, match="labels.json: not JSON"):
+        parse_labels("{", "labels.json")
+    source = tmp_path / "set.xml"
+    source.write_text(WXR)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"999": "Good"}))
+    with pytest.raises(ValueError, match="no comment of the source has a label"):
+        read_labelled_source(source, other)
+
+
+def test_both_sets_reach_their_targets():
+    """The regression guard of issue #16: drift on the set labelled here and on a public set
+    no one here labelled, with the figures `moderation evaluate` prints."""
+    here = evaluate_file(EVAL_FILE)
+    shared = evaluate_file(SHARED_FILE, SHARED_LABELS)
+    assert (shared.article_count, shared.comment_count) == (670, 6700)
+    assert (shared.off_topic_count, shared.on_topic_count) == (3058, 2483)
+    assert shared.off_topic_auc >= SHARED_AUC_FLOOR
+    assert shared.mean_average_precision >= SHARED_MAP_FLOOR
+    assert here.off_topic_auc >= OFF_TOPIC_AUC_FLOOR
+    table = format_side_by_side([("here", here), ("SemEval", shared)])
+    assert f"{shared.off_topic_auc:.3f}" in table and f"{here.off_topic_auc:.3f}" in table
+    assert f"{shared.mean_average_precision:.3f}" in table
