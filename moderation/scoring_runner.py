@@ -26,8 +26,20 @@ import orjson
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .campaigns import flag_campaigns, link_near_copies
+from .corpus_flags import flag_to_json, set_flag
 from .driver_insert import DriverInsert
-from .models import Article, Comment, CommentFlag, CommentKind, CommentScore, ThreadSummary, utcnow
+from .models import (
+    Article,
+    Comment,
+    CommentBandKey,
+    CommentFlag,
+    CommentKind,
+    CommentScore,
+    CommentSignature,
+    ThreadSummary,
+    utcnow,
+)
 from .scoring.drift import (
     ArticleProfile,
     CorpusStats,
@@ -35,14 +47,15 @@ from .scoring.drift import (
     score_thread,
 )
 from .scoring.duplicates import DuplicateInfo, fingerprint
-from .scoring.flags import Flag, compute_flags, duplicate_flag
+from .scoring.flags import compute_flags, duplicate_flag
+from .scoring.near_duplicates import NearDuplicateKeys, near_duplicate_keys
 from .scoring.priority import compute_priority
 from .scoring.sentiment import SentimentScorer
 from .scoring.watchwords import compile_watchwords
 from .settings import ScoringConfig, current_scoring_config
 from .watchword_actions import apply_watchword_actions
 
-SCORER_VERSION = "4"
+SCORER_VERSION = "5"
 """Raise when any scorer's results change, so every stored score becomes stale."""
 
 BATCH_COMMENTS = 2000
@@ -99,6 +112,10 @@ class ThreadResult:
     """Rows of comment_flags: (comment_id, code)."""
     derail_comment_id: int | None
     mean_drift: float | None
+    signatures: list[tuple[int, bytes]] = field(default_factory=list)
+    """Rows of comment_signatures: (comment_id, MinHash signature)."""
+    band_keys: list[tuple[int, int]] = field(default_factory=list)
+    """Rows of comment_band_keys: (band_key, comment_id)."""
 
 
 @dataclass
@@ -108,6 +125,8 @@ class ScoreRunSummary:
     comments_scored: int = 0
     threads: int = 0
     duplicates_flagged: int = 0
+    near_duplicates_flagged: int = 0
+    """Scores whose campaign flag was set, changed or removed (moderation.campaigns)."""
     watchword_decisions: int = 0
     """Comments rejected or held by their watch-words' actions (moderation.watchword_actions)."""
     workers: int = 1
@@ -125,6 +144,8 @@ class ThreadScorer:
     stats: CorpusStats
     config: ScoringConfig
     config_hash: str
+    near_duplicates: bool = True
+    """Compute MinHash signatures (off only to measure what they cost, bench_neardup.py)."""
     sentiment: SentimentScorer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -140,12 +161,16 @@ class ThreadScorer:
         drifts = score_thread(
             list(zip(task.texts, task.parent_indexes, strict=True)), profile, self.stats
         )
-        scores, flags = [], []
+        scores, flags, signatures, band_keys = [], [], [], []
         for index, drift in enumerate(drifts):
             if task.stale[index]:
                 row, codes = self._comment_scores(task, index, drift, scored_at)
                 scores.append(row)
                 flags.extend((row[0], code) for code in codes)
+                keys = self._near_duplicate_keys(task, index)
+                if keys is not None:
+                    signatures.append((row[0], keys.signature))
+                    band_keys.extend((key, row[0]) for key in keys.band_keys)
         comment_drifts = [
             (comment_id, drift.score)
             for comment_id, kind, drift in zip(task.comment_ids, task.kinds, drifts, strict=True)
@@ -162,7 +187,14 @@ class ThreadScorer:
             mean_drift=round(statistics.fmean(s for _, s in comment_drifts), 4)
             if comment_drifts
             else None,
+            signatures=signatures,
+            band_keys=band_keys,
         )
+
+    def _near_duplicate_keys(self, task: ThreadTask, index: int) -> NearDuplicateKeys | None:
+        if not self.near_duplicates or task.kinds[index] != CommentKind.COMMENT:
+            return None
+        return near_duplicate_keys(task.texts[index])
 
     def _comment_scores(
         self, task: ThreadTask, index: int, drift, scored_at: object
@@ -207,14 +239,6 @@ class ThreadScorer:
             scored_at,
         )
         return row, sorted({flag.code for flag in flags})
-
-
-def flag_to_json(flag: Flag) -> dict:
-    return {"code": flag.code, "reason": flag.reason, "weight_key": flag.weight_key}
-
-
-def flag_from_json(data: dict) -> Flag:
-    return Flag(data["code"], data["reason"], data.get("weight_key", data["code"]))
 
 
 def _duplicate_fingerprint(text: str, kind: str) -> str | None:
@@ -347,6 +371,16 @@ class _Writer:
         self.flag_insert = DriverInsert(
             sa.insert(CommentFlag.__table__), ("comment_id", "code"), dialect
         )
+        self.signature_insert = DriverInsert(
+            sa.insert(CommentSignature.__table__), ("comment_id", "signature"), dialect
+        )
+        self.band_key_insert = DriverInsert(
+            sa.insert(CommentBandKey.__table__), ("band_key", "comment_id"), dialect
+        )
+        self.signed: list[int] = []
+        """Comments signed by this writer, to be linked into campaigns at the end of the run."""
+        self.left_campaigns: set[int] = set()
+        """Campaigns that comments scored again were in: their flags may have to go."""
         self.set_priority = (
             sa.update(Comment.__table__)
             .where(Comment.id == sa.bindparam("comment_id"))
@@ -368,6 +402,7 @@ class _Writer:
             session.execute(sa.delete(CommentFlag).where(CommentFlag.comment_id.in_(ids)))
             self.score_insert.execute(session, scores)
             self.flag_insert.execute(session, [flag for result in results for flag in result.flags])
+            self._write_signatures(results, ids)
             session.execute(
                 self.set_priority,
                 [{"comment_id": score[0], "new_priority": score[PRIORITY]} for score in scores],
@@ -387,6 +422,25 @@ class _Writer:
             ],
         )
         return len(scores)
+
+    def _write_signatures(self, results: list[ThreadResult], ids: list[int]) -> None:
+        session = self.session
+        self.left_campaigns.update(
+            session.scalars(
+                sa.select(CommentSignature.campaign_id)
+                .where(CommentSignature.comment_id.in_(ids))
+                .where(CommentSignature.campaign_id.is_not(None))
+                .distinct()
+            )
+        )
+        session.execute(sa.delete(CommentBandKey).where(CommentBandKey.comment_id.in_(ids)))
+        session.execute(sa.delete(CommentSignature).where(CommentSignature.comment_id.in_(ids)))
+        signatures = [row for result in results for row in result.signatures]
+        self.signature_insert.execute(session, signatures)
+        self.band_key_insert.execute(
+            session, [row for result in results for row in result.band_keys]
+        )
+        self.signed.extend(comment_id for comment_id, _ in signatures)
 
 
 def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:
@@ -424,32 +478,8 @@ def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:
         members = session.scalars(
             sa.select(CommentScore).where(CommentScore.fingerprint == fingerprint_value)
         )
-        for score in members:
-            flags = [f for f in score.flags if f["code"] != "duplicate"] + [flag_to_json(flag)]
-            if flags == score.flags:
-                continue
-            score.flags = flags
-            _reprioritise(session, score, config)
-            flagged += 1
+        flagged += sum(set_flag(session, score, "duplicate", flag, config) for score in members)
     return flagged
-
-
-def _reprioritise(session: so.Session, score: CommentScore, config: ScoringConfig) -> None:
-    priority = compute_priority(
-        score.compound,
-        score.sentiment_label,
-        score.drift,
-        score.drift_reasons,
-        [flag_from_json(flag) for flag in score.flags],
-        config.weights,
-        off_topic_threshold=config.off_topic_threshold,
-    )
-    score.priority = priority.score
-    score.priority_reasons = list(priority.reasons)
-    session.execute(
-        sa.update(Comment).where(Comment.id == score.comment_id).values(priority=priority.score)
-    )
-    session.merge(CommentFlag(comment_id=score.comment_id, code="duplicate"))
 
 
 def score_stale(
@@ -511,6 +541,8 @@ def score_stale(
         summary.interrupted = True
     else:
         summary.duplicates_flagged = _flag_duplicates(session, run_started, config)
+        touched = link_near_copies(session, writer.signed) | writer.left_campaigns
+        summary.near_duplicates_flagged = flag_campaigns(session, touched, config)
         session.commit()
     summary.seconds = time.perf_counter() - started
     return summary

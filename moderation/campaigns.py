@@ -1,0 +1,172 @@
+"""Campaigns: near copies of one text, found across the whole database and flagged.
+
+The scoring runner stores each comment's MinHash signature and LSH band keys
+(:mod:`moderation.scoring.near_duplicates`). After a run, :func:`link_near_copies`
+looks up, for every comment signed in that run, the comments sharing one of its band
+keys (an index lookup in ``comment_band_keys``, whatever their age), keeps those whose
+estimated similarity reaches the threshold, and joins them into campaigns with
+union-find: two campaigns that a new comment bridges become one. A campaign's number
+is the smallest comment id in it, so the same comments make the same campaign in any
+order, and the older campaign's number survives a merge.
+
+:func:`flag_campaigns` then flags the comments of every campaign the run touched,
+when the campaign spans two threads or two authors (one person posting twice in one
+thread is a double post, as for exact duplicates), and removes the flag from comments
+of campaigns that no longer do. An edited comment leaves its campaign when it is scored
+again; a campaign it had bridged stays one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from .corpus_flags import set_flag
+from .models import Comment, CommentBandKey, CommentScore, CommentSignature
+from .scoring.flags import near_duplicate_flag
+from .scoring.near_duplicates import are_near_copies
+from .settings import ScoringConfig
+
+CHUNK = 900
+"""Comment ids per IN (...) list: below SQLite's old limit of 999 parameters."""
+
+
+def _chunks(values: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+class _UnionFind:
+    """Comments (ints) and existing campaigns (("campaign", number)) joined into groups."""
+
+    def __init__(self) -> None:
+        self.parent: dict = {}
+
+    def root(self, node):
+        parent = self.parent
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]  # path halving keeps trees flat
+            node = parent[node]
+        return node
+
+    def union(self, a, b) -> None:
+        self.parent[self.root(a)] = self.root(b)
+
+    def groups(self) -> list[list]:
+        by_root: dict = {}
+        for node in list(self.parent):
+            by_root.setdefault(self.root(node), []).append(node)
+        return list(by_root.values())
+
+
+def link_near_copies(session: so.Session, comment_ids: Sequence[int]) -> set[int]:
+    """Join the comments of ``comment_ids`` (just signed) with their near copies anywhere
+    in the database into campaigns; returns the numbers of the campaigns they are now in."""
+    found = _UnionFind()
+    for chunk in _chunks(comment_ids):
+        mine = so.aliased(CommentBandKey)
+        theirs = so.aliased(CommentBandKey)
+        pairs = session.execute(
+            sa.select(mine.comment_id, theirs.comment_id)
+            .join(
+                theirs,
+                sa.and_(theirs.band_key == mine.band_key, theirs.comment_id != mine.comment_id),
+            )
+            .where(mine.comment_id.in_(chunk))
+            .distinct()
+        ).all()
+        if not pairs:
+            continue
+        signed = _signatures(session, {comment_id for pair in pairs for comment_id in pair})
+        for a, b in pairs:
+            if are_near_copies(signed[a][0], signed[b][0]):
+                found.union(a, b)
+        for comment_id, (_, campaign) in signed.items():
+            if campaign is not None and comment_id in found.parent:
+                found.union(comment_id, ("campaign", campaign))
+    campaigns = set()
+    for group in found.groups():
+        comments = [node for node in group if isinstance(node, int)]
+        old = [node[1] for node in group if isinstance(node, tuple)]
+        number = min(comments + old)
+        _set_campaign(session, number, comments, [c for c in old if c != number])
+        campaigns.add(number)
+    return campaigns
+
+
+def _signatures(session: so.Session, comment_ids: Collection[int]) -> dict:
+    """{comment_id: (signature, campaign_id)} of the comments given."""
+    rows = {}
+    for chunk in _chunks(sorted(comment_ids)):
+        rows.update(
+            (row.comment_id, (row.signature, row.campaign_id))
+            for row in session.execute(
+                sa.select(
+                    CommentSignature.comment_id,
+                    CommentSignature.signature,
+                    CommentSignature.campaign_id,
+                ).where(CommentSignature.comment_id.in_(chunk))
+            )
+        )
+    return rows
+
+
+def _set_campaign(
+    session: so.Session, number: int, comments: Sequence[int], merged: Iterable[int]
+) -> None:
+    """Put ``comments`` and every comment of the ``merged`` campaigns in campaign ``number``."""
+    merged = list(merged)
+    if merged:
+        session.execute(
+            sa.update(CommentSignature)
+            .where(CommentSignature.campaign_id.in_(merged))
+            .values(campaign_id=number),
+            execution_options={"synchronize_session": False},
+        )
+    for chunk in _chunks(list(comments)):
+        session.execute(
+            sa.update(CommentSignature)
+            .where(
+                CommentSignature.comment_id.in_(chunk),
+                sa.or_(
+                    CommentSignature.campaign_id.is_(None),
+                    CommentSignature.campaign_id != number,
+                ),
+            )
+            .values(campaign_id=number),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def flag_campaigns(session: so.Session, campaigns: Iterable[int], config: ScoringConfig) -> int:
+    """Flag (or unflag) every comment of the ``campaigns``; returns the scores changed."""
+    changed = 0
+    for number in sorted(set(campaigns)):
+        members = session.execute(
+            sa.select(CommentScore, Comment.article_id, Comment.author_name)
+            .join(CommentSignature, CommentSignature.comment_id == CommentScore.comment_id)
+            .join(Comment, Comment.id == CommentScore.comment_id)
+            .where(CommentSignature.campaign_id == number)
+        ).all()
+        threads = len({article_id for _, article_id, _ in members})
+        authors = len({a.strip().casefold() for _, _, a in members if a and a.strip()})
+        flag = None
+        if len(members) >= 2 and (threads >= 2 or authors >= 2):
+            flag = near_duplicate_flag(number, len(members), threads, authors)
+        for score, _, _ in members:
+            changed += set_flag(session, score, "near_duplicate", flag, config)
+    return changed
+
+
+def campaign_comment_ids(session: so.Session, number: int) -> list[int]:
+    """The ids of campaign ``number``'s comments, oldest first."""
+    return list(
+        session.scalars(
+            sa.select(CommentSignature.comment_id)
+            .where(CommentSignature.campaign_id == number)
+            .order_by(CommentSignature.comment_id)
+        )
+    )
