@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
+import pytest
 import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.ingest import import_stream
-from moderation.models import Comment, CommentBandKey, CommentFlag, CommentScore, CommentSignature
+from moderation.models import (
+    Comment,
+    CommentBandKey,
+    CommentFlag,
+    CommentScore,
+    CommentSignature,
+    Decision,
+    RejectReason,
+)
 from moderation.scoring_runner import score_stale
 
 SPAM = [
@@ -175,3 +185,138 @@ def test_the_same_author_twice_on_one_thread_is_a_double_post_not_a_campaign_fla
     campaigns = campaigns_by_external_id()
     assert campaigns["d1"] == campaigns["d2"] is not None
     assert near_duplicate_flags() == {}
+
+
+# The campaign page and its one action ---------------------------------------------------
+
+HOSTILE = '<script>alert("x")</script> ' + SPAM[1]
+
+
+def scored_campaign() -> tuple[int, list[int]]:
+    """Three near copies on three threads (one with a script in it); (number, their ids)."""
+    rows = spam_rows()
+    rows[1] = (*rows[1][:3], HOSTILE)
+    import_comments(rows)
+    score_stale(db.session)
+    ids = sorted(
+        db.session.scalars(sa.select(Comment.id).where(Comment.external_id.like("s%"))).all()
+    )
+    return ids[0], ids
+
+
+@pytest.fixture
+def reasons(app):
+    db.session.add_all([RejectReason(label="Spam", position=1), RejectReason(label="Abuse")])
+    db.session.commit()
+
+
+def page_form(auth, number: int) -> dict:
+    """The campaign form's fields as the page gave them."""
+    html = auth.client.get(f"/campaigns/{number}").get_data(as_text=True)
+    return {
+        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', html).group(1),
+        "selected": re.findall(r'name="selected" value="([^"]+)"', html),
+        "next": f"/campaigns/{number}",
+    }
+
+
+def statuses(ids: list[int]) -> list[str]:
+    db.session.expire_all()
+    return [db.session.get(Comment, i).status for i in ids]
+
+
+def test_the_campaign_page_lists_its_comments_with_hostile_text_escaped(auth):
+    number, ids = scored_campaign()
+    auth.login_as("analyst")
+    html = auth.client.get(f"/campaigns/{number}").get_data(as_text=True)
+    assert f"Campaign #{number}" in html
+    assert "3 on 3 threads by 3 authors" in html
+    assert [int(i) for i in re.findall(r'id="comment-(\d+)"', html)] == ids
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "campaign-form" not in html  # analysts read, moderators decide
+    context = auth.client.get(f"/comments/{ids[1]}").get_data(as_text=True)
+    assert f'href="/campaigns/{number}"' in context and "near-duplicate of 2 comments" in context
+
+
+def test_the_campaign_page_needs_a_signed_in_account(auth, client):
+    number, _ = scored_campaign()
+    response = client.get(f"/campaigns/{number}")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    auth.login_as("moderator")
+    assert client.get("/campaigns/999999").status_code == 404
+
+
+def test_a_merged_campaign_number_leads_to_the_campaign_it_joined(auth):
+    number, ids = scored_campaign()
+    db.session.execute(
+        sa.update(CommentSignature)
+        .where(CommentSignature.comment_id != ids[1])
+        .where(CommentSignature.campaign_id == number)
+        .values(campaign_id=ids[1])
+    )
+    db.session.execute(
+        sa.update(CommentSignature)
+        .where(CommentSignature.comment_id == ids[1])
+        .values(campaign_id=ids[1])
+    )
+    db.session.commit()
+    auth.login_as("moderator")
+    response = auth.client.get(f"/campaigns/{number}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/campaigns/{ids[1]}"
+    )
+
+
+def test_rejecting_a_campaign_decides_every_comment_as_one_audited_bulk_action(auth, reasons):
+    number, ids = scored_campaign()
+    auth.login_as("moderator")
+    form = page_form(auth, number)
+    assert sorted(form["selected"]) == sorted(f"{i}:1" for i in ids)
+    outsider = db.session.scalar(sa.select(Comment.id).where(Comment.external_id == "o0"))
+    form["selected"].append(f"{outsider}:1")  # forged: not in the campaign
+    response = auth.client.post(
+        f"/campaigns/{number}/decide", data={**form, "action": "reject", "reason": "Spam"}
+    )
+    assert response.status_code == 302
+    assert statuses(ids) == ["rejected"] * 3 and statuses([outsider]) == ["pending"]
+    rows = db.session.scalars(sa.select(Decision)).all()
+    assert len(rows) == 3 and len({r.bulk_id for r in rows}) == 1
+    assert all(r.bulk and r.reason == "Spam" and r.moderator.username == "moderator" for r in rows)
+    page = auth.client.get(f"/campaigns/{number}").get_data(as_text=True)
+    assert f"Campaign #{number}: 3 comments rejected." in page
+
+
+def test_a_comment_decided_meanwhile_is_left_alone_and_named(auth, auth_factory, app):
+    number, ids = scored_campaign()
+    auth.login_as("moderator")
+    form = page_form(auth, number)
+    other = auth_factory(app.test_client())
+    other.login_as("moderator2")
+    decided = other.client.post(
+        f"/comments/{ids[0]}/approve",
+        data={"csrf_token": other.token(), "version": "1", "next": "/queue"},
+    )
+    assert decided.status_code == 302
+    auth.client.post(f"/campaigns/{number}/decide", data={**form, "action": "spam"})
+    assert statuses(ids) == ["approved", "spam", "spam"]
+    page = auth.client.get(f"/campaigns/{number}").get_data(as_text=True)
+    assert "2 comments marked as spam. 1 skipped" in page and "moderator2" in page
+
+
+def test_deciding_a_campaign_needs_the_csrf_token_and_a_deciding_role(auth):
+    number, ids = scored_campaign()
+    auth.login_as("moderator")
+    form = page_form(auth, number)
+    response = auth.client.post(
+        f"/campaigns/{number}/decide", data={**form, "csrf_token": "forged", "action": "reject"}
+    )
+    assert response.status_code == 400
+    auth.login_as("analyst")
+    response = auth.client.post(f"/campaigns/{number}/decide", data={**form, "action": "reject"})
+    assert response.status_code == 403
+    auth.sign_out()
+    signed_out = {**form, "csrf_token": auth.token("/sign-in"), "action": "reject"}
+    response = auth.client.post(f"/campaigns/{number}/decide", data=signed_out)
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    assert statuses(ids) == ["pending"] * 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Decision)) == 0

@@ -15,7 +15,14 @@ import sqlalchemy as sa
 from flask import url_for
 
 from moderation.extensions import db
-from moderation.models import Article, Decision, RejectReason, User, WatchWordEntry
+from moderation.models import (
+    Article,
+    CommentSignature,
+    Decision,
+    RejectReason,
+    User,
+    WatchWordEntry,
+)
 
 EVERYONE = {"admin", "moderator", "analyst"}
 DECIDERS = {"admin", "moderator"}
@@ -38,6 +45,8 @@ EXPECTED_ROLES = {
     "comments.history": EVERYONE,
     "comments.undo": DECIDERS,
     "authors.author": EVERYONE,
+    "campaigns.campaign": EVERYONE,
+    "campaigns.decide": DECIDERS,
     "admin.index": ADMINS,
     "admin.accounts_page": ADMINS,
     "admin.account_update": ADMINS,
@@ -78,7 +87,11 @@ def sample_objects(app, users, scored_thread):
     )  # fmt: skip
     entry = WatchWordEntry(phrase="idiot")
     reason = RejectReason(label="Off-topic")
-    db.session.add_all([decision, entry, reason])
+    campaign = [
+        CommentSignature(comment_id=c.id, signature=bytes(128), campaign_id=comment.id)
+        for c in scored_thread.comments[:2]
+    ]
+    db.session.add_all([decision, entry, reason, *campaign])
     db.session.commit()
     return {
         "comment_id": comment.id,
@@ -88,6 +101,7 @@ def sample_objects(app, users, scored_thread):
         "user_id": users["moderator"].id,
         "entry_id": entry.id,
         "reason_id": reason.id,
+        "number": comment.id,
     }
 
 

@@ -52,7 +52,7 @@ class IdConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    from . import access, admin, auth, authors, comments, home, queue, reports, responses
+    from . import access, admin, auth, authors, campaigns, comments, home, queue, reports, responses
 
     app.url_map.converters["id"] = IdConverter
     login_manager.init_app(app)
@@ -62,7 +62,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(access.load_account)
     csrf.init_app(app)
 
-    for module in (auth, home, queue, comments, authors, admin, reports):
+    for module in (auth, home, queue, comments, authors, campaigns, admin, reports):
         app.register_blueprint(module.bp)
 
     app.jinja_env.filters["paragraphs"] = text.paragraphs

@@ -31,7 +31,7 @@ from ..extensions import db
 from ..models import Article, RejectReason
 from .access import DECIDERS, EVERYONE, requires
 from .forms import choices, safe_next
-from .responses import respond, undo_message
+from .responses import bulk_message, respond, undo_message
 
 bp = Blueprint("queue", __name__)
 
@@ -202,13 +202,8 @@ def bulk():
         reason=form.reason.data if action == "reject" else None,
         note=form.note.data if action == "reject" else None,
     )
-    done = len(outcome.decisions)
-    message = f"{done} comment{'s' if done != 1 else ''} {PAST_TENSE[action]}."
-    if outcome.conflicts:
-        message += f" {len(outcome.conflicts)} skipped: " + " ".join(
-            c.message for c in outcome.conflicts[:3]
-        )
-    return respond(back, "conflict" if outcome.conflicts else "success", message, 200)
+    category, message = bulk_message(outcome, PAST_TENSE[action])
+    return respond(back, category, message, 200)
 
 
 @bp.route("/undo", methods=["POST"])
