@@ -251,9 +251,13 @@ def _duplicate_fingerprint(text: str, kind: str) -> str | None:
 _worker_scorer: ThreadScorer | None = None
 
 
-def _init_worker(stats: dict, config: ScoringConfig, config_hash: str) -> None:
+def _init_worker(
+    stats: dict, config: ScoringConfig, config_hash: str, near_duplicates: bool
+) -> None:
     global _worker_scorer
-    _worker_scorer = ThreadScorer(CorpusStats.from_dict(stats), config, config_hash)
+    _worker_scorer = ThreadScorer(
+        CorpusStats.from_dict(stats), config, config_hash, near_duplicates
+    )
 
 
 def _score_in_worker(tasks: list[ThreadTask], scored_at: object) -> list[ThreadResult]:
@@ -489,12 +493,14 @@ def score_stale(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     config: ScoringConfig | None = None,
+    near_duplicates: bool = True,
 ) -> ScoreRunSummary:
     """Score every comment whose score is missing or stale (or all of them); commit per batch.
 
     ``workers`` None picks one process for small runs and one per core (at most two
     here) for large ones. ``progress`` is called after each batch with the comments it
     scored and the run's total. On KeyboardInterrupt, finished batches stay committed.
+    ``near_duplicates`` False leaves signatures and campaigns out (to measure their cost).
     """
     started = time.perf_counter()
     run_started = utcnow()
@@ -527,14 +533,23 @@ def score_stale(
 
     try:
         if workers == 1:
-            scorer = ThreadScorer(stats, config, config_hash)
+            scorer = ThreadScorer(stats, config, config_hash, near_duplicates)
             for article_ids in batches:
                 tasks = _load_tasks(session, article_ids, stale, rescore_all)
                 scored_at = writer.now()
                 record([scorer.score(task, scored_at) for task in tasks])
         else:
             _score_with_workers(
-                session, batches, stale, rescore_all, stats, config, workers, record, writer.now
+                session,
+                batches,
+                stale,
+                rescore_all,
+                stats,
+                config,
+                near_duplicates,
+                workers,
+                record,
+                writer.now,
             )
     except KeyboardInterrupt:
         session.rollback()
@@ -548,14 +563,16 @@ def score_stale(
     return summary
 
 
-def _score_with_workers(session, batches, stale, rescore_all, stats, config, workers, record, now):
+def _score_with_workers(
+    session, batches, stale, rescore_all, stats, config, near_duplicates, workers, record, now
+):
     """Keep every worker busy while this process reads the next batch and writes the last."""
     config_hash = config.hash()
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_worker,
-        initargs=(stats.to_dict(), config, config_hash),
+        initargs=(stats.to_dict(), config, config_hash, near_duplicates),
     ) as pool:
         in_flight: list[Future] = []
         try:

@@ -9,6 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from moderation import scoring_runner
 from moderation.extensions import db
 from moderation.ingest import import_stream
 from moderation.models import (
@@ -185,6 +186,28 @@ def test_the_same_author_twice_on_one_thread_is_a_double_post_not_a_campaign_fla
     campaigns = campaigns_by_external_id()
     assert campaigns["d1"] == campaigns["d2"] is not None
     assert near_duplicate_flags() == {}
+
+
+def signatures() -> dict[int, bytes]:
+    query = sa.select(CommentSignature.comment_id, CommentSignature.signature)
+    return dict(db.session.execute(query).all())
+
+
+def test_worker_processes_and_a_full_rescore_give_the_same_campaigns(app, monkeypatch):
+    monkeypatch.setattr(scoring_runner, "BATCH_COMMENTS", 1)  # a batch per thread
+    import_comments(spam_rows())
+    score_stale(db.session, workers=1)
+    before = (signatures(), campaigns_by_external_id(), near_duplicate_flags())
+    summary = score_stale(db.session, rescore_all=True, workers=2)
+    assert summary.workers == 2
+    assert (signatures(), campaigns_by_external_id(), near_duplicate_flags()) == before
+
+
+def test_near_duplicate_detection_can_be_left_out(app):
+    import_comments(spam_rows())
+    summary = score_stale(db.session, near_duplicates=False)
+    assert summary.comments_scored == 7 and summary.near_duplicates_flagged == 0
+    assert signatures() == {} and near_duplicate_flags() == {}
 
 
 # The campaign page and its one action ---------------------------------------------------
