@@ -23,14 +23,11 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from .corpus_flags import set_flag
-from .models import Comment, CommentBandKey, CommentScore, CommentSignature
-from .scoring.flags import near_duplicate_flag
+from .corpus_flags import CHUNK, set_flags
+from .models import Comment, CommentBandKey, CommentSignature
+from .scoring.flags import Flag, near_duplicate_flag
 from .scoring.near_duplicates import are_near_copies
 from .settings import ScoringConfig
-
-CHUNK = 900
-"""Comment ids per IN (...) list: below SQLite's old limit of 999 parameters."""
 
 
 def _chunks(values: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -143,12 +140,11 @@ def _set_campaign(
 
 def flag_campaigns(session: so.Session, campaigns: Iterable[int], config: ScoringConfig) -> int:
     """Flag (or unflag) every comment of the ``campaigns``; returns the scores changed."""
-    changed = 0
+    wanted: dict[int, Flag | None] = {}
     for number in sorted(set(campaigns)):
         members = session.execute(
-            sa.select(CommentScore, Comment.article_id, Comment.author_name)
-            .join(CommentSignature, CommentSignature.comment_id == CommentScore.comment_id)
-            .join(Comment, Comment.id == CommentScore.comment_id)
+            sa.select(CommentSignature.comment_id, Comment.article_id, Comment.author_name)
+            .join(Comment, Comment.id == CommentSignature.comment_id)
             .where(CommentSignature.campaign_id == number)
         ).all()
         threads = len({article_id for _, article_id, _ in members})
@@ -156,9 +152,8 @@ def flag_campaigns(session: so.Session, campaigns: Iterable[int], config: Scorin
         flag = None
         if len(members) >= 2 and (threads >= 2 or authors >= 2):
             flag = near_duplicate_flag(number, len(members), threads, authors)
-        for score, _, _ in members:
-            changed += set_flag(session, score, "near_duplicate", flag, config)
-    return changed
+        wanted.update((comment_id, flag) for comment_id, _, _ in members)
+    return set_flags(session, "near_duplicate", wanted, config)
 
 
 def campaign_comment_ids(session: so.Session, number: int) -> list[int]:

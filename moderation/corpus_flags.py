@@ -7,6 +7,8 @@ removed afterwards, on the stored score, with its priority and its flag row kept
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -27,36 +29,86 @@ def flag_from_json(data: dict) -> Flag:
     return Flag(data["code"], data["reason"], data.get("weight_key", data["code"]))
 
 
-def set_flag(
-    session: so.Session, score: CommentScore, code: str, flag: Flag | None, config: ScoringConfig
-) -> bool:
-    """Give the score ``flag`` in place of any flag ``code`` it has (None: remove it), and
-    update its priority; False when that changed nothing."""
-    kept = [f for f in score.flags if f["code"] != code]
-    flags = kept + [flag_to_json(flag)] if flag is not None else kept
-    if flags == score.flags:
-        return False
-    score.flags = flags
-    priority = compute_priority(
-        score.compound,
-        score.sentiment_label,
-        score.drift,
-        score.drift_reasons,
-        [flag_from_json(f) for f in score.flags],
-        config.weights,
-        off_topic_threshold=config.off_topic_threshold,
-    )
-    score.priority = priority.score
-    score.priority_reasons = list(priority.reasons)
+CHUNK = 900
+"""Comment ids per IN (...) list: below SQLite's old limit of 999 parameters."""
+
+
+def set_flags(
+    session: so.Session, code: str, wanted: Mapping[int, Flag | None], config: ScoringConfig
+) -> int:
+    """Give each comment of ``wanted`` its flag in place of any flag ``code`` it has (None:
+    remove it), with the priority that follows; returns how many scores that changed.
+
+    Many comments at once (a campaign of thousands): read and written in bulk, not
+    one ORM object each.
+    """
+    ids = sorted(wanted)
+    changed = []
+    for start in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            sa.select(
+                CommentScore.comment_id,
+                CommentScore.flags,
+                CommentScore.compound,
+                CommentScore.sentiment_label,
+                CommentScore.drift,
+                CommentScore.drift_reasons,
+            ).where(CommentScore.comment_id.in_(ids[start : start + CHUNK]))
+        )
+        for row in rows:
+            flag = wanted[row.comment_id]
+            kept = [f for f in row.flags if f["code"] != code]
+            flags = kept + [flag_to_json(flag)] if flag is not None else kept
+            if flags == row.flags:
+                continue
+            priority = compute_priority(
+                row.compound,
+                row.sentiment_label,
+                row.drift,
+                row.drift_reasons,
+                [flag_from_json(f) for f in flags],
+                config.weights,
+                off_topic_threshold=config.off_topic_threshold,
+            )
+            changed.append((row.comment_id, flags, priority, flag is not None))
+    if not changed:
+        return 0
+    scores = CommentScore.__table__
     session.execute(
-        sa.update(Comment).where(Comment.id == score.comment_id).values(priority=priority.score)
+        sa.update(scores)
+        .where(scores.c.comment_id == sa.bindparam("target_id"))
+        .values(
+            flags=sa.bindparam("new_flags"),
+            priority=sa.bindparam("new_priority"),
+            priority_reasons=sa.bindparam("new_reasons"),
+        ),
+        [
+            {
+                "target_id": i,
+                "new_flags": f,
+                "new_priority": p.score,
+                "new_reasons": list(p.reasons),
+            }
+            for i, f, p, _ in changed
+        ],
     )
-    if flag is not None:
-        session.merge(CommentFlag(comment_id=score.comment_id, code=code))
-    else:
+    comments = Comment.__table__
+    session.execute(
+        sa.update(comments)
+        .where(comments.c.id == sa.bindparam("target_id"))
+        .values(priority=sa.bindparam("new_priority")),
+        [{"target_id": i, "new_priority": p.score} for i, _, p, _ in changed],
+    )
+    changed_ids = [i for i, _, _, _ in changed]
+    for start in range(0, len(changed_ids), CHUNK):
         session.execute(
             sa.delete(CommentFlag).where(
-                CommentFlag.comment_id == score.comment_id, CommentFlag.code == code
+                CommentFlag.comment_id.in_(changed_ids[start : start + CHUNK]),
+                CommentFlag.code == code,
             )
         )
-    return True
+    flagged = [{"comment_id": i, "code": code} for i, _, _, has_flag in changed if has_flag]
+    if flagged:
+        session.execute(sa.insert(CommentFlag), flagged)
+    session.expire_all()  # scores loaded as objects before now are out of date
+    return len(changed)

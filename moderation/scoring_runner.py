@@ -27,7 +27,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from .campaigns import flag_campaigns, link_near_copies
-from .corpus_flags import flag_to_json, set_flag
+from .corpus_flags import flag_to_json, set_flags
 from .driver_insert import DriverInsert
 from .models import (
     Article,
@@ -476,14 +476,14 @@ def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:
             )
         )
     ).all()
-    flagged = 0
+    wanted = {}
     for fingerprint_value, size, threads, authors in groups:
         flag = duplicate_flag(DuplicateInfo(group_size=size, threads=threads, authors=authors))
         members = session.scalars(
-            sa.select(CommentScore).where(CommentScore.fingerprint == fingerprint_value)
+            sa.select(CommentScore.comment_id).where(CommentScore.fingerprint == fingerprint_value)
         )
-        flagged += sum(set_flag(session, score, "duplicate", flag, config) for score in members)
-    return flagged
+        wanted.update((comment_id, flag) for comment_id in members)
+    return set_flags(session, "duplicate", wanted, config)
 
 
 def score_stale(
