@@ -1,13 +1,13 @@
 """Campaigns: near copies of one text, found across the whole database and flagged.
 
 The scoring runner stores each comment's MinHash signature and LSH band keys
-(:mod:`moderation.scoring.near_duplicates`). After a run, :func:`link_near_copies`
-looks up, for every comment signed in that run, the comments sharing one of its band
-keys (an index lookup in ``comment_band_keys``, whatever their age), keeps those whose
-estimated similarity reaches the threshold, and joins them into campaigns with
-union-find: two campaigns that a new comment bridges become one. A campaign's number
-is the smallest comment id in it, so the same comments make the same campaign in any
-order, and the older campaign's number survives a merge.
+(:mod:`moderation.scoring.near_duplicates`). Before it stores a batch's band keys,
+:func:`find_near_copies` looks up the comments sharing one of them (an index lookup in
+``comment_band_keys``, whatever their age) and keeps those whose estimated similarity
+reaches the threshold. After the run, :func:`join_campaigns` joins all the pairs found
+into campaigns with union-find: two campaigns that a new comment bridges become one.
+A campaign's number is the smallest comment id in it, so the same comments make the
+same campaign in any order, and the older campaign's number survives a merge.
 
 :func:`flag_campaigns` then flags the comments of every campaign the run touched,
 when the campaign spans two threads or two authors (one person posting twice in one
@@ -26,7 +26,7 @@ import sqlalchemy.orm as so
 from .corpus_flags import CHUNK, set_flags
 from .models import Comment, CommentBandKey, CommentSignature
 from .scoring.flags import Flag, near_duplicate_flag
-from .scoring.near_duplicates import are_near_copies
+from .scoring.near_duplicates import are_near_copies, band_keys
 from .settings import ScoringConfig
 
 
@@ -59,31 +59,58 @@ class _UnionFind:
         return list(by_root.values())
 
 
-def link_near_copies(session: so.Session, comment_ids: Sequence[int]) -> set[int]:
-    """Join the comments of ``comment_ids`` (just signed) with their near copies anywhere
-    in the database into campaigns; returns the numbers of the campaigns they are now in."""
+BUCKET_SAMPLE = 20
+"""Stored comments of one band key compared with a new one: a flood of copies already
+in the database is one campaign, reached through any of them."""
+
+
+def find_near_copies(
+    session: so.Session, signed: Sequence[tuple[int, bytes]]
+) -> list[tuple[int, int]]:
+    """Pairs of near copies among the comments just ``signed`` (comment_id, signature),
+    and between them and the comments already stored, found by their band keys.
+
+    Call it before the new band keys are stored: the stored ones are then all older, and
+    each new comment is compared with the first new comment of each of its buckets
+    rather than with all of them, so a flood of copies in one batch costs linear time.
+    """
+    signatures = dict(signed)
+    mine: dict[int, list[int]] = {}  # band key -> the new comments with it
+    for comment_id, signature in signed:
+        for key in band_keys(signature):
+            mine.setdefault(key, []).append(comment_id)
+    candidates = {(ids[0], other) for ids in mine.values() for other in ids[1:]}
+    keys = list(mine)
+    connection = session.connection()
+    for start in range(0, len(keys), CHUNK):
+        stored: dict[int, list[int]] = {}
+        for key, other in connection.execute(
+            sa.select(CommentBandKey.band_key, CommentBandKey.comment_id)
+            .where(CommentBandKey.band_key.in_(keys[start : start + CHUNK]))
+            .order_by(CommentBandKey.band_key, CommentBandKey.comment_id)
+        ):
+            stored.setdefault(key, []).append(other)
+        for key, others in stored.items():
+            candidates.update((mine[key][0], other) for other in others[:BUCKET_SAMPLE])
+    missing = {b for _, b in candidates if b not in signatures}
+    signatures.update((i, sig) for i, (sig, _) in _signatures(session, missing).items())
+    return sorted(
+        (a, b)
+        for a, b in candidates
+        if b in signatures and are_near_copies(signatures[a], signatures[b])
+    )
+
+
+def join_campaigns(session: so.Session, pairs: Iterable[tuple[int, int]]) -> set[int]:
+    """Join each pair of near copies, and the campaigns they are in, into one campaign
+    (union-find); returns the numbers of the campaigns they are now in."""
     found = _UnionFind()
-    for chunk in _chunks(comment_ids):
-        mine = so.aliased(CommentBandKey)
-        theirs = so.aliased(CommentBandKey)
-        pairs = session.execute(
-            sa.select(mine.comment_id, theirs.comment_id)
-            .join(
-                theirs,
-                sa.and_(theirs.band_key == mine.band_key, theirs.comment_id != mine.comment_id),
-            )
-            .where(mine.comment_id.in_(chunk))
-            .distinct()
-        ).all()
-        if not pairs:
-            continue
-        signed = _signatures(session, {comment_id for pair in pairs for comment_id in pair})
-        for a, b in pairs:
-            if are_near_copies(signed[a][0], signed[b][0]):
-                found.union(a, b)
-        for comment_id, (_, campaign) in signed.items():
-            if campaign is not None and comment_id in found.parent:
-                found.union(comment_id, ("campaign", campaign))
+    for a, b in pairs:
+        found.union(a, b)
+    comment_ids = [node for node in found.parent if isinstance(node, int)]
+    for comment_id, (_, campaign) in _signatures(session, comment_ids).items():
+        if campaign is not None:
+            found.union(comment_id, ("campaign", campaign))
     campaigns = set()
     for group in found.groups():
         comments = [node for node in group if isinstance(node, int)]
@@ -97,10 +124,11 @@ def link_near_copies(session: so.Session, comment_ids: Sequence[int]) -> set[int
 def _signatures(session: so.Session, comment_ids: Collection[int]) -> dict:
     """{comment_id: (signature, campaign_id)} of the comments given."""
     rows = {}
+    connection = session.connection()
     for chunk in _chunks(sorted(comment_ids)):
         rows.update(
             (row.comment_id, (row.signature, row.campaign_id))
-            for row in session.execute(
+            for row in connection.execute(
                 sa.select(
                     CommentSignature.comment_id,
                     CommentSignature.signature,

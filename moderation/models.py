@@ -218,10 +218,14 @@ class CommentSignature(db.Model):
 
 class CommentBandKey(db.Model):
     """One LSH band key of a comment's signature: comments sharing a key are candidate
-    near copies, found through the primary key's index from anywhere in the database."""
+    near copies, found through the primary key's index from anywhere in the database.
+
+    The primary key is the only index (on SQLite the table itself, WITHOUT ROWID): the
+    runner deletes a comment's keys by computing them again from its stored signature.
+    Deleting a comment (which the application never does) scans the table."""
 
     __tablename__ = "comment_band_keys"
-    __table_args__ = (sa.Index("ix_comment_band_keys_comment", "comment_id"),)
+    __table_args__ = {"sqlite_with_rowid": False}
 
     band_key: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True)
     comment_id: so.Mapped[int] = so.mapped_column(

@@ -26,7 +26,7 @@ import orjson
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from .campaigns import flag_campaigns, link_near_copies
+from .campaigns import find_near_copies, flag_campaigns, join_campaigns
 from .corpus_flags import flag_to_json, set_flags
 from .driver_insert import DriverInsert
 from .models import (
@@ -48,7 +48,7 @@ from .scoring.drift import (
 )
 from .scoring.duplicates import DuplicateInfo, fingerprint
 from .scoring.flags import compute_flags, duplicate_flag
-from .scoring.near_duplicates import NearDuplicateKeys, near_duplicate_keys
+from .scoring.near_duplicates import NearDuplicateKeys, band_keys, near_duplicate_keys
 from .scoring.priority import compute_priority
 from .scoring.sentiment import SentimentScorer
 from .scoring.watchwords import compile_watchwords
@@ -381,8 +381,8 @@ class _Writer:
         self.band_key_insert = DriverInsert(
             sa.insert(CommentBandKey.__table__), ("band_key", "comment_id"), dialect
         )
-        self.signed: list[int] = []
-        """Comments signed by this writer, to be linked into campaigns at the end of the run."""
+        self.near_copies: list[tuple[int, int]] = []
+        """Pairs of near copies found by this run, joined into campaigns at its end."""
         self.left_campaigns: set[int] = set()
         """Campaigns that comments scored again were in: their flags may have to go."""
         self.set_priority = (
@@ -428,23 +428,36 @@ class _Writer:
         return len(scores)
 
     def _write_signatures(self, results: list[ThreadResult], ids: list[int]) -> None:
+        """Replace the comments' signatures and band keys; old keys are found from the old
+        signatures, through the band keys' primary key (their only index)."""
         session = self.session
-        self.left_campaigns.update(
-            session.scalars(
-                sa.select(CommentSignature.campaign_id)
-                .where(CommentSignature.comment_id.in_(ids))
-                .where(CommentSignature.campaign_id.is_not(None))
-                .distinct()
+        old = session.execute(
+            sa.select(
+                CommentSignature.comment_id,
+                CommentSignature.signature,
+                CommentSignature.campaign_id,
+            ).where(CommentSignature.comment_id.in_(ids))
+        ).all()
+        if old:
+            self.left_campaigns.update(row.campaign_id for row in old if row.campaign_id)
+            session.execute(
+                sa.delete(CommentBandKey.__table__).where(
+                    CommentBandKey.band_key == sa.bindparam("old_key"),
+                    CommentBandKey.comment_id == sa.bindparam("old_id"),
+                ),
+                [
+                    {"old_key": key, "old_id": row.comment_id}
+                    for row in old
+                    for key in band_keys(row.signature)
+                ],
             )
-        )
-        session.execute(sa.delete(CommentBandKey).where(CommentBandKey.comment_id.in_(ids)))
-        session.execute(sa.delete(CommentSignature).where(CommentSignature.comment_id.in_(ids)))
+            session.execute(sa.delete(CommentSignature).where(CommentSignature.comment_id.in_(ids)))
         signatures = [row for result in results for row in result.signatures]
+        self.near_copies.extend(find_near_copies(session, signatures))
         self.signature_insert.execute(session, signatures)
         self.band_key_insert.execute(
             session, [row for result in results for row in result.band_keys]
         )
-        self.signed.extend(comment_id for comment_id, _ in signatures)
 
 
 def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:
@@ -556,7 +569,7 @@ def score_stale(
         summary.interrupted = True
     else:
         summary.duplicates_flagged = _flag_duplicates(session, run_started, config)
-        touched = link_near_copies(session, writer.signed) | writer.left_campaigns
+        touched = join_campaigns(session, writer.near_copies) | writer.left_campaigns
         summary.near_duplicates_flagged = flag_campaigns(session, touched, config)
         session.commit()
     summary.seconds = time.perf_counter() - started

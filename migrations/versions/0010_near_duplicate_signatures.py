@@ -36,12 +36,11 @@ def upgrade():
         sa.Column("comment_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["comment_id"], ["comments.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("band_key", "comment_id"),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_comment_band_keys_comment", "comment_band_keys", ["comment_id"])
 
 
 def downgrade():
-    op.drop_index("ix_comment_band_keys_comment", table_name="comment_band_keys")
     op.drop_table("comment_band_keys")
     op.drop_index("ix_comment_signatures_campaign_id", table_name="comment_signatures")
     op.drop_table("comment_signatures")
