@@ -26,7 +26,7 @@ import sqlalchemy.orm as so
 from .corpus_flags import CHUNK, set_flags
 from .models import Comment, CommentBandKey, CommentSignature
 from .scoring.flags import Flag, near_duplicate_flag
-from .scoring.near_duplicates import are_near_copies, band_keys
+from .scoring.near_duplicates import are_near_copies
 from .settings import ScoringConfig
 
 
@@ -65,10 +65,13 @@ in the database is one campaign, reached through any of them."""
 
 
 def find_near_copies(
-    session: so.Session, signed: Sequence[tuple[int, bytes]]
+    session: so.Session,
+    signed: Sequence[tuple[int, bytes]],
+    keys: Iterable[tuple[int, int]],
 ) -> list[tuple[int, int]]:
     """Pairs of near copies among the comments just ``signed`` (comment_id, signature),
-    and between them and the comments already stored, found by their band keys.
+    and between them and the comments already stored, found by their band ``keys``
+    ((band_key, comment_id), in the order the comments were signed).
 
     Call it before the new band keys are stored: the stored ones are then all older, and
     each new comment is compared with the first new comment of each of its buckets
@@ -76,17 +79,16 @@ def find_near_copies(
     """
     signatures = dict(signed)
     mine: dict[int, list[int]] = {}  # band key -> the new comments with it
-    for comment_id, signature in signed:
-        for key in band_keys(signature):
-            mine.setdefault(key, []).append(comment_id)
+    for key, comment_id in keys:
+        mine.setdefault(key, []).append(comment_id)
     candidates = {(ids[0], other) for ids in mine.values() for other in ids[1:]}
-    keys = list(mine)
+    new_keys = list(mine)
     connection = session.connection()
-    for start in range(0, len(keys), CHUNK):
+    for start in range(0, len(new_keys), CHUNK):
         stored: dict[int, list[int]] = {}
         for key, other in connection.execute(
             sa.select(CommentBandKey.band_key, CommentBandKey.comment_id)
-            .where(CommentBandKey.band_key.in_(keys[start : start + CHUNK]))
+            .where(CommentBandKey.band_key.in_(new_keys[start : start + CHUNK]))
             .order_by(CommentBandKey.band_key, CommentBandKey.comment_id)
         ):
             stored.setdefault(key, []).append(other)

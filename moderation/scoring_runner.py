@@ -453,11 +453,10 @@ class _Writer:
             )
             session.execute(sa.delete(CommentSignature).where(CommentSignature.comment_id.in_(ids)))
         signatures = [row for result in results for row in result.signatures]
-        self.near_copies.extend(find_near_copies(session, signatures))
+        keys = [row for result in results for row in result.band_keys]
+        self.near_copies.extend(find_near_copies(session, signatures, keys))
         self.signature_insert.execute(session, signatures)
-        self.band_key_insert.execute(
-            session, [row for result in results for row in result.band_keys]
-        )
+        self.band_key_insert.execute(session, keys)
 
 
 def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:

@@ -35,6 +35,7 @@ signature and band keys in every process and every run.
 
 from __future__ import annotations
 
+import operator
 import re
 import struct
 from collections.abc import Sequence
@@ -52,13 +53,19 @@ BANDS = NUM_PERM // ROWS
 SIMILARITY = 0.4
 """The least estimated Jaccard similarity of shingles for two comments to be near copies."""
 SEED = 19
-"""MinHash seed; changing it (or the parameters above) changes every stored signature."""
+"""MinHash seed; changing it (or the parameters above) changes every stored signature,
+and needs a new SCORER_VERSION (moderation.scoring_runner)."""
 SIGNATURE_BYTES = NUM_PERM * 4
 _PACK = struct.Struct(f"<{NUM_PERM}I")
 _DIGIT = re.compile(r"\d")
 _WORD_WITH_DIGIT = re.compile(r"\w*\d\w*")
-_MASK64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15  # spreads the band number over all 64 bits
+_BANDS = struct.Struct(f"<{BANDS}q")  # ROWS = 2 values of 32 bits make one 64-bit key
+# Band numbers spread over all 64 bits (multiples of the golden ratio), as signed integers
+# so that the keys stay signed 64-bit ones.
+_BAND_MIX = tuple(
+    mixed - 2**64 if mixed >= 2**63 else mixed
+    for mixed in ((band + 1) * 0x9E3779B97F4A7C15 % 2**64 for band in range(BANDS))
+)
 
 
 @dataclass(frozen=True)
@@ -92,15 +99,10 @@ def signature(grams: Sequence[str]) -> bytes:
 
 
 def band_keys(packed: bytes) -> tuple[int, ...]:
-    """One signed 64-bit key per band (database BIGINT), the band number mixed in so that
-    equal values in different bands never meet."""
-    values = _PACK.unpack(packed)
-    keys = []
-    for band in range(BANDS):
-        first, second = values[band * ROWS : band * ROWS + ROWS]
-        key = (((first << 32) | second) ^ ((band + 1) * _GOLDEN)) & _MASK64
-        keys.append(key - (1 << 64) if key >= 1 << 63 else key)
-    return tuple(keys)
+    """One signed 64-bit key per band (database BIGINT): the band's two 32-bit values read
+    as one 64-bit integer, the band number mixed in so that equal values in different
+    bands never meet."""
+    return tuple(map(operator.xor, _BANDS.unpack(packed), _BAND_MIX))
 
 
 def near_duplicate_keys(text: str) -> NearDuplicateKeys | None:
@@ -116,8 +118,7 @@ def estimated_similarity(a: bytes, b: bytes) -> float:
     """The share of equal MinHash values: an estimate of the shingles' Jaccard similarity."""
     if len(a) != SIGNATURE_BYTES or len(b) != SIGNATURE_BYTES:
         return 0.0
-    same = sum(x == y for x, y in zip(_PACK.unpack(a), _PACK.unpack(b), strict=True))
-    return same / NUM_PERM
+    return sum(map(operator.eq, _PACK.unpack(a), _PACK.unpack(b))) / NUM_PERM
 
 
 def are_near_copies(a: bytes, b: bytes) -> bool:
