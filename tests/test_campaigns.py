@@ -21,6 +21,7 @@ from moderation.models import (
     Decision,
     RejectReason,
 )
+from moderation.scoring.near_duplicates import BANDS
 from moderation.scoring_runner import score_stale
 
 SPAM = [
@@ -125,7 +126,7 @@ def test_short_and_pingback_comments_get_no_signature(app):
     )
     assert signed == {"s0", "s1", "s2", "o0", "o1"}
     band_rows = db.session.scalar(sa.select(sa.func.count()).select_from(CommentBandKey))
-    assert band_rows == 5 * 16
+    assert band_rows == 5 * BANDS
 
 
 def test_a_copy_arriving_later_joins_the_campaign_and_reimport_changes_nothing(app):

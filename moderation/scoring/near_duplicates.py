@@ -15,19 +15,20 @@ thread, "Earn $600 every day!" on the next) so that exact matching
    ``rensa``'s Rust implementation), stored as :data:`SIGNATURE_BYTES` bytes. The share
    of equal values between two signatures estimates the Jaccard similarity of their
    shingle sets (:func:`estimated_similarity`).
-3. **band keys**: the signature cut into :data:`BANDS` bands of :data:`ROWS` values,
-   each band hashed to one 64-bit key. Two texts sharing any band key are candidates;
-   the runner keeps those keys in an indexed table, so a new comment finds its
-   candidates anywhere in the database with one index lookup per key, and a candidate
-   becomes a near copy only if :func:`estimated_similarity` reaches
+3. **band keys**: the signature's first values cut into :data:`BANDS` bands of
+   :data:`ROWS` values, each band made one 64-bit key. Two texts sharing any band key
+   are candidates; the runner keeps those keys in an indexed table, so a new comment
+   finds its candidates anywhere in the database with one index lookup per key, and a
+   candidate becomes a near copy only if :func:`estimated_similarity` reaches
    :data:`SIMILARITY`.
 
-With 16 bands of 2 values, a pair of similarity 0.4 shares a band key with probability
-1 - (1 - 0.4²)¹⁶ = 0.94, a pair of 0.2 with 0.48 (then refused by the estimate, whose
-error with 32 values is about 0.07 there). Campaign variants need not all match each
-other: the runner joins them transitively (:mod:`moderation.campaigns`), so one match
-per variant is enough. These settings grouped 96% of planted variants and no unrelated
-comment in a trial run (``bench/bench_neardup.py`` prints the figures).
+With 8 bands of 2 values, a pair of similarity 0.5 shares a band key with probability
+1 - (1 - 0.5²)⁸ = 0.90, of 0.4 with 0.75, of 0.2 with 0.28 (then refused by the
+estimate, which uses all 32 values: its error is about 0.07 there). Campaign variants
+need not all match each other: the runner joins them transitively
+(:mod:`moderation.campaigns`), so one match per variant is enough. Every band costs a
+row per comment to write and to look up; 16 bands grouped 99.7% of the planted variants
+of ``bench/bench_neardup.py`` where 8 grouped 99.0%, for twice the rows.
 
 Everything here is a pure function of the text: the same text gives the same
 signature and band keys in every process and every run.
@@ -49,7 +50,8 @@ MIN_WORDS = 6
 """Texts with fewer words are never near copies of anything (see the module's docstring)."""
 NUM_PERM = 32
 ROWS = 2
-BANDS = NUM_PERM // ROWS
+BANDS = 8
+"""Bands over the signature's first BANDS x ROWS values; all NUM_PERM values estimate."""
 SIMILARITY = 0.4
 """The least estimated Jaccard similarity of shingles for two comments to be near copies."""
 SEED = 19
@@ -102,7 +104,7 @@ def band_keys(packed: bytes) -> tuple[int, ...]:
     """One signed 64-bit key per band (database BIGINT): the band's two 32-bit values read
     as one 64-bit integer, the band number mixed in so that equal values in different
     bands never meet."""
-    return tuple(map(operator.xor, _BANDS.unpack(packed), _BAND_MIX))
+    return tuple(map(operator.xor, _BANDS.unpack_from(packed), _BAND_MIX))
 
 
 def near_duplicate_keys(text: str) -> NearDuplicateKeys | None:
