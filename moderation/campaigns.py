@@ -110,7 +110,7 @@ def _sharing(connection: sa.Connection, keys: list[int]) -> list[tuple[int, int]
     every new comment, so it goes to the driver as it is (SQLAlchemy's expanding IN
     spent more time preparing 900 parameters than the database spent answering)."""
     if connection.dialect.name == "postgresql":
-        sql, parameters = _SHARING.format("= ANY(%s)"), (keys,)
+        sql, parameters = _SHARING.format("= ANY(%s::bigint[])"), (keys,)
     else:
         sql, parameters = _SHARING.format(f"IN ({', '.join('?' * len(keys))})"), tuple(keys)
     return connection.exec_driver_sql(sql, parameters).all()
