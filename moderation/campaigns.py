@@ -59,6 +59,8 @@ class _UnionFind:
         return list(by_root.values())
 
 
+LOOKUP_CHUNK = 4000
+"""Band keys per lookup query: fewer, larger queries (SQLite takes 32,766 parameters)."""
 BUCKET_SAMPLE = 20
 """Stored comments of one band key compared with a new one: a flood of copies already
 in the database is one campaign, reached through any of them."""
@@ -78,18 +80,20 @@ def find_near_copies(
     rather than with all of them, so a flood of copies in one batch costs linear time.
     """
     signatures = dict(signed)
-    mine: dict[int, list[int]] = {}  # band key -> the new comments with it
+    first: dict[int, int] = {}  # band key -> the first new comment with it
+    candidates = set()
     for key, comment_id in keys:
-        mine.setdefault(key, []).append(comment_id)
-    candidates = {(ids[0], other) for ids in mine.values() for other in ids[1:]}
-    new_keys = list(mine)
+        earlier = first.setdefault(key, comment_id)
+        if earlier != comment_id:
+            candidates.add((earlier, comment_id))
+    new_keys = list(first)
     connection = session.connection()
-    for start in range(0, len(new_keys), CHUNK):
+    for start in range(0, len(new_keys), LOOKUP_CHUNK):
         stored: dict[int, list[int]] = {}
-        for key, other in _sharing(connection, new_keys[start : start + CHUNK]):
+        for key, other in _sharing(connection, new_keys[start : start + LOOKUP_CHUNK]):
             stored.setdefault(key, []).append(other)
         for key, others in stored.items():
-            candidates.update((mine[key][0], other) for other in others[:BUCKET_SAMPLE])
+            candidates.update((first[key], other) for other in others[:BUCKET_SAMPLE])
     missing = {b for _, b in candidates if b not in signatures}
     signatures.update((i, sig) for i, (sig, _) in _signatures(session, missing).items())
     return sorted(

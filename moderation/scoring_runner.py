@@ -46,9 +46,9 @@ from .scoring.drift import (
     find_derail_point,
     score_thread,
 )
-from .scoring.duplicates import DuplicateInfo, fingerprint
+from .scoring.duplicates import DuplicateInfo, fingerprint_of_normalised, normalise_for_matching
 from .scoring.flags import compute_flags, duplicate_flag
-from .scoring.near_duplicates import NearDuplicateKeys, band_keys, near_duplicate_keys
+from .scoring.near_duplicates import band_keys, near_duplicate_keys_of_normalised
 from .scoring.priority import compute_priority
 from .scoring.sentiment import SentimentScorer
 from .scoring.watchwords import compile_watchwords
@@ -164,10 +164,15 @@ class ThreadScorer:
         scores, flags, signatures, band_keys = [], [], [], []
         for index, drift in enumerate(drifts):
             if task.stale[index]:
-                row, codes = self._comment_scores(task, index, drift, scored_at)
+                is_comment = task.kinds[index] == CommentKind.COMMENT
+                # Exact and near duplicates compare the same normalised text.
+                normalised = normalise_for_matching(task.texts[index]) if is_comment else None
+                row, codes = self._comment_scores(task, index, drift, scored_at, normalised)
                 scores.append(row)
                 flags.extend((row[0], code) for code in codes)
-                keys = self._near_duplicate_keys(task, index)
+                keys = None
+                if self.near_duplicates and normalised is not None:
+                    keys = near_duplicate_keys_of_normalised(normalised)
                 if keys is not None:
                     signatures.append((row[0], keys.signature))
                     band_keys.extend((key, row[0]) for key in keys.band_keys)
@@ -191,13 +196,8 @@ class ThreadScorer:
             band_keys=band_keys,
         )
 
-    def _near_duplicate_keys(self, task: ThreadTask, index: int) -> NearDuplicateKeys | None:
-        if not self.near_duplicates or task.kinds[index] != CommentKind.COMMENT:
-            return None
-        return near_duplicate_keys(task.texts[index])
-
     def _comment_scores(
-        self, task: ThreadTask, index: int, drift, scored_at: object
+        self, task: ThreadTask, index: int, drift, scored_at: object, normalised: str | None
     ) -> tuple[tuple, list[str]]:
         """The comment's score row (SCORE_COLUMNS order) and its flag codes."""
         text, kind = task.texts[index], task.kinds[index]
@@ -233,7 +233,7 @@ class ThreadScorer:
             _to_json(drift.missing_terms),
             drift.self_label,
             _to_json([flag_to_json(flag) for flag in flags]),
-            _duplicate_fingerprint(text, kind),
+            _duplicate_fingerprint(text, normalised),
             priority.score,
             _to_json(priority.reasons),
             scored_at,
@@ -241,10 +241,11 @@ class ThreadScorer:
         return row, sorted({flag.code for flag in flags})
 
 
-def _duplicate_fingerprint(text: str, kind: str) -> str | None:
-    if kind != CommentKind.COMMENT or len(text.strip()) < DUPLICATE_MIN_CHARS:
+def _duplicate_fingerprint(text: str, normalised: str | None) -> str | None:
+    """The fingerprint of a comment (``normalised`` None: a pingback) long enough to count."""
+    if normalised is None or len(text.strip()) < DUPLICATE_MIN_CHARS:
         return None
-    return fingerprint(text)
+    return fingerprint_of_normalised(normalised)
 
 
 # The worker processes' own scorer, built once by the pool's initializer.

@@ -84,7 +84,11 @@ def shingles(text: str) -> list[str]:
     Repeats are kept: MinHash is the same for a list and its set, and building the set
     would cost a third of the time.
     """
-    normalised = normalise_for_matching(text)
+    return shingles_of_normalised(normalise_for_matching(text))
+
+
+def shingles_of_normalised(normalised: str) -> list[str]:
+    """:func:`shingles` of a text already normalised (the scorer normalises once)."""
     if _DIGIT.search(normalised):
         normalised = _WORD_WITH_DIGIT.sub("0", normalised)
     words = normalised.split()
@@ -109,7 +113,12 @@ def band_keys(packed: bytes) -> tuple[int, ...]:
 
 def near_duplicate_keys(text: str) -> NearDuplicateKeys | None:
     """Signature and band keys of a comment's text; None when it is too short to compare."""
-    grams = shingles(text)
+    return near_duplicate_keys_of_normalised(normalise_for_matching(text))
+
+
+def near_duplicate_keys_of_normalised(normalised: str) -> NearDuplicateKeys | None:
+    """:func:`near_duplicate_keys` of a text already normalised."""
+    grams = shingles_of_normalised(normalised)
     if not grams:
         return None
     packed = signature(grams)
