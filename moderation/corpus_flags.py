@@ -78,9 +78,9 @@ def set_flags(
         sa.update(scores)
         .where(scores.c.comment_id == sa.bindparam("target_id"))
         .values(
-            flags=sa.bindparam("new_flags"),
+            flags=sa.bindparam("new_flags", type_=sa.JSON),
             priority=sa.bindparam("new_priority"),
-            priority_reasons=sa.bindparam("new_reasons"),
+            priority_reasons=sa.bindparam("new_reasons", type_=sa.JSON),
         ),
         [
             {
