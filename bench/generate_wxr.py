@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,11 +54,13 @@ def write_wxr(
     comments_per_article: int,
     seed: int = 0,
     comment_words: int = 40,
+    body: Callable[[int], tuple[str, str] | None] | None = None,
 ) -> Path:
     """Write a WXR file with ``articles`` posts of ``comments_per_article`` comments each.
 
     ``comment_words`` sets the length of each comment body, so file size and
-    element count can be varied independently. Returns the path written.
+    element count can be varied independently. ``body(comment_id)``, when given, may
+    return ``(author, text)`` for a comment instead. Returns the path written.
     """
     path = Path(path)
     rng = random.Random(seed)
@@ -74,7 +77,8 @@ def write_wxr(
                 if comment_id > first_id_in_post and rng.random() < 0.3:
                     parent = rng.randrange(first_id_in_post, comment_id)
                 posted = published + timedelta(minutes=comment_id % 5000)
-                out.write(_comment(rng, comment_id, parent, posted, comment_words))
+                chosen = body(comment_id) if body else None
+                out.write(_comment(rng, comment_id, parent, posted, comment_words, chosen))
             out.write("\t</item>\n")
         out.write(FOOTER)
     return path
@@ -109,13 +113,23 @@ def _item_head(rng: random.Random, post_id: int, published: datetime) -> str:
 """
 
 
-def _comment(rng: random.Random, comment_id: int, parent: int, posted: datetime, words: int) -> str:
+def _comment(
+    rng: random.Random,
+    comment_id: int,
+    parent: int,
+    posted: datetime,
+    words: int,
+    chosen: tuple[str, str] | None = None,
+) -> str:
     kind = "pingback" if rng.random() < 0.01 else ""
     approved = rng.choices(["1", "0", "spam"], weights=[90, 5, 5])[0]
     author = f"reader{rng.randrange(5000)}"
     body = _sentence(rng, words)
     if rng.random() < 0.3:
         body += "\n\n" + _sentence(rng, max(1, words // 2))
+    if chosen is not None:
+        kind = ""
+        author, body = chosen
     return f"""		<wp:comment>
 			<wp:comment_id>{comment_id}</wp:comment_id>
 			<wp:comment_author><![CDATA[{author}]]></wp:comment_author>

@@ -145,6 +145,7 @@ def run_scoring(rescore_all: bool, workers: int | None) -> ScoreRunSummary:
         f"({summary.seconds:.1f} s, {rate:,.0f}/s, {summary.workers} process"
         f"{'es' if summary.workers > 1 else ''}); "
         f"{summary.duplicates_flagged} flagged as duplicates, "
+        f"{summary.near_duplicates_flagged} as near-duplicate campaigns, "
         f"{summary.watchword_decisions} rejected or held by watch-words, "
         f"{summary.author_decisions} decided by author rules"
     )

@@ -209,6 +209,38 @@ class CommentFlag(db.Model):
     code: so.Mapped[str] = so.mapped_column(sa.String(30), primary_key=True, index=True)
 
 
+class CommentSignature(db.Model):
+    """A comment's MinHash signature (:mod:`moderation.scoring.near_duplicates`) and the
+    campaign of near copies it belongs to, if any. Comments too short to compare have none."""
+
+    __tablename__ = "comment_signatures"
+
+    comment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
+    )
+    signature: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(128))
+    campaign_id: so.Mapped[int | None] = so.mapped_column(index=True)
+    """The smallest comment id among the campaign's comments (its number on the pages);
+    None while the comment has no near copy."""
+
+
+class CommentBandKey(db.Model):
+    """One LSH band key of a comment's signature: comments sharing a key are candidate
+    near copies, found through the primary key's index from anywhere in the database.
+
+    The primary key is the only index (on SQLite the table itself, WITHOUT ROWID): the
+    runner deletes a comment's keys by computing them again from its stored signature.
+    Deleting a comment (which the application never does) scans the table."""
+
+    __tablename__ = "comment_band_keys"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    band_key: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True)
+    comment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class ThreadSummary(db.Model):
     """Per article: where its thread derails, as found by the last scoring run."""
 

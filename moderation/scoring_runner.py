@@ -30,23 +30,36 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from .author_rules import apply_author_rules, trust_threshold
+from .campaigns import find_near_copies, flag_campaigns, join_campaigns
+from .corpus_flags import flag_to_json, set_flags, stored_priority
 from .driver_insert import DriverInsert
-from .models import Article, Comment, CommentFlag, CommentKind, CommentScore, ThreadSummary, utcnow
+from .models import (
+    Article,
+    Comment,
+    CommentBandKey,
+    CommentFlag,
+    CommentKind,
+    CommentScore,
+    CommentSignature,
+    ThreadSummary,
+    utcnow,
+)
 from .scoring.drift import (
     ArticleProfile,
     CorpusStats,
     find_derail_point,
     score_thread,
 )
-from .scoring.duplicates import DuplicateInfo, fingerprint
-from .scoring.flags import Flag, compute_flags, duplicate_flag
-from .scoring.priority import Priority, compute_priority
+from .scoring.duplicates import DuplicateInfo, fingerprint_of_normalised, normalise_for_matching
+from .scoring.flags import compute_flags, duplicate_flag
+from .scoring.near_duplicates import band_keys, near_duplicate_keys_of_normalised
+from .scoring.priority import compute_priority
 from .scoring.sentiment import SentimentScorer
 from .scoring.watchwords import compile_watchwords
 from .settings import ScoringConfig, current_scoring_config
 from .watchword_actions import apply_watchword_actions
 
-SCORER_VERSION = "4"
+SCORER_VERSION = "5"
 """Raise when any scorer's results change, so every stored score becomes stale."""
 
 BATCH_COMMENTS = 2000
@@ -103,6 +116,10 @@ class ThreadResult:
     """Rows of comment_flags: (comment_id, code)."""
     derail_comment_id: int | None
     mean_drift: float | None
+    signatures: list[tuple[int, bytes]] = field(default_factory=list)
+    """Rows of comment_signatures: (comment_id, MinHash signature)."""
+    band_keys: list[tuple[int, int]] = field(default_factory=list)
+    """Rows of comment_band_keys: (band_key, comment_id)."""
 
 
 @dataclass
@@ -114,6 +131,8 @@ class ScoreRunSummary:
     """Comments whose score was out of date in its priority weights only: priority redone."""
     threads: int = 0
     duplicates_flagged: int = 0
+    near_duplicates_flagged: int = 0
+    """Scores whose campaign flag was set, changed or removed (moderation.campaigns)."""
     watchword_decisions: int = 0
     """Comments rejected or held by their watch-words' actions (moderation.watchword_actions)."""
     author_decisions: int = 0
@@ -133,6 +152,8 @@ class ThreadScorer:
     stats: CorpusStats
     config: ScoringConfig
     config_hash: str
+    near_duplicates: bool = True
+    """Compute MinHash signatures (off only to measure what they cost, bench_neardup.py)."""
     sentiment: SentimentScorer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -149,12 +170,21 @@ class ThreadScorer:
         drifts = score_thread(
             list(zip(task.texts, task.parent_indexes, strict=True)), profile, self.stats
         )
-        scores, flags = [], []
+        scores, flags, signatures, band_keys = [], [], [], []
         for index, drift in enumerate(drifts):
             if task.stale[index]:
-                row, codes = self._comment_scores(task, index, drift, scored_at)
+                is_comment = task.kinds[index] == CommentKind.COMMENT
+                # Exact and near duplicates compare the same normalised text.
+                normalised = normalise_for_matching(task.texts[index]) if is_comment else None
+                row, codes = self._comment_scores(task, index, drift, scored_at, normalised)
                 scores.append(row)
                 flags.extend((row[0], code) for code in codes)
+                keys = None
+                if self.near_duplicates and normalised is not None:
+                    keys = near_duplicate_keys_of_normalised(normalised)
+                if keys is not None:
+                    signatures.append((row[0], keys.signature))
+                    band_keys.extend((key, row[0]) for key in keys.band_keys)
         comment_drifts = [
             (comment_id, drift.score)
             for comment_id, kind, drift in zip(task.comment_ids, task.kinds, drifts, strict=True)
@@ -171,10 +201,12 @@ class ThreadScorer:
             mean_drift=round(statistics.fmean(s for _, s in comment_drifts), 4)
             if comment_drifts
             else None,
+            signatures=signatures,
+            band_keys=band_keys,
         )
 
     def _comment_scores(
-        self, task: ThreadTask, index: int, drift, scored_at: object
+        self, task: ThreadTask, index: int, drift, scored_at: object, normalised: str | None
     ) -> tuple[tuple, list[str]]:
         """The comment's score row (SCORE_COLUMNS order) and its flag codes."""
         text, kind = task.texts[index], task.kinds[index]
@@ -211,7 +243,7 @@ class ThreadScorer:
             _to_json(drift.missing_terms),
             drift.self_label,
             _to_json([flag_to_json(flag) for flag in flags]),
-            _duplicate_fingerprint(text, kind),
+            _duplicate_fingerprint(text, normalised),
             priority.score,
             _to_json(priority.reasons),
             scored_at,
@@ -219,27 +251,24 @@ class ThreadScorer:
         return row, sorted({flag.code for flag in flags})
 
 
-def flag_to_json(flag: Flag) -> dict:
-    return {"code": flag.code, "reason": flag.reason, "weight_key": flag.weight_key}
-
-
-def flag_from_json(data: dict) -> Flag:
-    return Flag(data["code"], data["reason"], data.get("weight_key", data["code"]))
-
-
-def _duplicate_fingerprint(text: str, kind: str) -> str | None:
-    if kind != CommentKind.COMMENT or len(text.strip()) < DUPLICATE_MIN_CHARS:
+def _duplicate_fingerprint(text: str, normalised: str | None) -> str | None:
+    """The fingerprint of a comment (``normalised`` None: a pingback) long enough to count."""
+    if normalised is None or len(text.strip()) < DUPLICATE_MIN_CHARS:
         return None
-    return fingerprint(text)
+    return fingerprint_of_normalised(normalised)
 
 
 # The worker processes' own scorer, built once by the pool's initializer.
 _worker_scorer: ThreadScorer | None = None
 
 
-def _init_worker(stats: dict, config: ScoringConfig, config_hash: str) -> None:
+def _init_worker(
+    stats: dict, config: ScoringConfig, config_hash: str, near_duplicates: bool
+) -> None:
     global _worker_scorer
-    _worker_scorer = ThreadScorer(CorpusStats.from_dict(stats), config, config_hash)
+    _worker_scorer = ThreadScorer(
+        CorpusStats.from_dict(stats), config, config_hash, near_duplicates
+    )
 
 
 def _score_in_worker(tasks: list[ThreadTask], scored_at: object) -> list[ThreadResult]:
@@ -377,6 +406,16 @@ class _Writer:
         self.flag_insert = DriverInsert(
             sa.insert(CommentFlag.__table__), ("comment_id", "code"), dialect
         )
+        self.signature_insert = DriverInsert(
+            sa.insert(CommentSignature.__table__), ("comment_id", "signature"), dialect
+        )
+        self.band_key_insert = DriverInsert(
+            sa.insert(CommentBandKey.__table__), ("band_key", "comment_id"), dialect
+        )
+        self.near_copies: list[tuple[int, int]] = []
+        """Pairs of near copies found by this run, joined into campaigns at its end."""
+        self.left_campaigns: set[int] = set()
+        """Campaigns that comments scored again were in: their flags may have to go."""
         self.set_priority = (
             sa.update(Comment.__table__)
             .where(Comment.id == sa.bindparam("comment_id"))
@@ -398,6 +437,7 @@ class _Writer:
             session.execute(sa.delete(CommentFlag).where(CommentFlag.comment_id.in_(ids)))
             self.score_insert.execute(session, scores)
             self.flag_insert.execute(session, [flag for result in results for flag in result.flags])
+            self._write_signatures(results, ids)
             session.execute(
                 self.set_priority,
                 [{"comment_id": score[0], "new_priority": score[PRIORITY]} for score in scores],
@@ -417,6 +457,37 @@ class _Writer:
             ],
         )
         return len(scores)
+
+    def _write_signatures(self, results: list[ThreadResult], ids: list[int]) -> None:
+        """Replace the comments' signatures and band keys; old keys are found from the old
+        signatures, through the band keys' primary key (their only index)."""
+        session = self.session
+        old = session.execute(
+            sa.select(
+                CommentSignature.comment_id,
+                CommentSignature.signature,
+                CommentSignature.campaign_id,
+            ).where(CommentSignature.comment_id.in_(ids))
+        ).all()
+        if old:
+            self.left_campaigns.update(row.campaign_id for row in old if row.campaign_id)
+            session.execute(
+                sa.delete(CommentBandKey.__table__).where(
+                    CommentBandKey.band_key == sa.bindparam("old_key"),
+                    CommentBandKey.comment_id == sa.bindparam("old_id"),
+                ),
+                [
+                    {"old_key": key, "old_id": row.comment_id}
+                    for row in old
+                    for key in band_keys(row.signature)
+                ],
+            )
+            session.execute(sa.delete(CommentSignature).where(CommentSignature.comment_id.in_(ids)))
+        signatures = [row for result in results for row in result.signatures]
+        keys = [row for result in results for row in result.band_keys]
+        self.near_copies.extend(find_near_copies(session, signatures, keys))
+        self.signature_insert.execute(session, signatures)
+        self.band_key_insert.execute(session, keys)
 
 
 def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:
@@ -448,47 +519,14 @@ def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:
             )
         )
     ).all()
-    flagged = 0
+    wanted = {}
     for fingerprint_value, size, threads, authors in groups:
         flag = duplicate_flag(DuplicateInfo(group_size=size, threads=threads, authors=authors))
         members = session.scalars(
-            sa.select(CommentScore).where(CommentScore.fingerprint == fingerprint_value)
+            sa.select(CommentScore.comment_id).where(CommentScore.fingerprint == fingerprint_value)
         )
-        for score in members:
-            flags = [f for f in score.flags if f["code"] != "duplicate"] + [flag_to_json(flag)]
-            if flags == score.flags:
-                continue
-            score.flags = flags
-            _reprioritise(session, score, config)
-            flagged += 1
-    return flagged
-
-
-def _stored_priority(
-    compound: float, label: str, drift: float, drift_reasons: list, flags: list, config
-) -> Priority:
-    """The priority under ``config``'s weights from what a score row stores."""
-    return compute_priority(
-        compound,
-        label,
-        drift,
-        drift_reasons,
-        [flag_from_json(flag) for flag in flags],
-        config.weights,
-        off_topic_threshold=config.off_topic_threshold,
-    )
-
-
-def _reprioritise(session: so.Session, score: CommentScore, config: ScoringConfig) -> None:
-    priority = _stored_priority(
-        score.compound, score.sentiment_label, score.drift, score.drift_reasons, score.flags, config
-    )
-    score.priority = priority.score
-    score.priority_reasons = list(priority.reasons)
-    session.execute(
-        sa.update(Comment).where(Comment.id == score.comment_id).values(priority=priority.score)
-    )
-    session.merge(CommentFlag(comment_id=score.comment_id, code="duplicate"))
+        wanted.update((comment_id, flag) for comment_id in members)
+    return set_flags(session, "duplicate", wanted, config)
 
 
 def _reprioritise_weights_stale(session: so.Session, config: ScoringConfig) -> int:
@@ -529,7 +567,7 @@ def _reprioritise_weights_stale(session: so.Session, config: ScoringConfig) -> i
             return done
         updates = []
         for comment_id, *stored in rows:
-            priority = _stored_priority(*stored, config)
+            priority = stored_priority(*stored, config)
             updates.append(
                 {
                     "score_id": comment_id,
@@ -552,6 +590,7 @@ def score_stale(
     progress: Callable[[int, int], None] | None = None,
     config: ScoringConfig | None = None,
     trust_after: int | None = None,
+    near_duplicates: bool = True,
 ) -> ScoreRunSummary:
     """Score every comment whose score is missing or stale (or all of them); commit per batch.
     Then recompute the priorities of scores out of date only in their weights.
@@ -563,6 +602,7 @@ def score_stale(
     ``workers`` None picks one process for small runs and one per core (at most two
     here) for large ones. ``progress`` is called after each batch with the comments it
     scored and the run's total. On KeyboardInterrupt, finished batches stay committed.
+    ``near_duplicates`` False leaves signatures and campaigns out (to measure their cost).
     """
     started = time.perf_counter()
     run_started = utcnow()
@@ -599,20 +639,31 @@ def score_stale(
 
     try:
         if workers == 1:
-            scorer = ThreadScorer(stats, config, config_hash)
+            scorer = ThreadScorer(stats, config, config_hash, near_duplicates)
             for article_ids in batches:
                 tasks = _load_tasks(session, article_ids, stale, rescore_all)
                 scored_at = writer.now()
                 record([scorer.score(task, scored_at) for task in tasks])
         else:
             _score_with_workers(
-                session, batches, stale, rescore_all, stats, config, workers, record, writer.now
+                session,
+                batches,
+                stale,
+                rescore_all,
+                stats,
+                config,
+                near_duplicates,
+                workers,
+                record,
+                writer.now,
             )
     except KeyboardInterrupt:
         session.rollback()
         summary.interrupted = True
     else:
         summary.duplicates_flagged = _flag_duplicates(session, run_started, config)
+        touched = join_campaigns(session, writer.near_copies) | writer.left_campaigns
+        summary.near_duplicates_flagged = flag_campaigns(session, touched, config)
         session.commit()
         summary.reprioritised = _reprioritise_weights_stale(session, config)
     summary.seconds = time.perf_counter() - started
@@ -624,14 +675,16 @@ def ids_of(results: list[ThreadResult]) -> list[int]:
     return [score[0] for result in results for score in result.scores]
 
 
-def _score_with_workers(session, batches, stale, rescore_all, stats, config, workers, record, now):
+def _score_with_workers(
+    session, batches, stale, rescore_all, stats, config, near_duplicates, workers, record, now
+):
     """Keep every worker busy while this process reads the next batch and writes the last."""
     config_hash = config.hash()
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_worker,
-        initargs=(stats.to_dict(), config, config_hash),
+        initargs=(stats.to_dict(), config, config_hash, near_duplicates),
     ) as pool:
         in_flight: list[Future] = []
         try:

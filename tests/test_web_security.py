@@ -16,7 +16,14 @@ from flask import url_for
 
 from moderation import api_tokens
 from moderation.extensions import db
-from moderation.models import Article, Decision, RejectReason, User, WatchWordEntry
+from moderation.models import (
+    Article,
+    CommentSignature,
+    Decision,
+    RejectReason,
+    User,
+    WatchWordEntry,
+)
 
 EVERYONE = {"admin", "moderator", "analyst"}
 DECIDERS = {"admin", "moderator"}
@@ -43,6 +50,8 @@ EXPECTED_ROLES = {
     "authors.change_rule": DECIDERS,
     "authors.add_note": DECIDERS,
     "exports.decisions": DECIDERS,
+    "campaigns.campaign": EVERYONE,
+    "campaigns.decide": DECIDERS,
     "admin.index": ADMINS,
     "admin.accounts_page": ADMINS,
     "admin.account_update": ADMINS,
@@ -94,7 +103,11 @@ def sample_objects(app, users, scored_thread):
     )  # fmt: skip
     entry = WatchWordEntry(phrase="idiot")
     reason = RejectReason(label="Off-topic")
-    db.session.add_all([decision, entry, reason])
+    campaign = [
+        CommentSignature(comment_id=c.id, signature=bytes(128), campaign_id=comment.id)
+        for c in scored_thread.comments[:2]
+    ]
+    db.session.add_all([decision, entry, reason, *campaign])
     db.session.commit()
     token, _ = api_tokens.create_token(db.session, "sample", "read")
     return {
@@ -107,6 +120,7 @@ def sample_objects(app, users, scored_thread):
         "entry_id": entry.id,
         "reason_id": reason.id,
         "bulk_id": "0" * 32,
+        "number": comment.id,
     }
 
 

@@ -96,8 +96,13 @@ def normalise_for_matching(text: str) -> str:
 
 def fingerprint(text: str) -> str:
     """Stable 32-hex-digit digest of :func:`normalise_for_matching` (for storage and lookup)."""
-    normalised = normalise_for_matching(text).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(normalised, digest_size=16).hexdigest()
+    return fingerprint_of_normalised(normalise_for_matching(text))
+
+
+def fingerprint_of_normalised(normalised: str) -> str:
+    """:func:`fingerprint` of a text already normalised (the scorer normalises once)."""
+    encoded = normalised.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 
 
 def find_duplicate_groups(

@@ -4,7 +4,8 @@ A :class:`Flag` is something a moderator should notice, with the reason in words
 ("3 links (limit 2)"). :func:`compute_flags` looks at one comment on its own;
 the duplicate flag needs the whole corpus, so it is computed by
 :mod:`moderation.scoring.duplicates` and turned into a flag by
-:func:`duplicate_flag` (or passed to :func:`compute_flags` as ``duplicate=``).
+:func:`duplicate_flag` (or passed to :func:`compute_flags` as ``duplicate=``), and
+so is the near-duplicate flag of a campaign (:func:`near_duplicate_flag`).
 
 Comment text is hostile input: every check is a pre-compiled regular expression
 without nested repetition, or a single pass over the characters, so a 100 KB
@@ -316,6 +317,25 @@ def duplicate_flag(info: DuplicateInfo) -> Flag:
     noun = "comment" if others == 1 else "comments"
     reason = " ".join([f"same text as {others} other {noun}", *where])
     return Flag("duplicate", reason, "duplicate", dataclasses.asdict(info))
+
+
+def near_duplicate_flag(campaign: int, size: int, threads: int, authors: int) -> Flag:
+    """Flag for a comment in a campaign of near copies (:mod:`moderation.campaigns`).
+
+    Reads e.g. "near-duplicate of 19 comments in campaign #42, on 18 threads".
+    """
+    others = size - 1
+    noun = "comment" if others == 1 else "comments"
+    where = []
+    if threads >= 2:
+        where.append(f"on {threads} threads")
+    if authors >= 2:
+        where.append(f"by {authors} authors")
+    reason = f"near-duplicate of {others} {noun} in campaign #{campaign}"
+    if where:
+        reason += ", " + " ".join(where)
+    detail = {"campaign": campaign, "size": size, "threads": threads, "authors": authors}
+    return Flag("near_duplicate", reason, "near_duplicate", detail)
 
 
 def compute_flags(

@@ -47,6 +47,7 @@ class PriorityWeights:
     near_empty: float = 0.2
     pingback: float = 0.5
     duplicate: float = 2.0
+    near_duplicate: float = 2.0
     watchword_flag: float = 1.0
     watchword_hold: float = 4.0
     watchword_reject: float = 8.0

@@ -63,6 +63,7 @@ def init_app(app: Flask) -> None:
         api,
         auth,
         authors,
+        campaigns,
         comments,
         exports,
         home,
@@ -81,7 +82,7 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_large_bodies)
     csrf.init_app(app)
 
-    for module in (auth, home, queue, comments, authors, admin, reports, exports):
+    for module in (auth, home, queue, comments, authors, campaigns, admin, reports, exports):
         app.register_blueprint(module.bp)
     api.init_app(app)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
@@ -44,3 +45,24 @@ def choices(pairs) -> list:
     if _SelectChoice is None:
         return list(pairs)
     return [_SelectChoice(value, label) for value, label in pairs]
+
+
+TARGET_PATTERN = re.compile(r"([0-9]{1,9}):([0-9]{1,9})")
+
+
+def selected_targets(values: list[str]) -> list[tuple[int, int]]:
+    """Checkbox values ``"id:version"`` as pairs; malformed ones are ignored."""
+    targets = []
+    for value in values:
+        match = TARGET_PATTERN.fullmatch(value)
+        if match:
+            targets.append((int(match[1]), int(match[2])))
+    return list(dict.fromkeys(targets))
+
+
+def form_errors(form: FlaskForm) -> str:
+    problems = [
+        f"{getattr(form, name).label.text}: {'; '.join(errors)}"
+        for name, errors in form.errors.items()
+    ]
+    return "The form was not valid. " + " ".join(problems)

@@ -7,7 +7,6 @@ forms with ``Accept: application/json`` to skip the page reload.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
@@ -31,8 +30,8 @@ from ..author_rules import rules_for
 from ..extensions import db
 from ..models import Article, RejectReason
 from .access import DECIDERS, EVERYONE, requires
-from .forms import choices, safe_next
-from .responses import respond, undo_message, wants_json
+from .forms import choices, form_errors, safe_next, selected_targets
+from .responses import bulk_message, respond, undo_message, wants_json
 
 bp = Blueprint("queue", __name__)
 
@@ -50,7 +49,6 @@ CONFIRM_VERB = {
 }
 NOTE_MAX = 2000
 MAX_ID = 2**31 - 1
-TARGET_PATTERN = re.compile(r"([0-9]{1,9}):([0-9]{1,9})")
 BULK_ID_URL = "/queue/bulk/<string(length=32):bulk_id>/undo"
 
 
@@ -164,7 +162,7 @@ def decide(comment_id: int, action: str):
         form.reason.choices = reason_choices()
     back = safe_next(form.next.data, url_for("queue.index"))
     if not form.validate_on_submit():
-        return respond(back, "error", _form_errors(form), 400)
+        return respond(back, "error", form_errors(form), 400)
     try:
         decisions.decide(
             db.session,
@@ -192,7 +190,7 @@ def bulk():
     form.reason.choices = reason_choices()
     back = safe_next(form.next.data, url_for("queue.index"))
     if not form.validate_on_submit():
-        return respond(back, "error", _form_errors(form), 400)
+        return respond(back, "error", form_errors(form), 400)
     limit = current_app.config["BULK_DECISION_LIMIT"]
     action = form.action.data
     reason = form.reason.data if action == "reject" else None
@@ -212,7 +210,7 @@ def bulk():
         except decisions.DecisionError as error:
             return respond(back, "error", str(error), 400)
     else:
-        targets = _selected_targets(request.form.getlist("selected"))
+        targets = selected_targets(request.form.getlist("selected"))
         if not targets:
             return respond(back, "error", "Select at least one comment first.", 400)
         if len(targets) > limit:
@@ -221,13 +219,8 @@ def bulk():
             db.session, targets, decisions.ACTIONS[action], current_user.user,
             reason=reason, note=note,
         )  # fmt: skip
-    done = len(outcome.decisions)
-    message = f"{done} comment{'s' if done != 1 else ''} {PAST_TENSE[action]}."
-    if outcome.conflicts:
-        message += f" {len(outcome.conflicts)} skipped: " + " ".join(
-            c.message for c in outcome.conflicts[:3]
-        )
-    return respond(back, "conflict" if outcome.conflicts else "success", message, 200)
+    category, message = bulk_message(outcome, PAST_TENSE[action])
+    return respond(back, category, message, 200)
 
 
 def _confirm_bulk(form: BulkForm, changed: decisions.CountChanged, back: str):
@@ -276,21 +269,3 @@ def undo_last():
     except decisions.DecisionError as error:
         return respond(back, "error", str(error), 400)
     return respond(back, *undo_message(outcome))
-
-
-def _selected_targets(values: list[str]) -> list[tuple[int, int]]:
-    """Checkbox values ``"id:version"`` as pairs; malformed ones are ignored."""
-    targets = []
-    for value in values:
-        match = TARGET_PATTERN.fullmatch(value)
-        if match:
-            targets.append((int(match[1]), int(match[2])))
-    return list(dict.fromkeys(targets))
-
-
-def _form_errors(form: FlaskForm) -> str:
-    problems = [
-        f"{getattr(form, name).label.text}: {'; '.join(errors)}"
-        for name, errors in form.errors.items()
-    ]
-    return "The form was not valid. " + " ".join(problems)

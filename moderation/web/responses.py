@@ -25,6 +25,18 @@ def undo_message(outcome: decisions.BulkOutcome) -> tuple[str, str, int]:
     return "success", message, 200
 
 
+def bulk_message(outcome: decisions.BulkOutcome, done_text: str) -> tuple[str, str]:
+    """Category and message of a bulk decision: "12 comments rejected.", and the conflicts."""
+    done = len(outcome.decisions)
+    message = f"{done} comment{'s' if done != 1 else ''} {done_text}."
+    if not outcome.conflicts:
+        return "success", message
+    message += f" {len(outcome.conflicts)} skipped: " + " ".join(
+        c.message for c in outcome.conflicts[:3]
+    )
+    return "conflict", message
+
+
 def respond(
     back: str,
     category: str,
