@@ -1,6 +1,7 @@
 """Decisions: conditional updates, the audit log, conflicts between moderators, undo, bulk."""
 
 import io
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +19,33 @@ def comment_state(comment_id):
     return db.session.execute(
         sa.select(Comment.status, Comment.version).where(Comment.id == comment_id)
     ).one()
+
+
+def decide_while_held(holder, comment_id, version, status, user_type, user_id, held_by):
+    """Another moderator's decision, in a thread of its own, while ``holder`` (a session
+    with an uncommitted write) holds the comment: checks that it waits, then commits
+    ``holder`` and returns what the decision met ({"conflict": ...} or {"error": ...})."""
+    outcome = {}
+    engine = holder.get_bind()  # the thread has no application context
+
+    def decide():
+        with so.Session(engine) as session:
+            try:
+                decisions.decide(
+                    session, comment_id, version, status, session.get(user_type, user_id)
+                )
+            except decisions.Conflict as conflict:
+                outcome["conflict"] = conflict
+            except Exception as error:  # reported by the caller's assertions
+                outcome["error"] = error
+
+    thread = threading.Thread(target=decide)
+    thread.start()
+    thread.join(timeout=0.5)
+    assert thread.is_alive(), f"should wait for {held_by}: {outcome}"
+    holder.commit()
+    thread.join(timeout=10)
+    return outcome
 
 
 def all_decisions():
@@ -210,33 +238,17 @@ def test_status_counts_follow_every_decision(users, scored_thread):
 def test_a_decision_waiting_on_another_transaction_sees_its_result(app, users, scored_thread):
     """Truly at once: the second UPDATE waits for the first transaction's row lock, then
     finds the version moved on; nothing is overwritten."""
-    import threading
-
     comment_id = scored_thread.comments[1].id
     user_type = type(users["moderator"])
     ids = users["moderator"].id, users["moderator2"].id
-    outcome = {}
-    engine = db.engine  # the thread has no application context
-    with so.Session(engine) as first:
+    with so.Session(db.engine) as first:
         decisions._decide_one(
             first, comment_id, 1, "approved", first.get(user_type, ids[0]), None, None, False
         )  # uncommitted: holds the row (PostgreSQL) or the write lock (SQLite)
 
-        def second_moderator():
-            with so.Session(engine) as second:
-                try:
-                    decisions.decide(second, comment_id, 1, "spam", second.get(user_type, ids[1]))
-                except decisions.Conflict as conflict:
-                    outcome["conflict"] = conflict
-                except Exception as error:  # reported by the assertions below
-                    outcome["error"] = error
-
-        thread = threading.Thread(target=second_moderator)
-        thread.start()
-        thread.join(timeout=0.5)
-        assert thread.is_alive(), f"should wait for the first transaction: {outcome}"
-        first.commit()
-        thread.join(timeout=10)
+        outcome = decide_while_held(
+            first, comment_id, 1, "spam", user_type, ids[1], "the first transaction"
+        )
     assert outcome["conflict"].decided_by == "moderator"
     assert comment_state(comment_id) == ("approved", 2)
     assert len(all_decisions()) == 1
@@ -438,34 +450,16 @@ def test_a_decision_landing_anywhere_inside_an_undo_wins_over_it(app, users, sco
 def test_a_decision_made_while_an_undo_is_uncommitted_waits_and_conflicts(
     app, users, scored_thread
 ):
-    import threading
-
     comment_id = _fresh_comment(scored_thread.article, "race-wait")
     user_type = type(users["moderator"])
     ids = users["moderator"].id, users["moderator2"].id
     original = decisions.decide(db.session, comment_id, 1, "spam", users["moderator"])
-    outcome = {}
-    engine = db.engine
-    with so.Session(engine) as a_session:
+    with so.Session(db.engine) as a_session:
         decisions._undo_one(a_session, original.id, a_session.get(user_type, ids[0]))
 
-        def b_decides():
-            with so.Session(engine) as b_session:
-                try:
-                    decisions.decide(
-                        b_session, comment_id, 2, "approved", b_session.get(user_type, ids[1])
-                    )
-                except decisions.Conflict as conflict:
-                    outcome["conflict"] = conflict
-                except Exception as error:  # reported by the assertions below
-                    outcome["error"] = error
-
-        thread = threading.Thread(target=b_decides)
-        thread.start()
-        thread.join(timeout=0.5)
-        assert thread.is_alive(), f"should wait for the undo's transaction: {outcome}"
-        a_session.commit()
-        thread.join(timeout=10)
+        outcome = decide_while_held(
+            a_session, comment_id, 2, "approved", user_type, ids[1], "the undo's transaction"
+        )
     assert outcome["conflict"].status == "pending"
     assert comment_state(comment_id) == ("pending", 3)
     assert _audit_trail(comment_id) == [("pending", "spam", False), ("spam", "pending", True)]
