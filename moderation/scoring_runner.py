@@ -59,7 +59,7 @@ from .scoring.watchwords import compile_watchwords
 from .settings import ScoringConfig, current_scoring_config
 from .watchword_actions import apply_watchword_actions
 
-SCORER_VERSION = "5"
+SCORER_VERSION = "6"
 """Raise when any scorer's results change, so every stored score becomes stale."""
 
 BATCH_COMMENTS = 2000
@@ -410,7 +410,10 @@ class _Writer:
             sa.insert(CommentSignature.__table__), ("comment_id", "signature"), dialect
         )
         self.band_key_insert = DriverInsert(
-            sa.insert(CommentBandKey.__table__), ("band_key", "comment_id"), dialect
+            sa.insert(CommentBandKey.__table__),
+            ("band_key", "comment_id"),
+            dialect,
+            multi_row=False,
         )
         self.near_copies: list[tuple[int, int]] = []
         """Pairs of near copies found by this run, joined into campaigns at its end."""
@@ -487,7 +490,8 @@ class _Writer:
         keys = [row for result in results for row in result.band_keys]
         self.near_copies.extend(find_near_copies(session, signatures, keys))
         self.signature_insert.execute(session, signatures)
-        self.band_key_insert.execute(session, keys)
+        # In key order, each index page is visited once per batch rather than once per key.
+        self.band_key_insert.execute(session, sorted(keys))
 
 
 def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:

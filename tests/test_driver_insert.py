@@ -39,9 +39,12 @@ def scratch_table(app):
     SCRATCH.drop(db.engine)
 
 
+@pytest.mark.parametrize("multi_row", [True, False])
 @pytest.mark.parametrize("row_count", [1, ROWS_PER_STATEMENT, ROWS_PER_STATEMENT + 1, 250])
-def test_every_row_goes_in_whatever_the_count(scratch_table, row_count):
-    insert = DriverInsert(sa.insert(scratch_table), ("id", "label", "twice"), db.engine.dialect)
+def test_every_row_goes_in_whatever_the_count(scratch_table, row_count, multi_row):
+    insert = DriverInsert(
+        sa.insert(scratch_table), ("id", "label", "twice"), db.engine.dialect, multi_row
+    )
     rows = [(n, f"row {n}", 2 * n) for n in range(1, row_count + 1)]
     insert.execute(db.session, rows)
     stored = db.session.execute(sa.select(scratch_table).order_by(scratch_table.c.id)).all()

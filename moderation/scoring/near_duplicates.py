@@ -16,7 +16,7 @@ thread, "Earn $600 every day!" on the next) so that exact matching
    of equal values between two signatures estimates the Jaccard similarity of their
    shingle sets (:func:`estimated_similarity`).
 3. **band keys**: the signature's first values cut into :data:`BANDS` bands of
-   :data:`ROWS` values, each band made one 64-bit key. Two texts sharing any band key
+   :data:`ROWS` values, each band folded into one 31-bit key. Two texts sharing any band key
    are candidates; the runner keeps those keys in an indexed table, so a new comment
    finds its candidates anywhere in the database with one index lookup per key, and a
    candidate becomes a near copy only if :func:`estimated_similarity` reaches
@@ -61,13 +61,16 @@ SIGNATURE_BYTES = NUM_PERM * 4
 _PACK = struct.Struct(f"<{NUM_PERM}I")
 _DIGIT = re.compile(r"\d")
 _WORD_WITH_DIGIT = re.compile(r"\w*\d\w*")
-_BANDS = struct.Struct(f"<{BANDS}q")  # ROWS = 2 values of 32 bits make one 64-bit key
-# Band numbers spread over all 64 bits (multiples of the golden ratio), as signed integers
-# so that the keys stay signed 64-bit ones.
-_BAND_MIX = tuple(
-    mixed - 2**64 if mixed >= 2**63 else mixed
-    for mixed in ((band + 1) * 0x9E3779B97F4A7C15 % 2**64 for band in range(BANDS))
-)
+_BANDS = struct.Struct(f"<{BANDS * ROWS}I")
+KEY_BITS = 31
+"""Band keys are non-negative 31-bit integers: SQLite stores them in 4 bytes (a 64-bit
+key takes 8), and the smaller index is most of what storing them costs. Two bands of
+different values then share a key once in 2^31 lookups: a spare candidate, which the
+full signature's estimate then refuses."""
+_KEY_MASK = 2**KEY_BITS - 1
+# Band numbers spread over the key's bits (multiples of the golden ratio), so that equal
+# values in different bands never meet.
+_BAND_MIX = tuple((band + 1) * 0x9E3779B1 & _KEY_MASK for band in range(BANDS))
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,13 @@ def signature(grams: Sequence[str]) -> bytes:
 
 
 def band_keys(packed: bytes) -> tuple[int, ...]:
-    """One signed 64-bit key per band (database BIGINT): the band's two 32-bit values read
-    as one 64-bit integer, the band number mixed in so that equal values in different
-    bands never meet."""
-    return tuple(map(operator.xor, _BANDS.unpack_from(packed), _BAND_MIX))
+    """One :data:`KEY_BITS`-bit key per band: the band's two 32-bit values (MinHash values,
+    uniformly spread) folded into one, the band number mixed in."""
+    values = _BANDS.unpack_from(packed)
+    return tuple(
+        (first ^ (second << 15 | second >> 17) ^ mix) & _KEY_MASK
+        for first, second, mix in zip(values[::2], values[1::2], _BAND_MIX, strict=True)
+    )
 
 
 def near_duplicate_keys(text: str) -> NearDuplicateKeys | None:
