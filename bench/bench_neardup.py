@@ -2,6 +2,7 @@
 
     python bench/bench_neardup.py                    # 200,000 comments, 50 campaigns x 20
     python bench/bench_neardup.py --articles 100     # 20,000 comments, a quicker look
+    python bench/bench_neardup.py --repeat 3         # alternate the two runs 3 times
 
 Writes one WordPress export (``generate_wxr.write_wxr``) of ordinary comments of 3 to
 120 words (``bench_scoring.synthetic_text``; a tenth are stock short replies such as
@@ -9,7 +10,9 @@ Writes one WordPress export (``generate_wxr.write_wxr``) of ordinary comments of
 each, scattered over the threads under different names. A variant is its campaign's
 text with 1 to 4 edits: a word substituted, inserted or dropped, a number changed or
 added, punctuation changed. The same file is then imported and scored twice on fresh
-SQLite databases, without and with near-duplicate detection, and the script prints
+SQLite databases, without and with near-duplicate detection (alternately, ``--repeat``
+times: the figures are the medians, since one run's import can differ from the next by
+seconds on a machine doing anything else), and the script prints
 
 * the share of planted variants in their campaign's largest group (target >= 95%),
 * the share of ordinary comments grouped with anything (target < 1%),
@@ -28,6 +31,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from statistics import median
 
 import sqlalchemy as sa
 
@@ -198,6 +202,7 @@ def report_accuracy(planted: dict[int, int], comments: int, found: dict, flagged
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=1, help="alternate the two runs N times")
     arguments = parser.parse_args()
     comments = arguments.articles * COMMENTS_PER_ARTICLE
     bodies, planted = plan(comments)
@@ -207,25 +212,28 @@ def main() -> None:
         write_wxr(export, arguments.articles, COMMENTS_PER_ARTICLE, body=bodies.get)
         words = sum(len(text.split()) for _, text in bodies.values()) / comments
         print(f"{comments:,} comments ({words:.0f} words on average), {len(planted)} planted")
-        rates, cpus = {}, {}
-        for near_duplicates in (False, True):
-            cpu_before = cpu_seconds()
-            imported, scored, count, found = run(export, folder, near_duplicates)
-            cpu = cpu_seconds() - cpu_before
-            rate = count / (imported + scored)
-            rates[near_duplicates] = rate
-            cpus[near_duplicates] = cpu
-            label = "with" if near_duplicates else "without"
-            print(
-                f"{label} near-duplicate detection: import {imported:.1f} s + scoring "
-                f"{scored:.1f} s = {rate:,.0f} comments/s, {cpu:.1f} CPU s"
-            )
+        rates: dict[bool, list[float]] = {False: [], True: []}
+        cpus: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(arguments.repeat):
+            for near_duplicates in (False, True):
+                for path in folder.glob("*.sqlite*"):
+                    path.unlink()
+                cpu_before = cpu_seconds()
+                imported, scored, count, found = run(export, folder, near_duplicates)
+                cpus[near_duplicates].append(cpu_seconds() - cpu_before)
+                rates[near_duplicates].append(count / (imported + scored))
+                label = "with" if near_duplicates else "without"
+                print(
+                    f"{label} near-duplicate detection: import {imported:.1f} s + scoring "
+                    f"{scored:.1f} s = {rates[near_duplicates][-1]:,.0f} comments/s, "
+                    f"{cpus[near_duplicates][-1]:.1f} CPU s"
+                )
         report_accuracy(planted, comments, found["found"], found["flagged"])
-        slower = 1 - rates[True] / rates[False]
-        more_cpu = cpus[True] / cpus[False] - 1
+        slower = 1 - median(rates[True]) / median(rates[False])
+        more_cpu = median(cpus[True]) / median(cpus[False]) - 1
         print(
             f"import + scoring with detection: {slower:.1%} slower (target: within 15%), "
-            f"{more_cpu:.1%} more CPU time"
+            f"{more_cpu:.1%} more CPU time (medians of {arguments.repeat})"
         )
 
 
