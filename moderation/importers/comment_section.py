@@ -41,7 +41,6 @@ from .page_lines import (
     _ELLIPSIS_PINGBACK,
     _LABELLED_PINGBACK,
     _NOT_NAME_OPENERS,
-    _NUMBERED,
     _QUOTE_OPENERS,
     _RELATED_HEADING,
     _SAYS,
@@ -63,6 +62,7 @@ from .records import CommentRecord, Problem, comment_content_key, derived_commen
 # Lines
 # ---------------------------------------------------------------------------
 
+_NUMBER_MARKER = re.compile(r"\d{1,4}[.)](?:\s+|$)")
 _BULLET = re.compile(r"[•·◦▪‣*-](?:\s+|$)")
 _SAID = re.compile(r"(?:blogger\s+)?(?P<name>.{1,80}?)\s+(?:said|wrote)(?:\.\.\.|…)", re.I)
 _COMMENTED = re.compile(r"(?P<name>.{1,80}?)\s+(?:commented|replied)", re.I)
@@ -87,10 +87,16 @@ _THREAD_FURNITURE = _full_line(
     r"thread status:?|not open for further replies\.?|share this page|show more",
     r"share\|improve this (?:question|answer)|liked by \d+ (?:person|people)|user['’]s avatar",
     r"discussion about this post|\d+ replies? by .{1,80}",
+    r"post reply|quick reply|reply to (?:topic|thread)|(?:post )?new (?:topic|thread)",
+)
+# The member-block line a forum theme puts at the same place under every poster's name.
+_MEMBER_COUNTS = re.compile(
+    r"(?:posts|messages|joined|join date|member since|registered|reputation|likes received)\s*:",
+    re.I,
 )
 _QUOTE_INTRO = re.compile(
     r"(?:(?:from|quote(?: from)?|in reply to|reply to|replying to)[:\s]+@?(?P<a>[^:]{1,60}?)"
-    r"|@(?P<b>[^\s:,]{1,40})|(?P<c>[^:]{1,60}?)\s+(?:wrote|said):)(?:[.:,\s]|$)",
+    r"\s*(?:[.:,]|$)|@(?P<b>[^\s:,]{1,40})(?:[.:,\s]|$)|(?P<c>[^:]{1,60}?)\s+(?:wrote|said):)",
     re.I,
 )
 # Words that make a short line a phrase, not a name ("they're probably not winning").
@@ -116,11 +122,9 @@ class _Line:
 def _line(raw: str) -> _Line:
     stripped = raw.strip()
     indent = len(raw) - len(raw.lstrip())
-    if len(stripped) > MAX_HEADER_CHARS:
-        return _Line(raw, stripped, indent, False, False)
-    numbered = _NUMBERED.fullmatch(stripped)
+    numbered = _NUMBER_MARKER.match(stripped)
     if numbered:
-        return _Line(raw, numbered["rest"].strip(), indent, True, False)
+        return _Line(raw, stripped[numbered.end() :].strip(), indent, True, False)
     bullet = _BULLET.match(stripped)
     if bullet and stripped[0] != "-" or bullet and len(stripped) > 2 and stripped[1] == " ":
         return _Line(raw, stripped[bullet.end() :].strip(), indent, False, True)
@@ -220,6 +224,22 @@ class _Page:
         self.title = " ".join(title.split()).casefold()
         self.resume = 0
         """Where the text of the comment whose header was read last starts."""
+        self._member_offset: int | None | bool = False
+
+    def member_offset(self) -> int | None:
+        """Where this page's forum theme puts the poster's counts under a name (the most
+        common place), so a thread title or a post's last line over a name is no name."""
+        if self._member_offset is False:
+            places: dict[int, int] = {}
+            for index, line in enumerate(self.lines):
+                name = _clean_name(line.text) if line.text and len(line.text) <= 60 else None
+                if name is None:
+                    continue
+                offset = _member_offset(self, index + 1)
+                if offset is not None and offset[1] is not None:
+                    places[offset[1]] = places.get(offset[1], 0) + 1
+            self._member_offset = max(places, key=places.__getitem__) if places else None
+        return self._member_offset
 
     def next_nonblank(self, index: int, blank_allowed: int = 1) -> int | None:
         for candidate in range(index, min(index + blank_allowed + 1, len(self.lines))):
@@ -334,18 +354,31 @@ def _date_after(page: _Page, index: int) -> tuple[_DateSpan | None, int]:
 
 
 def _member_block_follows(page: _Page, index: int) -> bool:
-    """Whether a forum post's member details ("Member", "Posts: 812") follow a name line."""
-    seen = 0
+    """Whether a forum post's member details ("Member", "Posts: 812") follow the name line
+    above ``index``, where this page's theme puts them under every poster's name."""
+    offset = _member_offset(page, index)
+    if offset is None:
+        return False
+    modal = page.member_offset()
+    return modal is None or offset[1] is None or offset[1] == modal
+
+
+def _member_offset(page: _Page, index: int) -> tuple[int, int | None] | None:
+    """(first member-detail line, the line giving the poster's counts) after a name line,
+    as positions among the next non-blank lines; None when no details follow."""
+    seen, first = 0, None
     for candidate in range(index, min(index + 8, len(page.lines))):
         text = page.lines[candidate].text
         if not text:
             continue
-        if _is_meta(text) and not text[0].isdigit():
-            return True
         seen += 1
+        if _is_meta(text) and not text[0].isdigit():
+            first = first or seen
+            if _MEMBER_COUNTS.match(text):
+                return first, seen
         if seen == 3:
-            return False
-    return False
+            break
+    return (first, None) if first else None
 
 
 def _resume(page: _Page, entry: _Entry, index: int) -> _Entry:
@@ -376,7 +409,7 @@ def _is_header_furniture(page: _Page, entry: _Entry, text: str) -> bool:
     if text.replace(",", "").replace(".", "").isdigit():
         return True
     if len(text) <= 60 and _find_date(text) is not None and not _is_prose_like(text):
-        return True
+        return not text.endswith((" wrote:", " said:"))  # "On 3 May, Ann wrote:" quotes
     if entry.author and text.startswith(entry.author) and len(text) <= len(entry.author) + 30:
         return not _quote_intro(text)
     return entry.shape == "forum" and text.startswith("to ") and len(text) <= 60
@@ -556,7 +589,11 @@ def _score(reading: _Reading, header: bool, declared: int | None) -> None:
     """Score a reading and say how sure it is; a reading not to be taken scores 0."""
     texted = [e for e in reading.entries if e.has_text()]
     empty = len(reading.entries) - len(texted)
-    prose_left = sum(1 for _, text in reading.unattributed if len(text.split()) >= 4)
+    # Text above the first comment is the article's when there is no header.
+    first = reading.entries[0].line if reading.entries and not header else 0
+    prose_left = sum(
+        1 for line, text in reading.unattributed if line > first and len(text.split()) >= 4
+    )
     score = sum(_WEIGHTS.get(e.shape, WEAK) for e in texted) - 0.5 * empty - 0.5 * prose_left
     authors = [e.author.casefold() for e in texted if e.author]
     confirmed = _confirmed_authors(texted)
