@@ -63,6 +63,7 @@ from .records import CommentRecord, Problem, comment_content_key, derived_commen
 # ---------------------------------------------------------------------------
 
 _NUMBER_MARKER = re.compile(r"\d{1,4}[.)](?:\s+|$)")
+_BULLET_CHARS = frozenset("•·◦▪‣*-")
 _BULLET = re.compile(r"[•·◦▪‣*-](?:\s+|$)")
 _SAID = re.compile(r"(?:blogger\s+)?(?P<name>.{1,80}?)\s+(?:said|wrote)(?:\.\.\.|…)", re.I)
 _COMMENTED = re.compile(r"(?P<name>.{1,80}?)\s+(?:commented|replied)", re.I)
@@ -122,6 +123,8 @@ class _Line:
 def _line(raw: str) -> _Line:
     stripped = raw.strip()
     indent = len(raw) - len(raw.lstrip())
+    if not stripped or not (stripped[0].isdigit() or stripped[0] in _BULLET_CHARS):
+        return _Line(raw, stripped, indent, False, False)
     numbered = _NUMBER_MARKER.match(stripped)
     if numbered:
         return _Line(raw, stripped[numbered.end() :].strip(), indent, True, False)
@@ -215,12 +218,33 @@ def _tidy_paragraphs(text: str) -> str:
     return "\n\n".join(p.rstrip() for p in paragraphs if p.strip()).strip("\n")
 
 
+class _Lines:
+    """The page's lines as :class:`_Line`, each worked out the first time it is asked for:
+    a reading looks at its own part of the page only."""
+
+    def __init__(self, raw_lines: list[str]):
+        self.raw = raw_lines
+        self.cache: list[_Line | None] = [None] * len(raw_lines)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, index: int) -> _Line:
+        line = self.cache[index]
+        if line is None:
+            line = self.cache[index] = _line(self.raw[index])
+        return line
+
+    def __iter__(self) -> Iterator[_Line]:
+        return (self[index] for index in range(len(self.raw)))
+
+
 class _Page:
     """The page's lines with what the shapes ask of them, computed once."""
 
     def __init__(self, raw_lines: list[str], title: str):
         self.raw = raw_lines
-        self.lines = [_line(raw) for raw in raw_lines]
+        self.lines = _Lines(raw_lines)
         self.title = " ".join(title.split()).casefold()
         self.resume = 0
         """Where the text of the comment whose header was read last starts."""
@@ -269,6 +293,11 @@ def _head(page: _Page, index: int, *, bare_pingback: bool, strict: bool) -> _Ent
             return None
 
     labelled = _LABELLED_PINGBACK.fullmatch(text)
+    if not labelled and _is_sentence(text):
+        if (number or bare_pingback) and "[" in text and _ELLIPSIS_PINGBACK.fullmatch(text):
+            entry.shape, entry.kind, entry.first_text = "pingback", "pingback", text
+            return _resume(page, entry, after)
+        return None  # prose: no header shape ends a sentence
     if labelled:
         entry.shape, entry.kind, entry.first_text = "pingback", labelled["kind"].lower(), ""
         entry.first_text = labelled["text"].strip()
@@ -332,6 +361,10 @@ def _head(page: _Page, index: int, *, bare_pingback: bool, strict: bool) -> _Ent
             entry.shape, entry.posted_at = "date", span.when
             return _resume(page, entry, after)
     return None
+
+
+def _is_sentence(text: str) -> bool:
+    return len(text) > 140 or (text[-1] in ".!?" and len(text.split()) >= 9)
 
 
 def _date_only_header(page: _Page, index: int) -> bool:
@@ -762,6 +795,7 @@ def comment_records(section: CommentSection, article_key: str) -> Iterator[Comme
     position = 0
     ids: list[str | None] = []
     copies: dict[bytes, int] = {}
+    with_parents = any(entry.parent is not None for entry in section.entries)
     for entry in section.entries:
         body = entry.body()
         if not entry.has_text() or not body:
@@ -770,11 +804,12 @@ def comment_records(section: CommentSection, article_key: str) -> Iterator[Comme
             yield Problem(f"{entry.kind} {who} has no text", line=entry.line)
             continue
         position += 1
-        # The id ingest derives for a comment without one, so a reply can name its parent.
-        key = comment_content_key(article_key, entry.author, body)
-        copy = copies.get(key, 0)
-        copies[key] = copy + 1
-        ids.append(derived_comment_id(key, copy))
+        ids.append(None)
+        if with_parents:  # the id ingest derives for a comment without one: a reply names it
+            key = comment_content_key(article_key, entry.author, body)
+            copy = copies.get(key, 0)
+            copies[key] = copy + 1
+            ids[-1] = derived_comment_id(key, copy)
         yield CommentRecord(
             article_key=article_key,
             body=body,
