@@ -88,7 +88,7 @@ _THREAD_FURNITURE = _full_line(
     r"thread status:?|not open for further replies\.?|share this page|show more",
     r"share\|improve this (?:question|answer)|liked by \d+ (?:person|people)|user['’]s avatar",
     r"discussion about this post|\d+ replies? by .{1,80}",
-    r"post reply|quick reply|reply to (?:topic|thread)|(?:post )?new (?:topic|thread)",
+    r"post reply|quick reply|reply to (?:topic|thread)|(?:post )?new (?:topic|thread)|user avatar",
 )
 # The member-block line a forum theme puts at the same place under every poster's name.
 _MEMBER_COUNTS = re.compile(
@@ -140,12 +140,13 @@ def _is_action(text: str) -> bool:
     )
 
 
+def is_thread_chrome(text: str) -> bool:
+    """Forum and comment-thread controls ("Post Reply", "Share This Page")."""
+    return len(text) <= MAX_HEADER_CHARS and _THREAD_FURNITURE.fullmatch(text) is not None
+
+
 def _is_chrome(text: str) -> bool:
-    return (
-        _is_furniture(text)
-        or _is_list_control(text)
-        or (len(text) <= MAX_HEADER_CHARS and _THREAD_FURNITURE.fullmatch(text) is not None)
-    )
+    return _is_furniture(text) or _is_list_control(text) or is_thread_chrome(text)
 
 
 def _is_meta(text: str) -> bool:
@@ -392,8 +393,11 @@ def _member_block_follows(page: _Page, index: int) -> bool:
     offset = _member_offset(page, index)
     if offset is None:
         return False
+    first, counts = offset
+    if counts is None:  # no post counts: only a standing right under the name ("Staff member")
+        return first == 1
     modal = page.member_offset()
-    return modal is None or offset[1] is None or offset[1] == modal
+    return modal is None or counts == modal
 
 
 def _member_offset(page: _Page, index: int) -> tuple[int, int | None] | None:
@@ -441,7 +445,8 @@ def _is_header_furniture(page: _Page, entry: _Entry, text: str) -> bool:
         return True
     if text.replace(",", "").replace(".", "").isdigit():
         return True
-    if len(text) <= 60 and _find_date(text) is not None and not _is_prose_like(text):
+    span = _find_date(text) if len(text) <= 60 else None
+    if span is not None and (span.end - span.start) * 2 >= len(text):  # mostly a date
         return not text.endswith((" wrote:", " said:"))  # "On 3 May, Ann wrote:" quotes
     if entry.author and text.startswith(entry.author) and len(text) <= len(entry.author) + 30:
         return not _quote_intro(text)
@@ -452,10 +457,6 @@ def _is_label(text: str) -> bool:
     """A short line inside a post header ("Ancient Archaean Dragon", "East of Suez")."""
     words = text.split()
     return len(words) <= 4 and text[-1] not in ".!?:" and not _quote_intro(text)
-
-
-def _is_prose_like(text: str) -> bool:
-    return len(text.split()) >= 8
 
 
 def _quote_intro(text: str) -> str | None:

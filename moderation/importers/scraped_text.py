@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from . import Format, register
-from .comment_section import comment_records, opens_page, read_section
+from .comment_section import comment_records, is_thread_chrome, opens_page, read_section
 from .decoding import SNIFF_BYTES, decode_bytes, looks_binary
 from .page_lines import (
     _ABOUT_AUTHOR,
@@ -234,7 +234,10 @@ def _article_body_lines(lines: list[str], head: _ArticleHead, end: int) -> list[
             index = _end_of_block(lines, index)
             continue
         dropped = text and (
-            _is_furniture(text) or _is_publication_line(text) or _is_section_header(text)
+            _is_furniture(text)
+            or _is_publication_line(text)
+            or _is_section_header(text)
+            or is_thread_chrome(text)
         )
         if index not in head.consumed and not dropped:
             body.append(text)
@@ -324,6 +327,11 @@ def parse(stream: BinaryIO, source: str) -> Iterator[Record]:
         lines, after_head, header_at or len(lines), title=head.title, header_text=None
     )
     comments_at = early.first_line if early.entries else header_at
+    # A post header among the lines taken for the title block ("Name / Staff member / date"):
+    # the title is above it.
+    opening = next((i for i in range(first_line + 1, after_head) if opens_page(lines, i)), None)
+    if opening is not None:
+        comments_at = opening
     if comments_at is None:
         section = None
         article_end = len(lines)
