@@ -168,3 +168,21 @@ def test_a_signature_under_the_article_is_not_a_comment():
     page = ARTICLE + "Carl Cedergren\n2006-06-28 14:50\n"
     parsed = parse_text(page)
     assert parsed.comments == [] and parsed.problems == []
+
+
+def test_the_site_menu_and_comment_form_after_the_last_comment_are_not_its_text():
+    page = ARTICLE + (
+        "SuddenDownpour ,\n\nEach instance keeps a local copy.\n\n"
+        "  • All\n  • Subscribed\n  • Moderated\n  • All magazines\n"
+    )
+    [comment] = parse_text(page).comments
+    assert comment.body == "Each instance keeps a local copy."
+    form = (
+        "2 thoughts on “Council approves the footbridge”\n\n  1. Lovely.\n\n    Like\n\n"
+        "  2. Indeed.\n\nLeave a Reply\n\nFill in your details below or click an icon to log in:\n"
+        "WordPress.com Logo\nYou are commenting using your Twitter account. Log Out /  Change )\n"
+        "Twitter picture\nConnecting to %s\n"
+    )
+    parsed = parse_text(ARTICLE + form)
+    assert summary(parsed) == [("", "Lovely."), ("", "Indeed.")]
+    assert parsed.problems == []

@@ -31,7 +31,6 @@ commenter ("Ann wrote:", "From: Ann", "@Ann", "In reply to Ann.").
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -207,10 +206,19 @@ class _Entry:
         )
 
     def body(self) -> str:
-        text = textwrap.dedent("\n".join(line.rstrip() for line in self.lines))
+        # Dedented by the first line's indent: a line the page indents less (a form heading
+        # the save glued on) must not keep the whole comment indented.
+        first = next((line for line in self.lines if line.strip()), "")
+        indent = len(first) - len(first.lstrip())
+        text = "\n".join(_unindent(line.rstrip(), indent) for line in self.lines)
         if self.first_text:
             text = self.first_text + "\n" + text
         return _tidy_paragraphs(text)
+
+
+def _unindent(line: str, indent: int) -> str:
+    stripped = line.lstrip()
+    return line[indent:] if len(line) - len(stripped) >= indent else stripped
 
 
 def _tidy_paragraphs(text: str) -> str:
@@ -608,6 +616,24 @@ def _read_paragraphs(page: _Page, start: int, end: int) -> _Reading:
     return reading
 
 
+def _drop_trailing_menu(page: _Page, entry: _Entry) -> None:
+    """The site's menu after the last comment ("• All", "• Subscribed", "• Moderated"…): a
+    run of three or more one- to three-word list items ending the page."""
+    lines = entry.lines
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start and _is_menu_item(_line(lines[start - 1])):
+        start -= 1
+    if end - start >= 3:
+        del lines[start:]
+
+
+def _is_menu_item(line: _Line) -> bool:
+    return (line.bullet or line.number) and 0 < len(line.text.split()) <= 3
+
+
 def _end_of_block(page: _Page, index: int) -> int:
     while index < len(page.lines) and page.lines[index].text:
         index += 1
@@ -776,6 +802,8 @@ def read_section(
         confirmed = _confirmed_authors([e for e in entries if e.has_text()])
         first = next(i for i, e in enumerate(entries) if e.author.casefold() in confirmed)
         entries = entries[first:]
+    if entries:
+        _drop_trailing_menu(page, entries[-1])
     _link_parents(entries)
     unattributed = [u for u in best.unattributed if not entries or u[0] > entries[0].line]
     if not header:  # text above the first comment is the article's

@@ -203,6 +203,10 @@ _FORM_FURNITURE = _full_line(
     r"this site uses akismet\b.*",
     r"comments are closed\.?|you must be logged in to post a comment\.?",
     r"(?:log|sign) in to (?:comment|reply)\.?",
+    # WordPress.com's form: "You are commenting using your Twitter account. Log Out / Change )"
+    r"fill in your details below or click an icon to log in:?|wordpress\.com logo",
+    r"you are commenting using your .{1,40} account\..{0,40}|connecting to %s",
+    r"(?:google|twitter|facebook) (?:photo|picture)|%d bloggers like this:?",
 )
 # Sorting tabs and paging around a comment list; ordinary words elsewhere on a page.
 _COMMENT_LIST_CONTROLS = _full_line(
