@@ -186,3 +186,14 @@ def test_the_site_menu_and_comment_form_after_the_last_comment_are_not_its_text(
     parsed = parse_text(ARTICLE + form)
     assert summary(parsed) == [("", "Lovely."), ("", "Indeed.")]
     assert parsed.problems == []
+
+
+def test_reddit_like_threads_with_points_levels_and_indented_replies():
+    page = ARTICLE + (
+        "Comments\n\nSort by: Best\n\nlevel 1\njdoe · 5 points · 2 years ago\nI agree.\n"
+        "Reply\nShare\nReport\n\n    level 2\n    asmith · 3 points · 1 year ago\n"
+        "    No, it is a waste.\n    Reply\n"
+    )
+    parsed = parse_text(page)
+    assert summary(parsed) == [("jdoe", "I agree."), ("asmith", "No, it is a waste.")]
+    assert parents(parsed) == [None, 0]

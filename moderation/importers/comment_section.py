@@ -70,6 +70,7 @@ _AVATAR = re.compile(r"(?P<name>.{1,60}?)['’]s avatar", re.I)
 _NAME_COMMA = re.compile(r"(?P<name>.{1,60}?)\s+,")
 _NAME_AT = re.compile(r"(?P<name>.{1,60}?)\s+at")  # a mail archive's "jane at" (domain cut)
 _VOTES = re.compile(r"(?:up vote\s+)?-?\d{1,6}\s+(?:down vote|votes?)(?:\s+accepted)?", re.I)
+_SCORE = re.compile(r"\s*[·•|]\s*[-+]?\d{1,7}\s+points?\b", re.I)
 _INITIALS = re.compile(r"(?:[A-Z]\.\s?){1,4}")
 _STATUS_SUFFIX = re.compile(r"\s+(?:offline|online)$", re.I)
 # Lines of a forum post's header: the poster's standing, counts, contact links.
@@ -88,6 +89,7 @@ _THREAD_FURNITURE = _full_line(
     r"share\|improve this (?:question|answer)|liked by \d+ (?:person|people)|user['’]s avatar",
     r"discussion about this post|\d+ replies? by .{1,80}",
     r"post reply|quick reply|reply to (?:topic|thread)|(?:post )?new (?:topic|thread)|user avatar",
+    r"level \d{1,2}|[-+]?\d{1,7} points?|[▲▼↑↓]\s*\d{0,7}|(?:up|down)vote|vote (?:up|down)",
 )
 # The member-block line a forum theme puts at the same place under every poster's name.
 _MEMBER_COUNTS = re.compile(
@@ -360,7 +362,7 @@ def _head(page: _Page, index: int, *, bare_pingback: bool, strict: bool) -> _Ent
         if span is not None:
             entry.shape, entry.author, entry.posted_at = "name_date", name, span.when
             return _resume(page, entry, resume)
-    inline = _name_and_date(text)
+    inline = _name_and_date(_SCORE.sub("", text))  # "jdoe · 5 points · 2 years ago"
     if inline:
         entry.shape, entry.author, entry.posted_at = "name_date", inline[0], inline[1].when
         return _resume(page, entry, after)
