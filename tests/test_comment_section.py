@@ -197,3 +197,19 @@ def test_reddit_like_threads_with_points_levels_and_indented_replies():
     parsed = parse_text(page)
     assert summary(parsed) == [("jdoe", "I agree."), ("asmith", "No, it is a waste.")]
     assert parents(parsed) == [None, 0]
+
+
+def test_disqus_and_coral_like_sections():
+    page = ARTICLE + (
+        "3 comments\n\nSort by Best\n\nAvatar\nJane Roe • 3 years ago\nIt is about time.\n5\n"
+        "Reply • Share ›\n\n    Avatar\n    Bob Stone  Jane Roe • 3 years ago\n    No it is not.\n"
+        "    Reply • Share ›\n\nKim Lo\n2 hours ago\nGood news.\nReply\nRespect\nReport\n"
+    )
+    parsed = parse_text(page)
+    assert summary(parsed) == [
+        ("Jane Roe", "It is about time."),
+        ("Bob Stone", "No it is not."),
+        ("Kim Lo", "Good news."),
+    ]
+    assert parents(parsed) == [None, 0, None]
+    assert parsed.problems == []

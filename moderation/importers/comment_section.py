@@ -70,6 +70,7 @@ _AVATAR = re.compile(r"(?P<name>.{1,60}?)['’]s avatar", re.I)
 _NAME_COMMA = re.compile(r"(?P<name>.{1,60}?)\s+,")
 _NAME_AT = re.compile(r"(?P<name>.{1,60}?)\s+at")  # a mail archive's "jane at" (domain cut)
 _VOTES = re.compile(r"(?:up vote\s+)?-?\d{1,6}\s+(?:down vote|votes?)(?:\s+accepted)?", re.I)
+_REPLY_ARROW = re.compile(r"\s{2,}|\s+[>→›➦]\s+")
 _SCORE = re.compile(r"\s*[·•|]\s*[-+]?\d{1,7}\s+points?\b", re.I)
 _INITIALS = re.compile(r"(?:[A-Z]\.\s?){1,4}")
 _STATUS_SUFFIX = re.compile(r"\s+(?:offline|online)$", re.I)
@@ -89,7 +90,7 @@ _THREAD_FURNITURE = _full_line(
     r"share\|improve this (?:question|answer)|liked by \d+ (?:person|people)|user['’]s avatar",
     r"discussion about this post|\d+ replies? by .{1,80}",
     r"post reply|quick reply|reply to (?:topic|thread)|(?:post )?new (?:topic|thread)|user avatar",
-    r"level \d{1,2}|[-+]?\d{1,7} points?|[▲▼↑↓]\s*\d{0,7}|(?:up|down)vote|vote (?:up|down)",
+    r"avatar|level \d{1,2}|[-+]?\d{1,7} points?|[▲▼↑↓]\s*\d{0,7}|(?:up|down)vote|vote (?:up|down)",
 )
 # The member-block line a forum theme puts at the same place under every poster's name.
 _MEMBER_COUNTS = re.compile(
@@ -199,6 +200,8 @@ class _Entry:
     indent: int = 0
     lines: list[str] = field(default_factory=list)
     parent: int | None = None
+    reply_to: str = ""
+    """The name a header says this replies to."""
     ended_by_action: bool = False
     """A "Reply" / "Like" line closed it (evidence for weak shapes)."""
 
@@ -365,6 +368,10 @@ def _head(page: _Page, index: int, *, bare_pingback: bool, strict: bool) -> _Ent
     inline = _name_and_date(_SCORE.sub("", text))  # "jdoe · 5 points · 2 years ago"
     if inline:
         entry.shape, entry.author, entry.posted_at = "name_date", inline[0], inline[1].when
+        # Disqus: "Bob Stone  Jane Roe • 3 years ago", the arrow to the one replied to lost.
+        replying = _REPLY_ARROW.split(inline[0], maxsplit=1)
+        if len(replying) == 2:
+            entry.author, entry.reply_to = replying[0].strip(), replying[1].strip()
         return _resume(page, entry, after)
     if not strict and (number or line.bullet or not page.lines[index - 1].text):
         span = _date_line(text)
@@ -522,6 +529,9 @@ def _read_with_heads(page: _Page, start: int, end: int, *, header: bool) -> _Rea
             reading.entries.append(entry)
             index = page.resume
             continue
+        if text.isdigit() and _action_follows(page, index):
+            index += 1  # the comment's vote count, above its "Reply" line
+            continue
         if _is_section_header(text) or _is_chrome(text) or _is_action(text):
             # A "Reply" line under a header, before any text, is not the end of that comment.
             if current is not None and (current.has_text() or not _is_action(text)):
@@ -532,6 +542,11 @@ def _read_with_heads(page: _Page, start: int, end: int, *, header: bool) -> _Rea
             reading.unattributed.append((index + 1, text))
         index += 1
     return reading
+
+
+def _action_follows(page: _Page, index: int) -> bool:
+    following = page.next_nonblank(index + 1, blank_allowed=0)
+    return following is not None and _is_action(page.lines[following].text)
 
 
 def _opens(entry: _Entry, reading: _Reading) -> bool:
@@ -741,7 +756,7 @@ def _link_parents(entries: list[_Entry]) -> None:
     """Parents shown by indentation, or by a reply opening on an earlier commenter's name."""
     indents = {e.indent for e in entries}
     for position, entry in enumerate(entries):
-        quoted = _opening_quote(entry)
+        quoted = entry.reply_to or _opening_quote(entry)
         if quoted:
             name = quoted.casefold()
             for earlier in range(position - 1, -1, -1):

@@ -218,7 +218,8 @@ _COMMENT_ACTIONS = _full_line(
     r"(?:reply|log in to reply|reply to this comment|report|flag|permalink|edit|collapse)\W*",
     r"expand full comment|hide replies|show replies|show more replies",
     r"like|like \(\d+\)|\d+ likes?|share|\d+ repl(?:y|ies)\b.{0,40}",
-    r"(?:reply|like|share)(?:\s*[|•·]\s*(?:reply|like|share|report))+",
+    r"(?:reply|like|share)(?:\s*[|•·]\s*(?:reply|like|share|report))+\s*[›»]?",
+    r"respect|share ›|see more",  # Coral's reaction button, Disqus's share menu
 )
 _SECTION_HEADER = _full_line(
     r"(?:\d{1,6}|one|no)\s+(?:comments?|responses?|replies|thoughts|reactions|feedbacks?)"
