@@ -4,11 +4,18 @@ that refuses weak readings without evidence, the confidence notice, and reply pa
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import sqlalchemy as sa
+
+from moderation.extensions import db
 from moderation.importers.records import ParsedSource
 from moderation.importers.scraped_text import parse
+from moderation.ingest import import_stream
+from moderation.models import Comment
 from moderation.prepare import PreparedComment, prepare_comments
 
+PAGES = Path(__file__).parent / "data" / "pages"
 ARTICLE = (
     "Council approves the footbridge\n\n"
     "The council voted on Tuesday to fund the new footbridge across the river, ending a "
@@ -213,3 +220,16 @@ def test_disqus_and_coral_like_sections():
     ]
     assert parents(parsed) == [None, 0, None]
     assert parsed.problems == []
+
+
+def test_page_replies_are_linked_on_import_and_a_second_import_changes_nothing(app):
+    raw = (PAGES / "ohmsweetohm_wpcom.txt").read_bytes()
+    first = import_stream(db.session, io.BytesIO(raw), "page.txt")
+    assert first.succeeded and first.batch.comments_new == 7
+    rows = db.session.scalars(sa.select(Comment).order_by(Comment.position)).all()
+    by_id = {row.id: row for row in rows}
+    replies = [(row.position, by_id[row.parent_id].position) for row in rows if row.parent_id]
+    assert replies == [(2, 1), (5, 4), (7, 6)]
+    again = import_stream(db.session, io.BytesIO(raw), "page.txt")
+    assert again.batch.comments_new == again.batch.comments_updated == 0
+    assert again.batch.comments_unchanged == 7

@@ -290,8 +290,13 @@ class _Page:
 
 
 def _head(page: _Page, index: int, *, bare_pingback: bool, strict: bool) -> _Entry | None:
-    """The strong or medium comment header at ``index``, with ``resume`` set where its text
-    starts (as ``_Entry.lines`` is empty, the caller reads on from ``page.resume``)."""
+    """The strong or medium comment header at ``index``, if one starts there; the caller
+    reads its text from ``page.resume``.
+
+    ``strict`` (no section header above) refuses what article prose could hold: "What the
+    research says", "Anna says" with neither number nor date, a bare date line.
+    ``bare_pingback`` accepts an unnumbered "[…] text […]" line, which inside a comment
+    would be a quotation."""
     line = page.lines[index]
     text, number = line.text, line.number
     if not (text or number) or len(text) > MAX_HEADER_CHARS or text.startswith(_QUOTE_OPENERS):
@@ -550,7 +555,10 @@ def _action_follows(page: _Page, index: int) -> bool:
 
 
 def _opens(entry: _Entry, reading: _Reading) -> bool:
-    return entry.shape in _OPENING or bool(reading.entries) or entry.shape in ("name_date",)
+    """Whether a header may start the comments where no section header did: the opening
+    shapes, any shape once comments have started, a name over a date (the scoring refuses
+    one alone: it is an article's signature)."""
+    return entry.shape in _OPENING or bool(reading.entries) or entry.shape == "name_date"
 
 
 def _read_by_shape(page: _Page, start: int, end: int, shape: str) -> _Reading:
