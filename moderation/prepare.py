@@ -17,7 +17,14 @@ from typing import BinaryIO, NamedTuple
 
 from .importers import Format, detect_format, read_records
 from .importers.decoding import SNIFF_BYTES
-from .importers.records import COMMENT_KINDS, ArticleRecord, CommentRecord, Record
+from .importers.records import (
+    COMMENT_KINDS,
+    ArticleRecord,
+    CommentRecord,
+    Record,
+    comment_content_key,
+    derived_comment_id,
+)
 from .importers.standard_input import refuse_shapeless_text
 from .statuses import CommentKind, ModerationStatus
 
@@ -82,17 +89,6 @@ def _comment_hash(record: CommentRecord, posted_at: datetime | None) -> str:
     )
 
 
-def _content_key(record: CommentRecord) -> bytes:
-    """What identifies a comment without a source id: its article, author and text."""
-    joined = "\x1f".join((record.article_key, record.author_name, record.body))
-    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).digest()
-
-
-def _derived_id(content_key: bytes, copy: int) -> str:
-    """The id of the ``copy``-th (from 0) comment of that content on its thread."""
-    return "h:" + hashlib.sha256(content_key + copy.to_bytes(4, "big")).hexdigest()[:32]
-
-
 def _naive_utc(value: datetime | None) -> datetime | None:
     """Aware datetime -> naive UTC, the way :class:`~moderation.models.UTCDateTime` stores it."""
     if value is None:
@@ -143,10 +139,12 @@ def prepare_comments(records: Iterable[Record]) -> Iterator[Record | PreparedCom
         if isinstance(record, CommentRecord) and record.article_key in article_keys:
             external_id = record.external_id
             if not external_id:
-                content_key = _content_key(record)
+                content_key = comment_content_key(
+                    record.article_key, record.author_name, record.body
+                )
                 copy = copies_seen.get(content_key, 0)
                 copies_seen[content_key] = copy + 1
-                external_id = _derived_id(content_key, copy)
+                external_id = derived_comment_id(content_key, copy)
             yield _prepared(record, external_id)
         else:
             if isinstance(record, ArticleRecord):

@@ -13,6 +13,7 @@ rolls the whole file back. Parsers raise nothing else, whatever the input.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -22,6 +23,18 @@ COMMENT_KINDS = ("comment", "pingback", "trackback")
 EARLIEST_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST_DATE = datetime(3000, 1, 1, tzinfo=UTC)
 DATE_RANGE = "1970 to 2999"
+
+
+def comment_content_key(article_key: str, author_name: str, body: str) -> bytes:
+    """What identifies a comment without a source id: its article, author and text."""
+    joined = "\x1f".join((article_key, author_name, body))
+    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).digest()
+
+
+def derived_comment_id(content_key: bytes, copy: int) -> str:
+    """The id of the ``copy``-th (from 0) comment of that content on its thread: the one
+    ingest gives a comment without a source id, and a page's reply names as its parent."""
+    return "h:" + hashlib.sha256(content_key + copy.to_bytes(4, "big")).hexdigest()[:32]
 
 
 def as_utc(moment: datetime) -> datetime:
