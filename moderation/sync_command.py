@@ -83,7 +83,8 @@ def _report_push(summary: PushSummary) -> None:
 def _report_pull(summary: PullSummary) -> None:
     click.echo(
         f"pulled {summary.comments_new} new comments, {summary.comments_updated} updated, "
-        f"{summary.comments_unchanged} unchanged; {summary.articles_new} new articles "
+        f"{summary.comments_unchanged} unchanged; {summary.articles_new} new articles, "
+        f"{summary.articles_updated} updated "
         f"({summary.pages} pages)"
     )
     for problem in summary.problems:

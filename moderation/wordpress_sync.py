@@ -79,6 +79,7 @@ class PullSummary:
     comments_updated: int = 0
     comments_unchanged: int = 0
     articles_new: int = 0
+    articles_updated: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -151,6 +152,7 @@ class _Puller:
         self.summary.comments_updated += batch.comments_updated
         self.summary.comments_unchanged += batch.comments_unchanged
         self.summary.articles_new += batch.articles_new
+        self.summary.articles_updated += batch.articles_updated
         self.summary.problems += [problem["message"] for problem in batch.problems]
 
     def _article(self, post_id: int) -> ArticleRecord | None:
