@@ -6,10 +6,12 @@
 # an administrator, an application password, a post and comments (some held), and prints
 #     MODERATION_TEST_WORDPRESS_URL=... _USER=... _APP_PASSWORD=... MODERATION_TEST_WORDPRESS_PIDS=...
 # as shell assignments, for `eval "$(bash .ci/wordpress.sh)"`. Progress goes to standard error.
-# Stop it with: kill $MODERATION_TEST_WORDPRESS_PIDS
+# Stop it with: kill $MODERATION_TEST_WORDPRESS_PIDS. WORDPRESS_PORT chooses the port (default:
+# a free one).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-port=${WORDPRESS_PORT:-8089}
+# One site a machine: its config file is /etc/wordpress/config-127.0.0.1.php.
+port=${WORDPRESS_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 host=127.0.0.1
 started=$(date +%s)
 say() { echo "wordpress.sh: $*" >&2; }

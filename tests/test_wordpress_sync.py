@@ -20,7 +20,7 @@ from moderation.importers.wordpress_rest import comment_record
 from moderation.models import Article, Comment, User, WordPressPush, WordPressSite
 from moderation.wordpress_api import WordPressAPI, WordPressError
 from moderation.wordpress_sync import pull, push
-from tests.conftest import DATA
+from tests.conftest import BACKENDS, DATA
 from tests.wordpress_site import (
     LATER,
     RECORDED_PASSWORD,
@@ -40,7 +40,11 @@ if os.environ.get("CI") == "true" and not all(REAL.values()):
         "CI must run the WordPress sync tests on a real WordPress: run .ci/wordpress.sh and set "
         "MODERATION_TEST_WORDPRESS_URL, _USER and _APP_PASSWORD"
     )
-SITES = ["recorded"] + (["real"] if all(REAL.values()) else [])
+# The recording on every database; the real site (slower: PHP answers each request) on SQLite.
+SITE_RUNS = [(backend, "recorded") for backend in BACKENDS] + (
+    [("sqlite", "real")] if all(REAL.values()) else []
+)
+on_each_site = pytest.mark.parametrize(("app", "site"), SITE_RUNS, indirect=True)
 
 
 class RealSite:
@@ -61,6 +65,11 @@ class RealSite:
     def status(self, comment_id: int) -> str:
         with self.api() as api:
             return api.comment(comment_id)["status"]
+
+    def delete(self, comment_id: int) -> None:
+        with self.api() as api:
+            route = api._route_url(f"wp/v2/comments/{comment_id}")
+            api.client.delete(route, params={"force": "true"}).raise_for_status()
 
     def add_later(self) -> int:
         with self.api() as api:
@@ -86,11 +95,14 @@ class RecordedSite:
     def status(self, comment_id: int) -> str:
         return self.fake.comments[comment_id]["status"]
 
+    def delete(self, comment_id: int) -> None:
+        del self.fake.comments[comment_id]
+
     def add_later(self) -> int:
         return self.fake.publish_later()
 
 
-@pytest.fixture(params=SITES)
+@pytest.fixture
 def site(request):
     return RealSite() if request.param == "real" else RecordedSite()
 
@@ -119,6 +131,7 @@ def decide_as(moderator, comment: Comment, status: str) -> None:
     decide(db.session, comment.id, comment.version, status, moderator)
 
 
+@on_each_site
 def test_pull_imports_held_comments_with_their_post_and_again_adds_nothing(app, site):
     with site.api() as api:
         first = pull(db.session, api)
@@ -151,6 +164,7 @@ def test_pull_imports_held_comments_with_their_post_and_again_adds_nothing(app, 
     assert db.session.get(WordPressSite, "127.0.0.1").last_comment_id == later
 
 
+@on_each_site
 def test_push_sets_each_decision_on_the_site_and_lists_conflicts(app, site, moderator):
     with site.api() as api:
         pull(db.session, api)
@@ -195,6 +209,7 @@ def test_push_sets_each_decision_on_the_site_and_lists_conflicts(app, site, mode
     ]
 
 
+@on_each_site
 def test_a_later_decision_is_pushed_against_the_status_last_seen(app, site, moderator):
     with site.api() as api:
         pull(db.session, api)
@@ -208,6 +223,7 @@ def test_a_later_decision_is_pushed_against_the_status_last_seen(app, site, mode
     assert site.status(site.thread.comment_ids[0]) == "trash"
 
 
+@on_each_site
 def test_an_edit_or_deletion_on_the_site_is_a_conflict(app, site, moderator):
     with site.api() as api:
         pull(db.session, api)
@@ -215,11 +231,17 @@ def test_an_edit_or_deletion_on_the_site_is_a_conflict(app, site, moderator):
         ann.body = "A text other than the site's"  # as if edited there after the pull
         db.session.commit()
         decide_as(moderator, ann, "approved")
-        [conflict] = push(db.session, api).conflicts
-    assert "its text was edited on the site" in conflict.reason
+        cleo = thread_comments(site)[site.thread.comment_ids[2]]
+        decide_as(moderator, cleo, "rejected")
+        site.delete(site.thread.comment_ids[2])
+        edited, deleted = push(db.session, api).conflicts
+    assert "its text was edited on the site" in edited.reason
     assert site.status(site.thread.comment_ids[0]) == "hold"
+    assert (deleted.comment_id, deleted.found) == (cleo.id, "deleted")
+    assert deleted.reason == "deleted on the site since it was pulled"
 
 
+@on_each_site
 def test_a_push_cut_off_half_way_goes_on_without_pushing_anything_twice(
     app, site, moderator, monkeypatch
 ):
@@ -248,6 +270,7 @@ def test_a_push_cut_off_half_way_goes_on_without_pushing_anything_twice(
     assert all(site.status(int(c.external_id)) == "approved" for c in comments)
 
 
+@on_each_site
 def test_sync_command_pushes_then_pulls(app, runner, site, moderator, monkeypatch):
     if isinstance(site, RecordedSite):
         transport = site.fake.transport()
@@ -276,6 +299,7 @@ def test_sync_command_pushes_then_pulls(app, runner, site, moderator, monkeypatc
     assert site.status(site.thread.comment_ids[0]) == "approved"
 
 
+@on_each_site
 def test_wrong_password_is_refused_with_the_url(app, site):
     if isinstance(site, RecordedSite):
         with pytest.raises(WordPressError) as refused:
