@@ -88,16 +88,25 @@ class WordPressAPI:
         return self._checked(self._send("POST", self._route_url(route), json=body))
 
     def pages(self, route: str, params: dict[str, Any]) -> Iterator[list[dict]]:
-        """Each page of a collection, from the first, until one comes back short."""
+        """Each page of a collection, from the first to the last the site counts.
+
+        The count (``X-WP-TotalPages``) is read again with every page, since comments come and
+        go meanwhile; asking past the last page is an error to WordPress.
+        """
         page = 1
         while True:
-            items = self.get(route, params | {"page": page, "per_page": PER_PAGE})
+            answer = self._send(
+                "GET", self._route_url(route), params=params | {"page": page, "per_page": PER_PAGE}
+            )
+            items = self._checked(answer)
             if not isinstance(items, list):
-                raise WordPressError(
-                    f"{self._route_url(route)}: expected a list, got {items!r:.80}"
-                )
+                raise WordPressError(f"{answer.request.url}: expected a list, got {items!r:.80}")
             yield items
-            if len(items) < PER_PAGE:
+            try:
+                last = int(answer.headers.get("X-WP-TotalPages", "0"))
+            except ValueError:
+                last = 0
+            if len(items) < PER_PAGE or page >= last:
                 return
             page += 1
 

@@ -14,6 +14,7 @@ from http.server import HTTPServer, SimpleHTTPRequestHandler
 import pytest
 import sqlalchemy as sa
 
+from moderation import wordpress_api
 from moderation.decisions import decide
 from moderation.extensions import db
 from moderation.importers.wordpress_rest import comment_record
@@ -332,6 +333,16 @@ def test_network_down_and_not_wordpress_are_clear_errors(app, runner, tmp_path):
         server.server_close()
     assert result.exit_code == 1
     assert f"Error: {url}: not a WordPress site (no REST API at {url}/wp-json/)" in result.output
+
+
+@on_each_site
+def test_pages_end_where_the_site_says_even_when_the_last_is_full(app, site, monkeypatch):
+    with site.api() as api:
+        total = sum(map(len, api.pages("wp/v2/comments", {"status": "all", "context": "edit"})))
+        # One full page: asking for a second would be refused.
+        monkeypatch.setattr(wordpress_api, "PER_PAGE", total)
+        pages = list(api.pages("wp/v2/comments", {"status": "all", "context": "edit"}))
+    assert [len(page) for page in pages] == [total]
 
 
 def test_records_map_like_the_wxr_importer(app):

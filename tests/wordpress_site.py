@@ -133,7 +133,16 @@ class RecordedWordPress:
             reverse=True,
         )
         page, per_page = int(query.get("page", 1)), int(query.get("per_page", 10))
-        return _json(chosen[(page - 1) * per_page : page * per_page])
+        pages = max(1, -(-len(chosen) // per_page))
+        if page > pages:
+            refusal = {"code": "rest_comment_invalid_page_number", "message": "past the last"}
+            return _json(refusal, 400)
+        answer = _json(chosen[(page - 1) * per_page : page * per_page])
+        answer.headers["X-WP-Total"], answer.headers["X-WP-TotalPages"] = (
+            str(len(chosen)),
+            str(pages),
+        )
+        return answer
 
 
 def _json(body: object, status: int = 200) -> httpx.Response:
