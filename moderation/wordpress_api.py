@@ -9,7 +9,7 @@ what went wrong in words (wrong password, not WordPress, network down), never a 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -87,7 +87,7 @@ class WordPressAPI:
     def post(self, route: str, body: dict[str, Any]) -> Any:
         return self._checked(self._send("POST", self._route_url(route), json=body))
 
-    def pages(self, route: str, params: dict[str, Any]) -> Iterator[list[dict]]:
+    def pages(self, route: str, params: dict[str, Any]) -> Iterator[Page]:
         """Each page of a collection, from the first to the last the site counts.
 
         The count (``X-WP-TotalPages``) is read again with every page, since comments come and
@@ -101,12 +101,8 @@ class WordPressAPI:
             items = self._checked(answer)
             if not isinstance(items, list):
                 raise WordPressError(f"{answer.request.url}: expected a list, got {items!r:.80}")
-            yield items
-            try:
-                last = int(answer.headers.get("X-WP-TotalPages", "0"))
-            except ValueError:
-                last = 0
-            if len(items) < PER_PAGE or page >= last:
+            yield Page(items, _count(answer, "X-WP-Total"))
+            if len(items) < PER_PAGE or page >= _count(answer, "X-WP-TotalPages"):
                 return
             page += 1
 
@@ -186,6 +182,19 @@ class WordPressAPI:
 
 
 _NOT_FOUND_CODES = ("rest_comment_invalid_id", "rest_post_invalid_id", "rest_user_invalid_id")
+
+
+class Page(NamedTuple):
+    items: list[dict]
+    total: int
+    """How many the whole collection has, as the site counted when it gave this page."""
+
+
+def _count(answer: httpx.Response, header: str) -> int:
+    try:
+        return int(answer.headers.get(header, "0"))
+    except ValueError:
+        return 0
 
 
 class NotFound(WordPressError):

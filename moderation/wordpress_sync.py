@@ -41,6 +41,7 @@ from .wordpress_api import WordPressAPI, WordPressError
 
 COMMENTS = "wp/v2/comments"
 REJECT_CHOICES = ("trash", "spam")
+SCAN_ATTEMPTS = 3
 
 
 def status_to_remote(rejected_as: str = "trash", spam_as: str = "spam") -> dict[str, str]:
@@ -109,25 +110,45 @@ class _Puller:
         self.seen: set[int] = set()
 
     def new_comments(self, after_id: int) -> int:
-        """Comments newer than ``after_id``, newest first; the newest id seen."""
-        newest = after_id
+        """Comments newer than ``after_id``, newest first; the newest id seen.
+
+        Pages are numbered, so a comment leaving the list meanwhile (spammed, trashed,
+        deleted on the site) moves the later ones up a place, and one would be missed at a
+        page's edge: the site's total going down says so, and the scan starts again (what it
+        had read is unchanged the second time). Comments arriving meanwhile only push the
+        later ones down, to be read twice.
+        """
+        for _ in range(SCAN_ATTEMPTS):
+            newest, complete = self._scan_new(after_id)
+            if complete:
+                return newest
+        raise WordPressError(
+            f"{self.api.url}: its comments kept changing while they were read; "
+            "nothing is lost, run the sync again"
+        )
+
+    def _scan_new(self, after_id: int) -> tuple[int, bool]:
+        newest, first_total = after_id, None
         pages = self.api.pages(
             COMMENTS, {"status": "all", "context": "edit", "orderby": "id", "order": "desc"}
         )
         for page in pages:
-            fresh = [comment for comment in page if int(comment["id"]) > after_id]
+            first_total = page.total if first_total is None else first_total
+            if page.total < first_total:
+                return newest, False
+            fresh = [comment for comment in page.items if int(comment["id"]) > after_id]
             newest = max([newest, *(int(comment["id"]) for comment in fresh)])
             self.ingest(fresh, "new")
-            if len(fresh) < len(page):
+            if len(fresh) < len(page.items):
                 break  # reached what an earlier pull took
-        return newest
+        return newest, True
 
     def held_comments(self) -> None:
         pages = self.api.pages(
             COMMENTS, {"status": "hold", "context": "edit", "orderby": "id", "order": "desc"}
         )
         for page in pages:
-            self.ingest([c for c in page if int(c["id"]) not in self.seen], "held")
+            self.ingest([c for c in page.items if int(c["id"]) not in self.seen], "held")
 
     def ingest(self, comments: list[dict], which: str) -> None:
         if not comments:

@@ -338,11 +338,34 @@ def test_network_down_and_not_wordpress_are_clear_errors(app, runner, tmp_path):
 @on_each_site
 def test_pages_end_where_the_site_says_even_when_the_last_is_full(app, site, monkeypatch):
     with site.api() as api:
-        total = sum(map(len, api.pages("wp/v2/comments", {"status": "all", "context": "edit"})))
+        everything = api.pages("wp/v2/comments", {"status": "all", "context": "edit"})
+        total = sum(len(page.items) for page in everything)
         # One full page: asking for a second would be refused.
         monkeypatch.setattr(wordpress_api, "PER_PAGE", total)
         pages = list(api.pages("wp/v2/comments", {"status": "all", "context": "edit"}))
-    assert [len(page) for page in pages] == [total]
+    assert [len(page.items) for page in pages] == [total]
+
+
+def test_a_comment_leaving_the_list_during_a_pull_moves_none_past_it(app, monkeypatch):
+    """Page 1 read, then the newest comment is spammed on the site: every later one moves up
+    a place, the first of page 2 onto page 1. The pull must still take it."""
+    site = RecordedSite()
+    for comment in site.fake.comments.values():
+        comment["status"] = "approved"  # so that only the scan of new comments can find them
+    newest = max(site.thread.comment_ids)
+    lists = site.fake._comment_list
+
+    def spam_the_newest_after_page_one(query):
+        answer = lists(query)
+        if query.get("page") == "1" and query["status"] == "all":
+            site.fake.comments[newest]["status"] = "spam"
+        return answer
+
+    monkeypatch.setattr(site.fake, "_comment_list", spam_the_newest_after_page_one)
+    monkeypatch.setattr(wordpress_api, "PER_PAGE", 2)
+    with site.api() as api:
+        pull(db.session, api)
+    assert sorted(thread_comments(site)) == site.thread.comment_ids
 
 
 def test_records_map_like_the_wxr_importer(app):
