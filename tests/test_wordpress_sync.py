@@ -13,16 +13,8 @@ from http.server import HTTPServer, SimpleHTTPRequestHandler
 
 import pytest
 import sqlalchemy as sa
-
-from moderation import wordpress_api
-from moderation.decisions import decide
-from moderation.extensions import db
-from moderation.importers.wordpress_rest import comment_record
-from moderation.models import Article, Comment, User, WordPressPush, WordPressSite
-from moderation.wordpress_api import WordPressAPI, WordPressError
-from moderation.wordpress_sync import pull, push
-from tests.conftest import BACKENDS, DATA
-from tests.wordpress_site import (
+from conftest import BACKENDS, DATA
+from wordpress_site import (
     LATER,
     RECORDED_PASSWORD,
     RECORDED_URL,
@@ -31,6 +23,14 @@ from tests.wordpress_site import (
     load_recorded,
     make_thread,
 )
+
+from moderation import wordpress_api
+from moderation.decisions import decide
+from moderation.extensions import db
+from moderation.importers.wordpress_rest import comment_record
+from moderation.models import Article, Comment, User, WordPressPush, WordPressSite
+from moderation.wordpress_api import WordPressAPI, WordPressError
+from moderation.wordpress_sync import pull, push
 
 REAL = {
     part: os.environ.get(f"MODERATION_TEST_WORDPRESS_{part}")
