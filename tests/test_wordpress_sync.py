@@ -25,10 +25,10 @@ from wordpress_site import (
 )
 
 from moderation import wordpress_api
-from moderation.decisions import decide
+from moderation.decisions import decide, undo
 from moderation.extensions import db
 from moderation.importers.wordpress_rest import comment_record
-from moderation.models import Article, Comment, User, WordPressPush, WordPressSite
+from moderation.models import Article, Comment, Decision, User, WordPressPush, WordPressSite
 from moderation.wordpress_api import WordPressAPI, WordPressError
 from moderation.wordpress_sync import pull, push
 
@@ -222,6 +222,26 @@ def test_a_later_decision_is_pushed_against_the_status_last_seen(app, site, mode
         summary = push(db.session, api, spam_as="trash")
     assert summary.pushed == {"trash": 1} and not summary.conflicts
     assert site.status(site.thread.comment_ids[0]) == "trash"
+
+
+@on_each_site
+def test_an_undone_decision_puts_the_comment_back_on_hold(app, site, moderator):
+    with site.api() as api:
+        pull(db.session, api)
+        ann = thread_comments(site)[site.thread.comment_ids[0]]
+        decide_as(moderator, ann, "rejected")
+        push(db.session, api)
+        assert site.status(site.thread.comment_ids[0]) == "trash"
+        undo(db.session, latest_decision(ann).id, moderator)
+        summary = push(db.session, api)
+    assert summary.pushed == {"hold": 1}
+    assert site.status(site.thread.comment_ids[0]) == "hold"
+
+
+def latest_decision(comment: Comment) -> Decision:
+    return db.session.scalars(
+        sa.select(Decision).where(Decision.comment_id == comment.id).order_by(Decision.id.desc())
+    ).first()
 
 
 @on_each_site
