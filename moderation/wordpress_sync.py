@@ -136,8 +136,8 @@ class _Puller:
             first_total = page.total if first_total is None else first_total
             if page.total < first_total:
                 return newest, False
-            fresh = [comment for comment in page.items if int(comment["id"]) > after_id]
-            newest = max([newest, *(int(comment["id"]) for comment in fresh)])
+            fresh = [comment for comment in self._checked(page.items) if comment["id"] > after_id]
+            newest = max([newest, *(comment["id"] for comment in fresh)])
             self.ingest(fresh, "new")
             if len(fresh) < len(page.items):
                 break  # reached what an earlier pull took
@@ -148,12 +148,25 @@ class _Puller:
             COMMENTS, {"status": "hold", "context": "edit", "orderby": "id", "order": "desc"}
         )
         for page in pages:
-            self.ingest([c for c in page.items if int(c["id"]) not in self.seen], "held")
+            self.ingest([c for c in self._checked(page.items) if c["id"] not in self.seen], "held")
+
+    def _checked(self, comments: list) -> list[dict]:
+        """The page's comments, refused whole if one is not shaped like WordPress's."""
+        for comment in comments:
+            if not (
+                isinstance(comment, dict)
+                and isinstance(comment.get("id"), int)
+                and isinstance(comment.get("post"), int)
+            ):
+                raise WordPressError(
+                    f"{self.api.url}: an answer that is not a WordPress comment: {comment!r:.100}"
+                )
+        return comments
 
     def ingest(self, comments: list[dict], which: str) -> None:
         if not comments:
             return
-        self.seen.update(int(comment["id"]) for comment in comments)
+        self.seen.update(comment["id"] for comment in comments)
         for post_id in {comment["post"] for comment in comments} - self.articles.keys():
             self.articles[post_id] = self._article(post_id)
         records = list(page_records(comments, self.articles))

@@ -388,6 +388,14 @@ def test_a_comment_leaving_the_list_during_a_pull_moves_none_past_it(app, monkey
     assert sorted(thread_comments(site)) == site.thread.comment_ids
 
 
+def test_an_answer_that_is_not_comments_is_refused_with_the_url(app):
+    site = RecordedSite()
+    site.fake.comments[site.thread.comment_ids[0]].pop("post")
+    with site.api() as api, pytest.raises(WordPressError) as refused:
+        pull(db.session, api)
+    assert str(refused.value).startswith(f"{RECORDED_URL}: an answer that is not a WordPress")
+
+
 def test_records_map_like_the_wxr_importer(app):
     recorded = load_recorded()
     bob = comment_record(recorded.comments[recorded.thread.comment_ids[1]])
