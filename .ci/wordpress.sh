@@ -41,7 +41,7 @@ mariadbd --user=mysql --datadir="$state/db" --socket="$socket" --skip-networking
     --pid-file="$state/run/mysqld.pid" --log-error="$state/run/mysqld.log" \
     --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=32M >/dev/null 2>&1 &
 db_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 300); do
     [ -S "$socket" ] && break
     sleep 0.1
 done
@@ -122,7 +122,7 @@ app_password=$(tail -n 1 "$state/install.out")
 php -S "$host:$port" -t /usr/share/wordpress "$state/router.php" >"$state/php.log" 2>&1 &
 web_pid=$!
 url="http://$host:$port"
-for _ in $(seq 100); do
+for _ in $(seq 300); do
     curl -fsS -o /dev/null "$url/wp-json/" 2>/dev/null && break
     sleep 0.1
 done
