@@ -41,7 +41,7 @@ class WordPressAPI:
             headers={"User-Agent": "moderation-sync"},
             follow_redirects=True,
         )
-        self._root: str | None = None
+        self._plain_permalinks = False
         self.home = self.url
 
     def close(self) -> None:
@@ -62,11 +62,11 @@ class WordPressAPI:
         ``?rest_route=/``, tried next.
         """
         index = None
-        for root, path in ((self.url + "/wp-json/", ""), (self.url + "/", "?rest_route=/")):
-            answer = self._send("GET", root + path, check=False)
+        for plain in (False, True):
+            self._plain_permalinks = plain
+            answer = self._send("GET", *self._target("", {}))
             index = _json_or_none(answer)
             if answer.status_code == 200 and isinstance(index, dict) and "namespaces" in index:
-                self._root = root if not path else self.url + "/?rest_route=/"
                 break
         else:
             raise WordPressError(
@@ -82,10 +82,13 @@ class WordPressAPI:
     # Requests ----------------------------------------------------------------------
 
     def get(self, route: str, params: dict[str, Any] | None = None) -> Any:
-        return self._checked(self._send("GET", self._route_url(route), params=params))
+        return self._checked(self._send("GET", *self._target(route, params or {})))
 
-    def post(self, route: str, body: dict[str, Any]) -> Any:
-        return self._checked(self._send("POST", self._route_url(route), json=body))
+    def post(self, route: str, body: dict[str, Any], params: dict[str, Any] | None = None) -> Any:
+        return self._checked(self._send("POST", *self._target(route, params or {}), json=body))
+
+    def delete(self, route: str, params: dict[str, Any] | None = None) -> Any:
+        return self._checked(self._send("DELETE", *self._target(route, params or {})))
 
     def pages(self, route: str, params: dict[str, Any]) -> Iterator[Page]:
         """Each page of a collection, from the first to the last the site counts.
@@ -95,9 +98,8 @@ class WordPressAPI:
         """
         page = 1
         while True:
-            answer = self._send(
-                "GET", self._route_url(route), params=params | {"page": page, "per_page": PER_PAGE}
-            )
+            paged = params | {"page": page, "per_page": PER_PAGE}
+            answer = self._send("GET", *self._target(route, paged))
             items = self._checked(answer)
             if not isinstance(items, list):
                 raise WordPressError(f"{answer.request.url}: expected a list, got {items!r:.80}")
@@ -116,7 +118,7 @@ class WordPressAPI:
     def set_status(self, comment_id: int | str, status: str) -> dict:
         if status not in REMOTE_STATUSES:
             raise ValueError(f"{status!r} is not a WordPress comment status")
-        return self.post(f"wp/v2/comments/{comment_id}?context=edit", {"status": status})
+        return self.post(f"wp/v2/comments/{comment_id}", {"status": status}, {"context": "edit"})
 
     def content(self, post_id: int | str) -> dict | None:
         """The post (or page) a comment is on, with its raw text; None if neither is found."""
@@ -139,16 +141,16 @@ class WordPressAPI:
 
     # Plumbing ----------------------------------------------------------------------
 
-    def _route_url(self, route: str) -> str:
-        root = self._root or self.url + "/wp-json/"
-        if root.endswith("rest_route=/"):
-            path, _, query = route.partition("?")
-            return root + path + ("&" + query if query else "")
-        return root + route
+    def _target(self, route: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The URL and query of a route: under /wp-json/, or as ?rest_route= on a site
+        without pretty permalinks."""
+        if self._plain_permalinks:
+            return self.url + "/", {"rest_route": "/" + route} | params
+        return self.url + "/wp-json/" + route, params
 
-    def _send(self, method: str, url: str, check: bool = True, **kwargs) -> httpx.Response:
+    def _send(self, method: str, url: str, params: dict[str, Any], **kwargs) -> httpx.Response:
         try:
-            return self.client.request(method, url, **kwargs)
+            return self.client.request(method, url, params=params, **kwargs)
         except httpx.TimeoutException:
             raise WordPressError(f"{url}: no answer within {TIMEOUT_SECONDS} s") from None
         except httpx.InvalidURL as error:

@@ -69,8 +69,7 @@ class RealSite:
 
     def delete(self, comment_id: int) -> None:
         with self.api() as api:
-            route = api._route_url(f"wp/v2/comments/{comment_id}")
-            api.client.delete(route, params={"force": "true"}).raise_for_status()
+            api.delete(f"wp/v2/comments/{comment_id}", {"force": "true"})
 
     def add_later(self) -> int:
         with self.api() as api:
@@ -360,10 +359,11 @@ def test_pages_end_where_the_site_says_even_when_the_last_is_full(app, site, mon
     with site.api() as api:
         everything = api.pages("wp/v2/comments", {"status": "all", "context": "edit"})
         total = sum(len(page.items) for page in everything)
-        # One full page: asking for a second would be refused.
-        monkeypatch.setattr(wordpress_api, "PER_PAGE", total)
+        # Pages all full (WordPress gives at most 100): asking for one more would be refused.
+        size = max(size for size in range(1, 101) if total % size == 0)
+        monkeypatch.setattr(wordpress_api, "PER_PAGE", size)
         pages = list(api.pages("wp/v2/comments", {"status": "all", "context": "edit"}))
-    assert [len(page.items) for page in pages] == [total]
+    assert [len(page.items) for page in pages] == [size] * (total // size)
 
 
 def test_a_comment_leaving_the_list_during_a_pull_moves_none_past_it(app, monkeypatch):
@@ -394,6 +394,17 @@ def test_an_answer_that_is_not_comments_is_refused_with_the_url(app):
     with site.api() as api, pytest.raises(WordPressError) as refused:
         pull(db.session, api)
     assert str(refused.value).startswith(f"{RECORDED_URL}: an answer that is not a WordPress")
+
+
+def test_a_site_without_pretty_permalinks_is_reached_at_rest_route(app, moderator):
+    site = RecordedSite()
+    site.fake.pretty_permalinks = False
+    with site.api() as api:
+        pull(db.session, api)
+        ann = thread_comments(site)[site.thread.comment_ids[0]]
+        decide_as(moderator, ann, "approved")
+        assert push(db.session, api).pushed == {"approved": 1}
+    assert site.status(site.thread.comment_ids[0]) == "approved"
 
 
 def test_records_map_like_the_wxr_importer(app):

@@ -99,13 +99,20 @@ class RecordedWordPress:
         self.comments[comment_id] = comment
         return comment_id
 
+    pretty_permalinks = True
+    """False: as a site without them, which answers only at ?rest_route=."""
+
     def answer(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        query = {key: values[-1] for key, values in parse_qs(request.url.query.decode()).items()}
+        if path == "/" and "rest_route" in query:
+            path = "/wp-json" + query.pop("rest_route")
+        elif not self.pretty_permalinks:
+            return httpx.Response(404, html="<html>Page not found</html>")
         if path == "/wp-json/":
             return _json(self.index)
         if request.headers.get("authorization") != self.authorization:
             return _json(self.refusal, 401)
-        query = {key: values[-1] for key, values in parse_qs(request.url.query.decode()).items()}
         if path == "/wp-json/wp/v2/comments":
             return self._comment_list(query)
         found = re.fullmatch(r"/wp-json/wp/v2/(comments|posts|pages|users)/(\d+)", path)
@@ -116,6 +123,8 @@ class RecordedWordPress:
         if objects is None or object_id not in objects:
             code = {"comments": "rest_comment_invalid_id", "users": "rest_user_invalid_id"}
             return _json({"code": code.get(kind, "rest_post_invalid_id"), "message": "x"}, 404)
+        if request.method == "DELETE":
+            return _json({"deleted": True, "previous": objects.pop(object_id)})
         if request.method == "POST":
             status = json.loads(request.content)["status"]
             objects[object_id]["status"] = status
