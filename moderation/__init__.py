@@ -54,4 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reports import cli as reports_cli
 
     reports_cli.init_app(app)
+
+    from . import sync_command
+
+    sync_command.init_app(app)
     return app

@@ -450,3 +450,44 @@ class ApiToken(db.Model):
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(self.scopes.split(",")) if self.scopes else frozenset()
+
+
+class WordPressSite(db.Model):
+    """A WordPress site synced with ``moderation sync wordpress``: where its pull got to."""
+
+    __tablename__ = "wordpress_sites"
+
+    site: so.Mapped[str] = so.mapped_column(sa.String(200), primary_key=True)
+    """As articles name it: the host of the site's home URL (as WXR imports name it too)."""
+    url: so.Mapped[str] = so.mapped_column(sa.String(2000))
+    last_comment_id: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    """The highest WordPress comment id a completed pull has taken: the next takes newer."""
+    pulled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+
+class WordPressPush(db.Model):
+    """One decision sent to (or held back from) a WordPress site; only ever added.
+
+    One row per decision: a decision with a row is never pushed again. ``outcome`` is
+    ``pushed`` (the site's status set), ``already`` (the site had that status already),
+    or ``conflict`` (the comment had changed on the site since it was pulled; not written).
+    """
+
+    __tablename__ = "wordpress_pushes"
+    __table_args__ = (sa.Index("ix_wordpress_pushes_comment", "comment_id", "id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    decision_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("decisions.id", ondelete="CASCADE"), unique=True
+    )
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"))
+    site: so.Mapped[str] = so.mapped_column(sa.String(200))
+    expected_status: so.Mapped[str] = so.mapped_column(sa.String(20))
+    """The site's status as last known here (pulled or pushed)."""
+    remote_status: so.Mapped[str] = so.mapped_column(sa.String(20))
+    """The site's status read just before pushing."""
+    pushed_status: so.Mapped[str] = so.mapped_column(sa.String(20))
+    """The status the decision asks of the site: approved, hold, spam or trash."""
+    outcome: so.Mapped[str] = so.mapped_column(sa.String(20))
+    detail: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
