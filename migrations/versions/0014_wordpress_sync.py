@@ -1,7 +1,7 @@
 """WordPress sync: each site's pull cursor, and the decisions pushed to it
 
-Revision ID: 0015_wordpress_sync
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-06 21:40:00
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0015_wordpress_sync"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
