@@ -1,4 +1,4 @@
-"""Ingest: parsed records into the database, one transaction per source.
+"""Ingest: parsed records into the database, a chunk of comments per transaction.
 
 Importing is idempotent: an article is known by (site, key) and a comment by
 (article, external id): the source's id, or one derived from its content by
@@ -6,20 +6,22 @@ Importing is idempotent: an article is known by (site, key) and a comment by
 Known comments whose text or source status changed are updated and their
 previous text kept as a :class:`~moderation.models.CommentRevision`.
 
-The batch row is committed on its own first, so that a failed file still leaves
-a record saying what failed and why while none of its data remains; a batch
-whose process was killed is marked failed by the next import
-(:mod:`moderation.interrupted_imports`).
+The batch row is committed on its own first, then the file a chunk at a time
+(:class:`_Ingester`), so that moderators' decisions wait for one chunk at most;
+until the batch succeeds its comments are hidden (:mod:`moderation.running_imports`),
+and a failed or killed import has its rows removed
+(:mod:`moderation.interrupted_imports`). Changes to what earlier imports stored
+wait for the last transaction, which marks the batch succeeded.
 
 Large files import at tens of thousands of comments a second, so the work per
 comment is kept small: a large file is parsed in a second process
 (:mod:`moderation.parse_worker`) while this one writes; articles are found and
-inserted by statements built once; new comments are inserted a chunk at a time
-straight through the database driver, each finding its parent as it goes in
-(:func:`comment_insert`); on SQLite the search index, status counts and report
-notes take the file's new comments in a few statements along the way
-(:mod:`moderation.imported_rows`), and a file larger than the table builds the
-per-author index at its end (:mod:`moderation.deferred_indexes`).
+inserted by statements built once; new comments go in through one bulk writer
+per database (:func:`comment_writer`): multi-row INSERTs on SQLite, each reply
+finding its parent as it goes in (:func:`comment_insert`), COPY on PostgreSQL
+(:mod:`moderation.copy_comments`); on SQLite the search index, status counts and
+report notes take each chunk's new comments in a few statements
+(:mod:`moderation.imported_rows`).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ turns that into SQL that the indexes can serve on a million comments.
   page 10,000 costs what page 1 costs.
 * Unfiltered tab counts come from ``comment_status_counts``, kept by triggers;
   filtered ones are counted, but only up to :data:`COUNT_CAP`.
+* The comments of an import still running are left out of every view and count
+  (:mod:`.running_imports`).
 * Free-text search uses the database's own index, stemmed for English: FTS5 with the
   porter tokenizer on SQLite, ``to_tsvector('english', body)`` with a GIN index on
   PostgreSQL (migrations 0004 and 0008); :mod:`.search_syntax` reads the search box.
