@@ -223,3 +223,29 @@ def test_hostile_text_round_trips_exactly_through_the_bulk_writer(app):
     assert found("café") == ["5"]
     is_copy = isinstance(comment_writer(db.engine.dialect), CopyComments)
     assert is_copy == (db.engine.dialect.name == "postgresql")
+
+
+def test_site_reports_leave_out_a_running_import_and_count_it_once_it_ends(app):
+    from test_reports_rollup import THRESHOLD, rollup_figures
+
+    from moderation.reports import queries
+    from moderation.reports.filters import ReportFilter
+
+    assert import_stream(db.session, io.BytesIO(csv_bytes(thread("a1", 1, 3, "bus"))), "a.csv")
+    during: list[int] = []
+
+    def refresh_reports(batch: ImportBatch) -> None:
+        with so.Session(db.engine) as other:
+            during.append(queries.site_totals(other, ReportFilter(), THRESHOLD).figures.comments)
+            other.commit()
+
+    rows = thread("a1", 10, 25, "tram") + thread("a2", 50, 10, "tram")
+    outcome = import_parsed(
+        db.session,
+        "more.csv",
+        lambda: StreamParse(io.BytesIO(csv_bytes(rows)), "more.csv"),
+        chunk_size=10,
+        on_chunk=refresh_reports,
+    )
+    assert outcome.succeeded and during == [3, 3, 3, 3]
+    assert rollup_figures().comments == 38
