@@ -91,7 +91,9 @@ def decide_while_importing(url: str):
             ids = list(db.session.scalars(sa.select(Comment.id).order_by(Comment.id).limit(500)))
             db.session.remove()
             n = 0
-            while process.poll() is None:
+            # Asked without reaping it, so that run_import still gets its resource usage.
+            running = os.WEXITED | os.WNOHANG | os.WNOWAIT
+            while os.waitid(os.P_PID, process.pid, running) is None:
                 comment_id = ids[n % len(ids)]
                 n += 1
                 with so.Session(db.engine) as session:
