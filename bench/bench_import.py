@@ -1,8 +1,16 @@
-"""Import throughput and peak memory for a generated WordPress export, on SQLite.
+"""Import throughput, CPU time and peak memory for a generated WordPress export.
 
-    python bench/bench_import.py                 # 1,000 articles x 200 comments
+    python bench/bench_import.py                 # 1,000 articles x 200 comments, SQLite
     python bench/bench_import.py --scale 5       # the same, five times larger
     python bench/bench_import.py --scale 1 --scale 5
+    python bench/bench_import.py --database-url postgresql+psycopg://...   # EMPTIED first
+    python bench/bench_import.py --scale 5 --decide   # 1M comments while a moderator decides
+
+With --decide, a moderator decides comments of an earlier import in a loop, each
+decision on a connection of its own, for as long as the import runs; the script
+prints how many, and the longest and 99th-percentile wait. The CPU time printed is
+the import process's and its parser's (user + system), not the database server's:
+on a shared machine it is the steadier figure.
 
 Each import runs as the real ``moderation import`` command in a child process
 on a fresh database, so the peak resident memory printed is that of the import
@@ -25,30 +33,110 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from generate_wxr import write_wxr  # noqa: E402
 
 ARTICLES = 1000
 COMMENTS_PER_ARTICLE = 200
 
 
-def run_import(export: Path, database: Path) -> tuple[float, int, str]:
-    """Seconds, peak resident KiB and output of one ``moderation import`` child process."""
-    environment = {**os.environ, "MODERATION_DATABASE_URL": f"sqlite:///{database}"}
+def run_import(export: Path, url: str, log: Path, while_running=None) -> tuple[float, float, int]:
+    """Seconds, CPU seconds and peak resident KiB of one ``moderation import`` child process;
+    ``while_running(process)`` runs meanwhile."""
+    environment = {**os.environ, "MODERATION_DATABASE_URL": url}
     command = [sys.executable, "-m", "moderation.cli", "import", "--no-score", str(export)]
-    log = database.with_suffix(".log")
     started = time.perf_counter()
     with open(log, "w") as output:
         process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
+        if while_running is not None:
+            while_running(process)
         _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"import failed:\n{log.read_text()}")
-    return elapsed, usage.ru_maxrss, log.read_text()
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def fresh_database(url: str | None, folder: str) -> str:
+    """SQLite in ``folder``, or the PostgreSQL database at ``url`` emptied."""
+    if url is None:
+        return f"sqlite:///{folder}/bench.sqlite"
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+    return url
+
+
+def decide_while_importing(url: str):
+    """A loop of decisions for as long as the import process runs; fills ``waits``."""
+    waits: list[float] = []
+    busy: list[int] = []
+
+    def loop(process: subprocess.Popen) -> None:
+        import sqlalchemy as sa
+        import sqlalchemy.orm as so
+
+        from moderation import create_app
+        from moderation.decisions import decide
+        from moderation.extensions import db
+        from moderation.models import Comment, User
+
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            moderator = db.session.scalar(sa.select(User).where(User.username == "bench"))
+            ids = list(db.session.scalars(sa.select(Comment.id).order_by(Comment.id).limit(500)))
+            db.session.remove()
+            n = 0
+            # Asked without reaping it, so that run_import still gets its resource usage.
+            running = os.WEXITED | os.WNOHANG | os.WNOWAIT
+            while os.waitid(os.P_PID, process.pid, running) is None:
+                comment_id = ids[n % len(ids)]
+                n += 1
+                with so.Session(db.engine) as session:
+                    started = time.perf_counter()
+                    version, status = session.execute(
+                        sa.select(Comment.version, Comment.status).where(Comment.id == comment_id)
+                    ).one()
+                    to_status = "rejected" if status == "approved" else "approved"
+                    try:
+                        decide(
+                            session, comment_id, version, to_status, session.get(User, moderator.id)
+                        )
+                    except sa.exc.OperationalError:
+                        busy.append(comment_id)  # gave up after the busy timeout
+                    waits.append(time.perf_counter() - started)
+                time.sleep(0.01)
+            db.engine.dispose()
+
+    return waits, busy, loop
+
+
+def seed_for_decisions(folder: str, url: str) -> None:
+    """A small import to decide on, and a moderator to decide."""
+
+    from moderation import create_app
+    from moderation.extensions import db
+    from moderation.models import User
+
+    seed = Path(folder, "seed.xml")
+    write_wxr(seed, 5, 100, seed=1)
+    run_import(seed, url, Path(folder, "seed.log"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.session.add(User(username="bench", role="moderator", password_hash="!"))
+        db.session.commit()
+        db.engine.dispose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, action="append", help="multiple of 1,000 articles")
+    parser.add_argument("--database-url", help="PostgreSQL to import into: it is EMPTIED first")
+    parser.add_argument("--decide", action="store_true", help="decide in a loop meanwhile")
     arguments = parser.parse_args()
     for folder in importlib.util.find_spec("moderation").submodule_search_locations:
         compileall.compile_dir(folder, quiet=1)  # the package the import command will run
@@ -59,12 +147,27 @@ def main() -> None:
             write_wxr(export, articles, COMMENTS_PER_ARTICLE, seed=0)
             comments = articles * COMMENTS_PER_ARTICLE
             size_mb = export.stat().st_size / 1e6
-            elapsed, peak_kib, _ = run_import(export, Path(folder, "bench.sqlite"))
+            url = fresh_database(arguments.database_url, folder)
+            waits, busy, loop = [], [], None
+            if arguments.decide:
+                seed_for_decisions(folder, url)
+                waits, busy, loop = decide_while_importing(url)
+            elapsed, cpu, peak_kib = run_import(export, url, Path(folder, "import.log"), loop)
+            database = url.split(":", 1)[0]
             print(
-                f"import wxr: {articles} articles x {COMMENTS_PER_ARTICLE} comments "
-                f"({comments} comments, {size_mb:.0f} MB): {elapsed:.1f} s, "
-                f"{comments / elapsed:,.0f} comments/s, peak RSS {peak_kib / 1024:.0f} MB"
+                f"import wxr into {database}: {articles} articles x {COMMENTS_PER_ARTICLE} "
+                f"comments ({comments} comments, {size_mb:.0f} MB): {elapsed:.1f} s, "
+                f"{comments / elapsed:,.0f} comments/s; CPU {cpu:.1f} s, "
+                f"{comments / cpu:,.0f} comments per CPU second; peak RSS {peak_kib / 1024:.0f} MB"
             )
+            if waits:
+                waits.sort()
+                p99 = waits[min(len(waits) - 1, int(len(waits) * 0.99))]
+                print(
+                    f"  {len(waits)} decisions during the import: max {waits[-1] * 1000:.0f} ms, "
+                    f"p99 {p99 * 1000:.0f} ms, median {waits[len(waits) // 2] * 1000:.1f} ms; "
+                    f"{len(busy)} refused as busy"
+                )
 
 
 if __name__ == "__main__":

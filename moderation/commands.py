@@ -54,7 +54,7 @@ def import_one(source: Source, format_name: str | None, site: str) -> ImportOutc
         "default_site": site,
         "chunk_size": current_app.config["IMPORT_CHUNK_SIZE"],
         "format_name": format_name,
-        "file_bytes": size,
+        "on_chunk": _show_progress(bar) if show_progress else None,
     }
     with bar:
         if size is not None and size >= PARSE_IN_CHILD_MIN_BYTES:
@@ -74,6 +74,16 @@ def import_one(source: Source, format_name: str | None, site: str) -> ImportOutc
                 ),
                 **options,
             )
+
+
+def _show_progress(bar: tqdm):
+    """After each committed chunk, the batch's progress beside the bytes read."""
+
+    def show(batch) -> None:
+        stored = f"{batch.comments_new:,} comments stored, {batch.chunks_committed} chunks"
+        bar.set_postfix_str(stored)
+
+    return show
 
 
 @click.command("import")

@@ -48,8 +48,8 @@ class Config:
     # An author with the rule "trust" has comments approved automatically once moderators
     # have approved this many of theirs (moderation.author_rules).
     TRUSTED_AUTHOR_MIN_APPROVED = 3
-    # Comments per database round trip during import.
-    IMPORT_CHUNK_SIZE = 2000
+    # Comments an import writes and commits at a time (moderation.ingest).
+    IMPORT_CHUNK_SIZE = 5000
     # The JSON API (moderation/web/api): requests per token, in the notation of `limits`,
     # counted where API_RATE_LIMIT_STORAGE says: memory:// is per process; a shared store
     # (redis://host:6379, memcached://host:11211) counts across processes.

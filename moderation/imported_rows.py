@@ -57,6 +57,11 @@ def account_for_imported(
             ),
             {"status": status, "count": count},
         )
+    note_report_changes(session, article_ids)
+
+
+def note_report_changes(session: so.Session, article_ids: Iterable[int]) -> None:
+    """Note the articles for the report rollup's next refresh, as the triggers do."""
     notes = [{"article_id": article_id} for article_id in article_ids]
     if notes:
         session.execute(

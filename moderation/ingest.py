@@ -1,4 +1,4 @@
-"""Ingest: parsed records into the database, one transaction per source.
+"""Ingest: parsed records into the database, a chunk of comments per transaction.
 
 Importing is idempotent: an article is known by (site, key) and a comment by
 (article, external id): the source's id, or one derived from its content by
@@ -6,25 +6,28 @@ Importing is idempotent: an article is known by (site, key) and a comment by
 Known comments whose text or source status changed are updated and their
 previous text kept as a :class:`~moderation.models.CommentRevision`.
 
-The batch row is committed on its own first, so that a failed file still leaves
-a record saying what failed and why while none of its data remains; a batch
-whose process was killed is marked failed by the next import
-(:mod:`moderation.interrupted_imports`).
+The batch row is committed on its own first, then the file a chunk at a time
+(:class:`_Ingester`), so that moderators' decisions wait for one chunk at most;
+until the batch succeeds its comments are hidden (:mod:`moderation.running_imports`),
+and a failed or killed import has its rows removed
+(:mod:`moderation.interrupted_imports`). Changes to what earlier imports stored
+wait for the last transaction, which marks the batch succeeded.
 
 Large files import at tens of thousands of comments a second, so the work per
 comment is kept small: a large file is parsed in a second process
 (:mod:`moderation.parse_worker`) while this one writes; articles are found and
-inserted by statements built once; new comments are inserted a chunk at a time
-straight through the database driver, each finding its parent as it goes in
-(:func:`comment_insert`); on SQLite the search index, status counts and report
-notes take the file's new comments in a few statements along the way
-(:mod:`moderation.imported_rows`), and a file larger than the table builds the
-per-author index at its end (:mod:`moderation.deferred_indexes`).
+inserted by statements built once; new comments go in through one bulk writer
+per database (:func:`comment_writer`): multi-row INSERTs on SQLite, each reply
+finding its parent as it goes in (:func:`comment_insert`), COPY on PostgreSQL
+(:mod:`moderation.copy_comments`); on SQLite the search index, status counts and
+report notes take each chunk's new comments in a few statements
+(:mod:`moderation.imported_rows`).
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,19 +37,25 @@ from typing import BinaryIO
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from .deferred_indexes import create_indexes, drop_deferred_indexes, worth_deferring
+from .copy_comments import CopyComments
 from .driver_insert import ROWS_PER_STATEMENT, DriverInsert
-from .imported_rows import account_for_imported
+from .imported_rows import account_for_imported, note_report_changes
 from .importers import Format
 from .importers.records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
-from .interrupted_imports import mark_interrupted_imports, this_process
+from .interrupted_imports import mark_interrupted_imports, remove_batch_rows, this_process
 from .models import Article, Comment, CommentKind, CommentRevision, ImportBatch, utcnow
 from .prepare import PreparedComment, StreamParse, article_hash, prepare_comments
 from .reply_loops import cut_reply_loops
 
 MAX_PROBLEMS_KEPT = 200
-ACCOUNT_EVERY = 40_000
-"""New comments indexed and counted at a time during an import (see _account_for_new_comments)."""
+LOOKUP_IDS = 2000
+SQLITE_WRITE_SECONDS = 0.2
+"""SQLite, one writer at a time: how long a chunk's write transaction should take."""
+SQLITE_FIRST_CHUNK = 1000
+SQLITE_MIN_CHUNK = 200
+SQLITE_GAP_SECONDS = 0.1
+"""SQLite: how long the database is left free between chunks, at least."""
+"""Comments looked up in one query: well below the databases' limits on parameters."""
 
 
 @dataclass
@@ -119,6 +128,27 @@ def comment_insert(dialect: sa.Dialect) -> DriverInsert:
     return DriverInsert(statement, COMMENT_COLUMNS, dialect)
 
 
+class _InsertComments:
+    """SQLite's bulk writer for new comments: multi-row INSERTs (see :mod:`.driver_insert`),
+    each reply finding its parent by subquery; PostgreSQL's is :class:`CopyComments`."""
+
+    def __init__(self, dialect: sa.Dialect):
+        self.insert = comment_insert(dialect)
+        self.to_driver = self.insert.to_driver
+        self.now = self.insert.now
+
+    def write(self, session: so.Session, rows: list[tuple]) -> None:
+        self.insert.execute_statements(session, _apart_from_parents(rows))
+
+
+@functools.lru_cache(maxsize=8)
+def comment_writer(dialect: sa.Dialect) -> _InsertComments | CopyComments:
+    """How new comments are written on this database: one path, a writer for each."""
+    if dialect.name == "postgresql":
+        return CopyComments(dialect, COMMENT_COLUMNS)
+    return _InsertComments(dialect)
+
+
 def _apart_from_parents(rows: list[tuple]) -> Iterator[list[tuple]]:
     """New comment rows grouped into statements, a reply never with its parent.
 
@@ -139,7 +169,13 @@ def _apart_from_parents(rows: list[tuple]) -> Iterator[list[tuple]]:
 
 
 class _Ingester:
-    """Writes one source's records; owns the per-file caches."""
+    """Writes one source's records a chunk at a time; owns the per-file caches.
+
+    Each chunk is gathered without writing (records prepared, known articles looked
+    up), then written and committed in one short transaction with the batch's
+    progress, so that other writers wait for one chunk at most: on SQLite, which
+    has one writer at a time, the gathering leaves them the database in between.
+    """
 
     def __init__(
         self,
@@ -147,24 +183,34 @@ class _Ingester:
         batch_id: int,
         default_site: str,
         chunk_size: int,
-        file_bytes: int | None = None,
+        on_chunk: Callable[[ImportBatch], None] | None = None,
     ):
         self.session = session
+        self.on_chunk = on_chunk
         self.batch_id = batch_id
         self.default_site = default_site
         self.chunk_size = chunk_size
         self.counts = _Counts()
         self.article_ids: dict[str, int] = {}
-        self.pending: dict[tuple[int, str], PreparedComment] = {}
-        self.comment_insert = comment_insert(session.get_bind().dialect)
+        self.new_articles: dict[str, dict] = {}
+        """Articles of the chunk not yet in the database, by key: written with the chunk."""
+        self.article_changes: dict[int, dict] = {}
+        self.pending: dict[tuple[str, str], PreparedComment] = {}
+        self.comment_changes: dict[int, tuple[sa.Row, PreparedComment]] = {}
+        """Known comments of earlier imports whose content changed, by id: changed at the
+        end, in the transaction that marks the batch succeeded, since a failed import
+        must leave them as they were."""
+        self.writer = comment_writer(session.get_bind().dialect)
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.max_chunk_size = chunk_size
+        if self.sqlite:
+            self.chunk_size = min(chunk_size, SQLITE_FIRST_CHUNK)
+        self.committed_at = 0.0
+        self.status_counts: Counter[str] = Counter()
+        self.articles_with_new_comments: set[int] = set()
+        self.chunks_committed = 0
         # Comments this file inserts get ids above this one; those below are accounted for.
-        self.accounted_up_to = session.scalar(sa.select(sa.func.max(Comment.id))) or 0
-        # What those not yet accounted for are: how many of each status, on which articles.
-        self.unaccounted_statuses: Counter[str] = Counter()
-        self.unaccounted_articles: set[int] = set()
-        self.dropped_indexes: list[str] = []
-        if worth_deferring(session, file_bytes, self.accounted_up_to):
-            self.dropped_indexes = drop_deferred_indexes(session)
+        self.accounted_up_to = self._highest_comment_id()
 
     def feed(self, records: Iterable[Record | PreparedComment]) -> None:
         for record in records:
@@ -181,15 +227,27 @@ class _Ingester:
                 )
             else:
                 self.counts.add_problem(record)
-        self._flush_comments()
-        self._account_for_new_comments()
-        create_indexes(self.session, self.dropped_indexes)
+        self._commit_chunk()
+
+    def finish(self) -> None:
+        """The file's last writes, in the transaction that marks its batch succeeded:
+        the changes to what earlier imports stored, and the parents found only now."""
+        connection = self.session.connection()
+        for article_id, fields in self.article_changes.items():
+            connection.execute(sa.update(Article).where(Article.id == article_id).values(**fields))
+        if self.comment_changes:
+            changes = self.comment_changes.values()
+            revisions = [self._update(row, comment) for row, comment in changes]
+            self.session.execute(sa.insert(CommentRevision.__table__), revisions)
+            self.counts.comments_updated += len(revisions)
         self._link_parents()
+        # A report refresh while the import ran left its hidden comments out.
+        note_report_changes(self.session, self.articles_with_new_comments)
 
     # Articles -----------------------------------------------------------------
 
     def _add_article(self, record: ArticleRecord) -> None:
-        if record.key in self.article_ids:
+        if record.key in self.article_ids or record.key in self.new_articles:
             return  # the first definition in a file wins
         site = record.site or self.default_site
         content_hash = article_hash(record)
@@ -206,119 +264,163 @@ class _Ingester:
         connection = self.session.connection()
         existing = connection.execute(_FIND_ARTICLE, {"site": site, "key": record.key}).first()
         if existing is None:
-            now = utcnow()
-            new_article = {"site": site, "key": record.key, "created_at": now, "updated_at": now}
-            article_id = connection.execute(_INSERT_ARTICLE, new_article | fields).scalar_one()
+            self.new_articles[record.key] = {"site": site, "key": record.key} | fields
+            return
+        self.article_ids[record.key] = existing.id
+        if existing.content_hash != content_hash:
+            self.article_changes[existing.id] = fields | {"updated_at": utcnow()}
+            self.counts.articles_updated += 1
+
+    def _insert_new_articles(self) -> None:
+        connection = self.session.connection()
+        now = utcnow()
+        for key, values in self.new_articles.items():
+            created = {"created_at": now, "updated_at": now, "import_batch_id": self.batch_id}
+            self.article_ids[key] = connection.execute(
+                _INSERT_ARTICLE, values | created
+            ).scalar_one()
             self.counts.articles_new += 1
-        else:
-            article_id = existing.id
-            if existing.content_hash != content_hash:
-                connection.execute(
-                    sa.update(Article)
-                    .where(Article.id == article_id)
-                    .values(updated_at=utcnow(), **fields)
-                )
-                self.counts.articles_updated += 1
-        self.article_ids[record.key] = article_id
+        self.new_articles = {}
 
     # Comments -----------------------------------------------------------------
 
     def _add_comment(self, comment: PreparedComment) -> None:
-        key = (self.article_ids[comment.article_key], comment.external_id)
+        key = (comment.article_key, comment.external_id)
         if key in self.pending:
-            self._flush_comments()  # a repeat within one chunk is compared like any known one
+            self._commit_chunk()  # a repeat within one chunk is compared like any known one
         self.pending[key] = comment
         if len(self.pending) >= self.chunk_size:
-            self._flush_comments()
+            self._commit_chunk()
 
-    def _flush_comments(self) -> None:
-        if not self.pending:
+    def _commit_chunk(self) -> None:
+        """Write the chunk gathered so far, account for it, record progress, commit."""
+        if not self.pending and not self.new_articles:
             return
+        if self.sqlite:
+            self._leave_others_a_turn()
+        started = time.perf_counter()
+        self._insert_new_articles()
         pending, self.pending = self.pending, {}
         known = self._known_comments(pending)
         new_comments, changed = [], []
-        for (article_id, external_id), comment in pending.items():
+        for (article_key, external_id), comment in pending.items():
+            article_id = self.article_ids[article_key]
             existing = known.get((article_id, external_id))
             if existing is None:
                 new_comments.append((article_id, comment))
             elif existing.content_hash == comment.content_hash:
                 self.counts.comments_unchanged += 1
-            else:
+            elif existing.import_batch_id == self.batch_id:
+                # This file's own row, removed with the rest should the import fail.
                 changed.append((existing, comment))
-                if existing.import_batch_id == self.batch_id:
+                self.counts.add_problem(
+                    Problem(
+                        f"comment {external_id} appears again in this file with other "
+                        "content: the later one is kept, the earlier as an earlier version",
+                        comment.line,
+                        kind="notice",
+                    )
+                )
+            else:
+                previous = self.comment_changes.get(existing.id)
+                self.comment_changes[existing.id] = (existing, comment)
+                if previous is not None:
                     self.counts.add_problem(
                         Problem(
                             f"comment {external_id} appears again in this file with other "
-                            "content: the later one is kept, the earlier as an earlier version",
+                            "content: the later one is kept",
                             comment.line,
                             kind="notice",
                         )
                     )
         if new_comments:
-            now = self.comment_insert.now()
+            now = self.writer.now()
             rows = [self._new_row(article_id, comment, now) for article_id, comment in new_comments]
-            self.comment_insert.execute_statements(self.session, _apart_from_parents(rows))
-            self.unaccounted_statuses.update(comment.status for _, comment in new_comments)
-            self.unaccounted_articles.update(article_id for article_id, _ in new_comments)
+            self.writer.write(self.session, rows)
+            chunk_statuses = Counter(comment.status for _, comment in new_comments)
+            account_for_imported(
+                self.session,
+                self.batch_id,
+                self.accounted_up_to,
+                chunk_statuses,
+                {article_id for article_id, _ in new_comments},
+            )
+            self.accounted_up_to = self._highest_comment_id()
+            self.status_counts.update(chunk_statuses)
+            self.articles_with_new_comments.update(article_id for article_id, _ in new_comments)
             self.counts.comments_new += len(rows)
             self.counts.pingbacks += sum(
                 comment.kind != CommentKind.COMMENT for _, comment in new_comments
             )
-            if self.unaccounted_statuses.total() >= ACCOUNT_EVERY:
-                self._account_for_new_comments()
         if changed:
-            # Changing a comment's text changes its search index entry, which must exist.
-            self._account_for_new_comments()
             revisions = [self._update(existing, comment) for existing, comment in changed]
             self.session.execute(sa.insert(CommentRevision.__table__), revisions)
             self.counts.comments_updated += len(revisions)
-
-    def _account_for_new_comments(self) -> None:
-        """Index and count the comments inserted since the last call.
-
-        Every ACCOUNT_EVERY new comments, at the end of the file, and earlier when an
-        edit needs them: indexing many comments in one statement is several times
-        faster than chunk by chunk, and doing it along the way, while the parser
-        process reads on, rather than all at the end, shortens a large import.
-        """
-        if not self.unaccounted_statuses:
-            return
-        account_for_imported(
-            self.session,
-            self.batch_id,
-            self.accounted_up_to,
-            self.unaccounted_statuses,
-            self.unaccounted_articles,
+        self.chunks_committed += 1
+        self.session.execute(
+            sa.update(ImportBatch)
+            .where(ImportBatch.id == self.batch_id)
+            .values(
+                comments_new=self.counts.comments_new,
+                articles_new=self.counts.articles_new,
+                chunks_committed=self.chunks_committed,
+                status_counts=dict(self.status_counts),
+            ),
+            execution_options={"synchronize_session": False},
         )
-        self.accounted_up_to = self.session.scalar(sa.select(sa.func.max(Comment.id)))
-        self.unaccounted_statuses = Counter()
-        self.unaccounted_articles = set()
+        self.session.commit()
+        self.committed_at = time.perf_counter()
+        if self.sqlite:
+            self._fit_chunk_to(self.committed_at - started)
+        if self.on_chunk is not None:
+            self.on_chunk(self.session.get(ImportBatch, self.batch_id, populate_existing=True))
+
+    def _leave_others_a_turn(self) -> None:
+        """SQLite: leave the database free for a while after each commit. A writer kept
+        waiting retries on a timer, at most every 100 ms: given less, it could miss every
+        gap between chunks."""
+        free_for = time.perf_counter() - self.committed_at
+        if free_for < SQLITE_GAP_SECONDS:
+            time.sleep(SQLITE_GAP_SECONDS - free_for)
+
+    def _fit_chunk_to(self, seconds: float) -> None:
+        """SQLite: size the next chunk so that writing it takes about SQLITE_WRITE_SECONDS,
+        however loaded the machine, within [SQLITE_MIN_CHUNK, the configured size]."""
+        wanted = self.chunk_size * SQLITE_WRITE_SECONDS / max(seconds, 1e-3)
+        self.chunk_size = int(min(self.max_chunk_size, max(SQLITE_MIN_CHUNK, wanted)))
+
+    def _highest_comment_id(self) -> int:
+        return self.session.scalar(sa.select(sa.func.max(Comment.id))) or 0
 
     def _known_comments(self, pending) -> dict[tuple[int, str], sa.Row]:
-        # Each article with its own ids: "article IN (...) AND id IN (...)" would look up
-        # every id under every article of the chunk, several times the work.
-        ids_by_article: dict[int, list[str]] = {}
-        for article_id, external_id in pending:
-            ids_by_article.setdefault(article_id, []).append(external_id)
-        rows = self.session.execute(
-            sa.select(
-                Comment.id,
-                Comment.article_id,
-                Comment.external_id,
-                Comment.content_hash,
-                Comment.body,
-                Comment.source_status,
-                Comment.import_batch_id,
-            ).where(
-                sa.or_(
-                    *[
-                        sa.and_(Comment.article_id == article_id, Comment.external_id.in_(ids))
-                        for article_id, ids in ids_by_article.items()
-                    ]
+        keys = [(self.article_ids[key], external_id) for key, external_id in pending]
+        known: dict[tuple[int, str], sa.Row] = {}
+        for start in range(0, len(keys), LOOKUP_IDS):
+            # Each article with its own ids: "article IN (...) AND id IN (...)" would look
+            # up every id under every article of the chunk, several times the work.
+            ids_by_article: dict[int, list[str]] = {}
+            for article_id, external_id in keys[start : start + LOOKUP_IDS]:
+                ids_by_article.setdefault(article_id, []).append(external_id)
+            rows = self.session.execute(
+                sa.select(
+                    Comment.id,
+                    Comment.article_id,
+                    Comment.external_id,
+                    Comment.content_hash,
+                    Comment.body,
+                    Comment.source_status,
+                    Comment.import_batch_id,
+                ).where(
+                    sa.or_(
+                        *[
+                            sa.and_(Comment.article_id == article_id, Comment.external_id.in_(ids))
+                            for article_id, ids in ids_by_article.items()
+                        ]
+                    )
                 )
             )
-        )
-        return {(row.article_id, row.external_id): row for row in rows}
+            known.update({(row.article_id, row.external_id): row for row in rows})
+        return known
 
     def _new_row(self, article_id: int, comment: PreparedComment, now: object) -> tuple:
         """The row for comment_insert, in COMMENT_COLUMNS order; ``now`` as the driver takes it."""
@@ -333,7 +435,7 @@ class _Ingester:
             comment.author_email,
             comment.author_url,
             comment.author_ip,
-            self.comment_insert.to_driver(comment.posted_at),
+            self.writer.to_driver(comment.posted_at),
             comment.body,
             comment.kind,
             comment.source_status,
@@ -436,7 +538,7 @@ def import_stream(
     *,
     format: Format | None = None,
     default_site: str = "",
-    chunk_size: int = 2000,
+    chunk_size: int = 5000,
     on_read: Callable[[int], None] | None = None,
 ) -> ImportOutcome:
     """Import one source whole or not at all; the returned batch says which and why."""
@@ -456,13 +558,13 @@ def import_parsed(
     start_parse: Callable[[], StreamParse],
     *,
     default_site: str = "",
-    chunk_size: int = 2000,
+    chunk_size: int = 5000,
     format_name: str | None = None,
-    file_bytes: int | None = None,
+    on_chunk: Callable[[ImportBatch], None] | None = None,
 ) -> ImportOutcome:
     """Import what ``start_parse()`` yields: a :class:`StreamParse` or anything shaped like one
-    (``format_name``, ``records()``, then ``checksum`` and ``size``). ``file_bytes``, the
-    source's size when known, helps decide how to write (see :mod:`.deferred_indexes`)."""
+    (``format_name``, ``records()``, then ``checksum`` and ``size``), committing ``chunk_size``
+    comments at a time; ``on_chunk`` is told the batch's progress after each commit."""
     mark_interrupted_imports(session)
     runner_host, runner_pid = this_process()
     batch = ImportBatch(
@@ -473,10 +575,11 @@ def import_parsed(
     batch_id = batch.id
 
     try:
-        ingester = _Ingester(session, batch_id, default_site, chunk_size, file_bytes)
+        ingester = _Ingester(session, batch_id, default_site, chunk_size, on_chunk)
         parsed = start_parse()
         format_name = parsed.format_name
         ingester.feed(prepare_comments(parsed.records()))
+        ingester.finish()
     except ImportFormatError as error:
         return _fail(session, batch_id, format_name, str(error))
     except BaseException as error:
@@ -508,7 +611,10 @@ def import_parsed(
 def _fail(
     session: so.Session, batch_id: int, format_name: str | None, message: str
 ) -> ImportOutcome:
+    """Remove what the batch committed, then mark it failed: its rows stay hidden while it
+    is still "running", and a process killed meanwhile leaves the rest to the next start."""
     session.rollback()
+    remove_batch_rows(session, batch_id)
     batch = session.get(ImportBatch, batch_id)
     batch.status = "failed"
     batch.format = format_name

@@ -47,6 +47,9 @@ class Article(db.Model):
     published_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     body: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    import_batch_id: so.Mapped[int | None]
+    """The import that created it, so that a failed import can remove it again (no foreign
+    key: adding one to SQLite rebuilds the table; see migration 0016)."""
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
@@ -134,8 +137,14 @@ class ImportBatch(db.Model):
     format: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     checksum: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
     size_bytes: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
-    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="running")
-    """running, succeeded or failed."""
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="running", index=True)
+    """running, succeeded or failed. While running, its comments are hidden from the queue,
+    search and reports (see moderation.running_imports)."""
+    chunks_committed: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    """Chunks of the file committed so far: the import's progress while it runs."""
+    status_counts: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    """How many of its committed new comments have each status, {"pending": 120, ...}:
+    what the queue's tab counts leave out while it runs."""
     articles_new: so.Mapped[int] = so.mapped_column(default=0)
     articles_updated: so.Mapped[int] = so.mapped_column(default=0)
     comments_new: so.Mapped[int] = so.mapped_column(default=0)

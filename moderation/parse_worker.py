@@ -4,9 +4,9 @@ Parsers are pure and ingest is the only writer, so the split is simple: the
 child process reads, hashes and parses the file and sends the records in chunks
 through a bounded queue (memory stays bounded however large the file); the
 parent prepares them (:func:`moderation.prepare.prepare_comments`) and writes
-them as they arrive. Where the line falls is a matter of balance: with the
-per-author index built at the end of a large import
-(:mod:`moderation.deferred_indexes`), the writer has time for the preparing.
+them as they arrive. Where the line falls is a matter of balance: the
+preparing is done between the writer's chunks, while the database is left to
+others (see :mod:`moderation.ingest`).
 Only :class:`ImportFormatError` crosses back as such; any other failure of the
 child becomes a RuntimeError in the parent, so the import still rolls back.
 """

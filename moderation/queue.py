@@ -12,6 +12,8 @@ turns that into SQL that the indexes can serve on a million comments.
   page 10,000 costs what page 1 costs.
 * Unfiltered tab counts come from ``comment_status_counts``, kept by triggers;
   filtered ones are counted, but only up to :data:`COUNT_CAP`.
+* The comments of an import still running are left out of every view and count
+  (:mod:`.running_imports`).
 * Free-text search uses the database's own index, stemmed for English: FTS5 with the
   porter tokenizer on SQLite, ``to_tsvector('english', body)`` with a GIN index on
   PostgreSQL (migrations 0004 and 0008); :mod:`.search_syntax` reads the search box.
@@ -38,6 +40,7 @@ from .models import (
     CommentStatusCount,
     ModerationStatus,
 )
+from .running_imports import running_status_counts, visible_comments
 
 ALL = "all"
 TABS: tuple[str, ...] = (
@@ -311,7 +314,10 @@ def status_counts(session: so.Session) -> dict[str, int]:
     ).all()
     if sum(row[2] for row in rows) > COMPACT_COUNTS_ABOVE:
         compact_status_counts(session)
-    return {row[0]: int(row[1]) for row in rows if row[1]}
+    counts = {row[0]: int(row[1]) for row in rows if row[1]}
+    for status, hidden in running_status_counts(session).items():
+        counts[status] = counts.get(status, 0) - hidden
+    return {status: count for status, count in counts.items() if count}
 
 
 def compact_status_counts(session: so.Session) -> None:
@@ -345,7 +351,7 @@ def _conditions(
     session: so.Session, view: QueueFilter, search_sample: int | None = None
 ) -> tuple[list[sa.ColumnElement[bool]], bool]:
     """The WHERE conditions of a view, and whether a search was cut to ``search_sample``."""
-    conditions: list[sa.ColumnElement[bool]] = []
+    conditions = visible_comments(session)
     if view.tab != ALL:
         conditions.append(Comment.status == view.tab)
     if view.article is not None:

@@ -90,11 +90,8 @@ def test_reports_count_imported_comments(app):
     assert same(figures, raw_figures())
 
 
-def test_a_large_import_accounted_for_along_the_way_counts_each_comment_once(app, monkeypatch):
-    from moderation import ingest
-
-    # Written 50 at a time, each chunk accounted for as it is written.
-    monkeypatch.setattr(ingest, "ACCOUNT_EVERY", 10)
+def test_a_large_import_accounted_for_along_the_way_counts_each_comment_once(app):
+    # Written and committed 50 at a time, each chunk accounted for as it is written.
     statuses = ["approved", "spam", ""]
     rows = "".join(
         f"a{n % 3},T{n % 3},B,{n},Ann,Tram number {n},{statuses[n % 3]}\n" for n in range(180)

@@ -217,6 +217,21 @@ def test_upload_imports_scores_and_shows_the_summary(admin):
     assert f'Pending <span class="count">{comments}</span>' in queue
 
 
+def test_the_import_page_lists_recent_imports_with_their_progress(admin):
+    db.session.add_all(
+        [
+            ImportBatch(source_name="done.xml", status="succeeded", comments_new=1200),
+            ImportBatch(source_name="<b>big</b>.xml", comments_new=45000, chunks_committed=9),
+        ]
+    )
+    db.session.commit()
+    html = page(admin, "/admin/import")
+    assert "<td>done.xml</td>\n    <td>finished</td>" in html and "<td>1,200</td>" in html
+    assert "&lt;b&gt;big&lt;/b&gt;.xml" in html  # a source name is text, never markup
+    assert "running (its comments appear when it finishes)" in html
+    assert "<td>45,000</td>\n    <td>9</td>" in html
+
+
 def test_upload_of_an_unreadable_file_fails_cleanly(admin):
     response = admin.client.post(
         "/admin/import",

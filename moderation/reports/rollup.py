@@ -28,6 +28,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from ..models import Comment, CommentKind, CommentScore, utcnow
+from ..running_imports import visible_comments
 from .figures import IN_SENTIMENT, READER_COMMENT, STATUSES, comment_time
 from .sql import count_where, epoch_bucket
 
@@ -116,7 +117,8 @@ def _recount_query(off_topic_threshold: float) -> sa.Select:
 def _recount(session: so.Session, article_ids: list[int] | None, threshold: float) -> None:
     """Replace the buckets of ``article_ids`` (None: of every article) with fresh counts."""
     target = ["article_id", "bucket", *COUNTED_COLUMNS]
-    query = _recount_query(threshold)
+    # Not the comments of an import still running: it notes its articles again when it ends.
+    query = _recount_query(threshold).where(*visible_comments(session))
     if article_ids is None:
         session.execute(sa.delete(ReportBucket))
         session.execute(sa.insert(ReportBucket).from_select(target, query))

@@ -7,6 +7,7 @@ before the body is read: see ``refuse_large_bodies`` in :mod:`moderation.web`).
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -17,6 +18,7 @@ from ...extensions import db
 from ...import_summary import SUMMARY_COLUMNS, problem_lines, summary_rows
 from ...importers import format_names, get_format
 from ...ingest import import_stream
+from ...models import ImportBatch
 from ...scoring_runner import score_stale
 from ..access import ADMINS, requires
 from ..forms import choices
@@ -38,7 +40,9 @@ def upload():
     form.format.choices = choices([("", "detect from the file")] + [(n, n) for n in format_names()])
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
-        return render_template("admin/upload.html", form=form, limit=_limit_mb()), status
+        return render_template(
+            "admin/upload.html", form=form, limit=_limit_mb(), imports=recent_imports()
+        ), status
     upload = form.file.data
     filename = (upload.filename or "upload").replace("\x00", "")[:200]
     outcome = import_stream(
@@ -58,6 +62,18 @@ def upload():
         outcome=outcome,
         scoring=scoring,
     ), (200 if outcome.succeeded else 422)
+
+
+RECENT_IMPORTS = 20
+
+
+def recent_imports() -> list[ImportBatch]:
+    """The latest imports, running ones with their progress (see moderation.ingest)."""
+    return list(
+        db.session.scalars(
+            sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(RECENT_IMPORTS)
+        )
+    )
 
 
 def _limit_mb() -> str:
