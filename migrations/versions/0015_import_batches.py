@@ -1,7 +1,7 @@
 """imports commit in chunks: progress of a running import, and what a failed one made
 
-Revision ID: 0016_import_batches
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 21:45:00
 
 An import now commits its file a chunk at a time. Its batch records how far it got
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0016_import_batches"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
