@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.synchronize
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,6 +47,9 @@ class _State:
     connection: Connection | None = None
     runs: list[ScoreRunSummary] = field(default_factory=list)
     """The last few runs' summaries, newest last (for the bench and tests)."""
+    asked: multiprocessing.synchronize.Event | None = None
+    """Set by forked workers to ask process ``owner`` for a run."""
+    owner: int | None = None
 
 
 def _state(app: Flask) -> _State:
@@ -54,6 +59,9 @@ def _state(app: Flask) -> _State:
 def request_scoring(app: Flask) -> None:
     """Ask for a scoring run; starts the thread unless one is running (it will run again)."""
     state = _state(app)
+    if state.asked is not None and os.getpid() != state.owner:
+        state.asked.set()
+        return
     with state.lock:
         state.wanted = True
         if state.thread is None:
@@ -61,6 +69,25 @@ def request_scoring(app: Flask) -> None:
                 target=_run, args=(app, state), name="background-scoring", daemon=True
             )
             state.thread.start()
+
+
+def share_with_forked_workers(app: Flask) -> None:
+    """Before forking server workers: their requests for runs come to this process,
+    which alone scores (in its scoring process or thread, as API_SCORING says)."""
+    state = _state(app)
+    state.asked = multiprocessing.get_context("fork").Event()
+    state.owner = os.getpid()
+    threading.Thread(
+        target=_pass_on_asked_runs, args=(app, state), name="scoring-requests", daemon=True
+    ).start()
+
+
+def _pass_on_asked_runs(app: Flask, state: _State) -> None:
+    while True:
+        state.asked.wait()
+        # Cleared before the run is asked for: a worker asking meanwhile is served by it.
+        state.asked.clear()
+        request_scoring(app)
 
 
 def wait_until_idle(app: Flask, timeout: float = 60.0) -> bool:

@@ -12,6 +12,7 @@ later decision standing, so a decision made meanwhile wins over it.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -361,6 +362,7 @@ def decision_in_force(session: so.Session, comment_id: int) -> Decision | None:
     return session.scalar(_decisions_in_force().where(Decision.comment_id == comment_id))
 
 
+@functools.cache  # built once: building its correlated subquery cost 3 ms a queue page
 def _decisions_in_force() -> sa.Select:
     """Decisions in force (see :func:`decision_in_force`), each with its comment, as one query."""
     return (
@@ -375,10 +377,13 @@ def _decisions_in_force() -> sa.Select:
 
 
 def _last_in_force(session: so.Session, moderator: User) -> Decision | None:
+    # Newest first along ix_decisions_moderator_time (SQLite's index ends with the id), so
+    # the search stops at the first in force: by id alone it sorted every decision the
+    # moderator ever made, on every queue page (5 ms for 600 decisions, growing).
     return session.scalar(
         _decisions_in_force()
         .where(Decision.moderator_id == moderator.id)
-        .order_by(Decision.id.desc())
+        .order_by(Decision.created_at.desc(), Decision.id.desc())
         .limit(1)
     )
 
@@ -390,10 +395,12 @@ def _unreversed(decision) -> sa.ColumnElement[bool]:
 
 def _decided_since(comment_id, decision_id) -> sa.Exists:
     """Whether the comment has a decision after ``decision_id`` that still stands."""
-    later = so.aliased(Decision)
     return sa.exists().where(
-        later.comment_id == comment_id, later.id > decision_id, _unreversed(later)
+        _LATER.comment_id == comment_id, _LATER.id > decision_id, _unreversed(_LATER)
     )
+
+
+_LATER = so.aliased(Decision, name="later")
 
 
 def can_undo(decision: Decision, moderator: User) -> bool:

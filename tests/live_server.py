@@ -1,16 +1,22 @@
-"""A real waitress server on loopback, set up as ``moderation serve`` sets it up, for
-tests of what only a real server does (proxy headers, refusing bodies early)."""
+"""Real servers on loopback, for tests of what only a real server does (proxy headers,
+refusing bodies early, worker processes): waitress in a thread, set up as ``moderation
+serve --server waitress`` sets it up, or the real ``moderation serve`` in a process."""
 
 from __future__ import annotations
 
 import http.client
 import re
+import signal
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import waitress
 
+from moderation.extensions import db
 from moderation.web.commands import server_options
 
 CSRF_TOKEN_PATTERN = r'name="csrf_token"[^>]*value="([^"]+)"'
@@ -33,6 +39,59 @@ def serving(app, proxy_address: str | None = None):
         server.trigger.pull_trigger(lambda: [s.close() for s in list(server._map.values())])
         thread.join(timeout=5)
         assert not thread.is_alive()
+
+
+@dataclass
+class ServeProcess:
+    process: subprocess.Popen
+    port: int
+    output: list[str]
+    """What it printed before it said it was serving (the first admin's password)."""
+
+
+@contextmanager
+def moderation_serve(*options: str):
+    """``moderation serve --port 0 OPTIONS`` in a new process, on the current app's
+    database; yields a ServeProcess once it serves, stops it after (as Ctrl-C does: the
+    workers are not given gunicorn's graceful seconds to finish kept-alive connections)."""
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "MODERATION_DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
+        "MODERATION_SECRET_KEY": "test",
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moderation.cli", "serve", "--port", "0", *options],
+        env=environment,
+        text=True,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        output = []
+        for line in process.stdout:
+            if line.startswith("serving on "):
+                port = int(line.split()[2].rstrip("/").rsplit(":", 1)[1])
+                break
+            output.append(line)
+        else:
+            raise AssertionError(f"serve ended without serving: {output}")
+        yield ServeProcess(process, port, output)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+
+
+@contextmanager
+def serving_with(server: str, app, proxy_address: str | None = None):
+    """A port where ``server`` (waitress or gunicorn) serves ``app``'s database, as
+    ``moderation serve --server SERVER [--https-proxy --proxy-address ADDRESS]`` would."""
+    if server == "waitress":
+        with serving(app, proxy_address) as port:
+            yield port
+        return
+    proxy = ["--https-proxy", "--proxy-address", proxy_address] if proxy_address else []
+    with moderation_serve("--server", server, "--workers", "2", *proxy) as served:
+        yield served.port
 
 
 def request(port, method, path, headers=None, body=None) -> tuple[int, dict, str]:

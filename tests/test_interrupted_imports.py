@@ -100,7 +100,7 @@ def test_serve_marks_interrupted_imports_failed_on_start(app, runner, monkeypatc
     host, _ = this_process()
     db.session.add(ImportBatch(source_name="killed", runner_host=host, runner_pid=_gone_pid()))
     db.session.commit()
-    result = runner.invoke(args=["serve", "--port", "0"])
+    result = runner.invoke(args=["serve", "--server", "waitress", "--port", "0"])
     assert result.exit_code == 0, result.output
     assert "import #1 of killed was interrupted: marked failed" in result.output
     assert _batches()["killed"].status == "failed"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from live_server import serving
+from live_server import serving_with
 
 MB = 1024 * 1024
 
@@ -47,14 +47,18 @@ def test_only_the_upload_takes_more_than_a_form(app, client):
     assert "security token" in response.get_data(as_text=True)
 
 
-def test_the_server_answers_413_before_a_200_mb_body_is_sent(app):
+@pytest.mark.parametrize("server", ["waitress", "gunicorn"])
+def test_the_server_answers_413_before_a_200_mb_body_is_sent(app, server):
     request = (
         "POST /sign-in HTTP/1.1\r\n"
         "Host: 127.0.0.1\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\n"
         f"Content-Length: {200 * MB}\r\n\r\n"
     )
-    with serving(app) as port, socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+    with (
+        serving_with(server, app) as port,
+        socket.create_connection(("127.0.0.1", port), timeout=5) as sock,
+    ):
         sock.sendall(request.encode())  # the headers only: not one byte of the body
         answer = sock.recv(4096).decode()
     assert answer.startswith("HTTP/1.1 413 ")

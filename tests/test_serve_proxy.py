@@ -1,10 +1,11 @@
-"""``moderation serve --https-proxy`` on a real waitress server: the client address
-the trusted proxy forwards reaches the sign-in rate limit; nobody else's does."""
+"""``moderation serve --https-proxy`` on real servers (waitress and gunicorn): the client
+address the trusted proxy forwards reaches the sign-in rate limit; nobody else's does."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
-from live_server import failed_sign_in, serving
+from live_server import failed_sign_in, serving_with
 
 from moderation.accounts import MAX_FAILURES_PER_ADDRESS
 from moderation.extensions import db
@@ -37,9 +38,14 @@ def _forwarded_from(address):
     }
 
 
-def test_clients_behind_the_trusted_proxy_are_throttled_each_by_their_own_address(app):
+@pytest.fixture(params=["waitress", "gunicorn"])
+def server(request):
+    return request.param
+
+
+def test_clients_behind_the_trusted_proxy_are_throttled_each_by_their_own_address(app, server):
     _lock_out(LOCKED_OUT)
-    with serving(app, proxy_address="127.0.0.1") as port:
+    with serving_with(server, app, proxy_address="127.0.0.1") as port:
         assert failed_sign_in(port, _forwarded_from(LOCKED_OUT)) == 429
         assert failed_sign_in(port, _forwarded_from(OTHER_CLIENT)) == 401
         # A client's own X-Forwarded-For is kept by the proxy, which appends the
@@ -49,12 +55,12 @@ def test_clients_behind_the_trusted_proxy_are_throttled_each_by_their_own_addres
     assert _recorded_addresses() == {OTHER_CLIENT}
 
 
-def test_forwarded_headers_from_a_peer_that_is_not_the_proxy_are_not_believed(app):
+def test_forwarded_headers_from_a_peer_that_is_not_the_proxy_are_not_believed(app, server):
     _lock_out(OTHER_CLIENT)
     # The proxy is elsewhere: this loopback client is not it.
-    with serving(app, proxy_address="192.0.2.1") as port:
+    with serving_with(server, app, proxy_address="192.0.2.1") as port:
         assert failed_sign_in(port, _forwarded_from(LOCKED_OUT)) == 401
     # Without --https-proxy no peer is trusted.
-    with serving(app) as port:
+    with serving_with(server, app) as port:
         assert failed_sign_in(port, _forwarded_from(LOCKED_OUT)) == 401
     assert _recorded_addresses() == {"127.0.0.1"}

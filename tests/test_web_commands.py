@@ -91,7 +91,7 @@ def test_serve_creates_an_admin_on_first_run_then_serves(app, runner, monkeypatc
     with socket.socket() as probe:  # a port free now
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = runner.invoke(args=["serve", "--port", str(port)])
+    result = runner.invoke(args=["serve", "--server", "waitress", "--port", str(port)])
     assert result.exit_code == 0, result.output
     assert served == [
         {
@@ -113,7 +113,7 @@ def test_serve_creates_an_admin_on_first_run_then_serves(app, runner, monkeypatc
     assert app.config["SECRET_KEY"] != "dev-only-change-me"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RejectReason)) > 0
 
-    again = runner.invoke(args=["serve", "--port", "0"])
+    again = runner.invoke(args=["serve", "--server", "waitress", "--port", "0"])
     assert "username:" not in again.output  # the admin exists now
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
 
@@ -124,7 +124,10 @@ def test_serve_behind_an_https_proxy_keeps_cookies_secure_and_trusts_only_the_pr
     served = []
     monkeypatch.setattr(waitress, "serve", fake_serve(served))
     result = runner.invoke(
-        args=["serve", "--https-proxy", "--proxy-address", "10.0.0.5", "--port", "0"]
+        args=[
+            *("serve", "--server", "waitress", "--https-proxy"),
+            *("--proxy-address", "10.0.0.5", "--port", "0"),
+        ]
     )
     assert result.exit_code == 0, result.output
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -182,7 +185,7 @@ def test_reset_password_can_generate_one_and_lifts_a_lockout(runner):
 def test_serve_on_a_busy_port_says_so_in_one_line(runner, busy_port, monkeypatch):
     served = []
     monkeypatch.setattr(waitress, "serve", fake_serve(served))
-    result = runner.invoke(args=["serve", "--port", str(busy_port)])
+    result = runner.invoke(args=["serve", "--server", "waitress", "--port", str(busy_port)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.output == (
         f"Error: port {busy_port} on 127.0.0.1 is already in use by another program; "

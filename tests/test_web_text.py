@@ -86,6 +86,22 @@ def test_id_url_builds_what_url_for_builds(app):
         assert id_url("comments.context", "comment_id", 7) == "/mod/comments/7"
 
 
+def test_query_url_builds_what_url_for_builds(app):
+    from flask import url_for
+
+    from moderation.web.fast import id_url, query_url
+
+    names = ["ann", "Zoë Brontë", "a&b=c?d#e", "50% + 1/2", "!$'()*,/:;?@", "<script>", ""]
+    with app.test_request_context("/queue"):
+        for name in [*names, None]:
+            built = query_url("authors.author", "name", name)
+            assert built == url_for("authors.author", name=name), name
+        for article in (1, 2147483647):
+            assert id_url("queue.index", "article", article, tab="all") == url_for(
+                "queue.index", article=article, tab="all"
+            )
+
+
 def test_first_line_is_what_a_queue_row_shows():
     first_line = text.first_line
     assert first_line("\n\n  Hello   there \nsecond line") == "Hello there"

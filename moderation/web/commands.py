@@ -20,6 +20,10 @@ from ..interrupted_imports import mark_interrupted_imports
 from ..models import RejectReason, Role
 from .listen import CannotListen, bind_sockets
 
+# gunicorn forks its workers, which Windows cannot: there waitress (threads, one process).
+SERVERS = ("gunicorn", "waitress")
+DEFAULT_SERVER = "waitress" if sys.platform == "win32" else "gunicorn"
+
 DEFAULT_REJECT_REASONS = [
     "Off-topic",
     "Abusive or hateful",
@@ -107,7 +111,25 @@ def read_new_password() -> str:
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--server",
+    type=click.Choice(SERVERS),
+    default=DEFAULT_SERVER,
+    show_default=True,
+    help="gunicorn: several processes, using every core; waitress: one process (Windows).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="gunicorn's worker processes  [default: one per core]",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per process, for requests waiting on the database.",
+)
 @click.option(
     "--https-proxy",
     is_flag=True,
@@ -128,14 +150,14 @@ def read_new_password() -> str:
 def serve_command(
     host: str,
     port: int,
+    server: str,
+    workers: int | None,
     threads: int,
     https_proxy: bool,
     proxy_address: str,
     access_log: str | None,
 ):
-    """Serve the moderation queue with waitress (creating an admin account on first run)."""
-    import waitress
-
+    """Serve the moderation queue (creating an admin account on first run)."""
     from .access_log import AccessLog, access_logger
 
     app = current_app._get_current_object()
@@ -169,9 +191,30 @@ def serve_command(
             "and use --https-proxy",
             err=True,
         )
-    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
-    options = server_options(app, threads, proxy_address if https_proxy else None)
-    waitress.serve(app, sockets=sockets, **options)
+    if server == "waitress":
+        import waitress
+
+        click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
+        options = server_options(app, threads, proxy_address if https_proxy else None)
+        waitress.serve(app, sockets=sockets, **options)
+        return
+    from . import gunicorn_server
+
+    if https_proxy:
+        app.wsgi_app = gunicorn_server.TrustedProxy(app.wsgi_app, proxy_address)
+    workers = workers or core_count()
+    click.echo(
+        f"serving on http://{host}:{port}/ ({workers} processes of {threads} threads; "
+        "Ctrl-C to stop)"
+    )
+    gunicorn_server.serve(app, sockets, workers, threads)
+
+
+def core_count() -> int:
+    """The cores this process may run on (fewer than the machine's in a container)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def server_options(app: Flask, threads: int, proxy_address: str | None) -> dict:

@@ -1,15 +1,20 @@
-"""Cheaper versions of two template helpers the queue page calls hundreds of times.
+"""Cheaper versions of template helpers the queue page calls hundreds of times.
 
-A page of 50 comments builds about 400 URLs and 250 CSRF fields; through
+A page of 50 comments builds about 500 URLs and 250 CSRF fields; through
 ``url_for`` and ``csrf_token`` that was a third of the page's time.
 """
 
 from __future__ import annotations
 
+from urllib.parse import quote_plus
+
 from flask import request, url_for
 from flask_wtf.csrf import generate_csrf
 
 _SENTINEL = 2147483646  # an id no URL otherwise contains
+_TEXT_SENTINEL = "Q7x9valueQ7x9"  # nor this: letters only, which no quoting changes
+# What werkzeug leaves unquoted in a query value (werkzeug.urls._urlencode).
+_QUERY_SAFE = "!$'()*,/:;?@"
 _patterns: dict[tuple, str] = {}
 
 
@@ -32,3 +37,18 @@ def csrf_value() -> str:
     if "moderation.csrf_token" not in environ:
         environ["moderation.csrf_token"] = generate_csrf()
     return environ["moderation.csrf_token"]
+
+
+def query_url(endpoint: str, name: str, value: str | None, **fixed: str) -> str:
+    """``url_for(endpoint, **{name: value}, **fixed)`` where ``name`` goes in the query
+    string: built once by ``url_for``, then the value quoted in as werkzeug quotes it."""
+    if value is None:
+        return url_for(endpoint, **fixed)
+    key = (request.script_root, endpoint, name, tuple(sorted(fixed.items())))
+    pattern = _patterns.get(key)
+    if pattern is None:
+        pattern = url_for(endpoint, **{name: _TEXT_SENTINEL}, **fixed)
+        if f"{name}={_TEXT_SENTINEL}" not in pattern:  # pragma: no cover - not in the query
+            return url_for(endpoint, **{name: value}, **fixed)
+        _patterns[key] = pattern
+    return pattern.replace(_TEXT_SENTINEL, quote_plus(str(value), safe=_QUERY_SAFE))

@@ -1,0 +1,149 @@
+"""``moderation serve``'s default server, gunicorn: worker processes forked from the
+set-up, sharing its secret key (so sessions and CSRF tokens), and one scorer for all."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import signal
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from live_server import CSRF_TOKEN_PATTERN, moderation_serve, request
+
+from moderation import background_scoring
+from moderation.extensions import db
+from moderation.models import Comment, CommentScore
+from moderation.web import commands as web_commands
+from moderation.web import gunicorn_server
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc").is_dir(), reason="finds the worker processes in /proc (Linux)"
+)
+
+
+class Browser:
+    """A client on fresh connections that keeps the session cookie, as a browser would."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookie = ""
+
+    def send(self, method, path, form=None):
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            body = urlencode(form)
+        status, answer_headers, html = request(self.port, method, path, headers, body)
+        if "Set-Cookie" in answer_headers:
+            self.cookie = answer_headers["Set-Cookie"].split(";")[0]
+        return status, html
+
+    def token(self, path):
+        status, html = self.send("GET", path)
+        assert status == 200, html
+        return re.search(CSRF_TOKEN_PATTERN, html).group(1)
+
+    def sign_in(self, username, password):
+        form = {"username": username, "password": password, "csrf_token": self.token("/sign-in")}
+        return self.send("POST", "/sign-in", form)[0]
+
+
+def first_admin(output: list[str]) -> tuple[str, str]:
+    text = "".join(output)
+    return re.search(r"username: (\S+)", text).group(1), re.search(r"password: (\S+)", text)[1]
+
+
+def worker_pids(master: int, count: int) -> list[int]:
+    """The ``count`` workers' process ids, once gunicorn has forked them all."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if len(children) == count:
+            return sorted(int(pid) for pid in children)
+        time.sleep(0.05)
+    raise AssertionError(f"not {count} workers: {children}")
+
+
+@contextmanager
+def only_served_by(pid: int, workers: list[int]):
+    """Every other worker stopped (SIGSTOP): new connections are accepted by ``pid``."""
+    others = [other for other in workers if other != pid]
+    for other in others:
+        os.kill(other, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for other in others:
+            os.kill(other, signal.SIGCONT)
+
+
+def test_serve_runs_gunicorn_workers_and_the_first_admin_signs_in(app):
+    with moderation_serve("--workers", "2", "--threads", "2") as served:
+        username, password = first_admin(served.output)
+        browser = Browser(served.port)
+        assert browser.sign_in(username, password) == 302
+        status, html = browser.send("GET", "/queue")
+        assert status == 200 and username in html
+        assert len(worker_pids(served.process.pid, 2)) == 2
+
+
+def test_a_session_signed_in_on_one_worker_decides_on_another(app, scored_thread):
+    comment = scored_thread.comments[0]
+    assert comment.status == "pending"
+    with moderation_serve("--workers", "2") as served:
+        username, password = first_admin(served.output)
+        first, second = worker_pids(served.process.pid, 2)
+        browser = Browser(served.port)
+        with only_served_by(first, [first, second]):
+            assert browser.sign_in(username, password) == 302
+            token = browser.token("/queue")
+        with only_served_by(second, [first, second]):
+            form = {"csrf_token": token, "version": str(comment.version)}
+            status, html = browser.send("POST", f"/comments/{comment.id}/approve", form)
+    assert status == 302, html
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).status == "approved"
+
+
+def test_serve_defaults_to_one_gunicorn_worker_per_core(app, runner, monkeypatch):
+    served = []
+
+    def fake_serve(app, sockets, workers, threads):
+        served.append((workers, threads, isinstance(app.wsgi_app, gunicorn_server.TrustedProxy)))
+        for sock in sockets:
+            sock.close()
+
+    monkeypatch.setattr(gunicorn_server, "serve", fake_serve)
+    monkeypatch.setattr(web_commands, "core_count", lambda: 6)
+    assert runner.invoke(args=["serve", "--port", "0"]).exit_code == 0
+    result = runner.invoke(args=["serve", "--port", "0", "--threads", "3", "--https-proxy"])
+    assert result.exit_code == 0, result.output
+    assert "(6 processes of 3 threads; Ctrl-C to stop)" in result.output
+    # Behind the proxy its X-Forwarded headers are believed, and nobody else's.
+    assert served == [(6, 8, False), (6, 3, True)]
+
+
+def test_forked_workers_ask_the_master_to_score_instead_of_scoring(app, scored_thread):
+    app.config["API_SCORING"] = "thread"
+    background_scoring.share_with_forked_workers(app)
+    worker = multiprocessing.get_context("fork").Process(
+        target=background_scoring.request_scoring, args=(app,)
+    )
+    worker.start()
+    worker.join(timeout=30)
+    assert worker.exitcode == 0
+    deadline = time.monotonic() + 60
+    while not background_scoring.last_runs(app) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert background_scoring.wait_until_idle(app)
+    # The master ran it, in its scoring thread: the unscored comment is scored.
+    [run] = background_scoring.last_runs(app)
+    assert run.comments_scored >= 1
+    db.session.expire_all()
+    assert db.session.get(CommentScore, scored_thread.unscored.id) is not None
