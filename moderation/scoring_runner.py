@@ -142,6 +142,19 @@ class ScoreRunSummary:
     interrupted: bool = False
 
 
+def describe_run(summary: ScoreRunSummary) -> str:
+    """A scoring run's summary in words."""
+    if summary.comments_scored == 0 and summary.reprioritised == 0:
+        return "nothing was stale; no comment needed scoring."
+    done = []
+    if summary.comments_scored:
+        done.append(f"{summary.comments_scored} comments in {summary.threads} threads scored")
+    if summary.reprioritised:
+        done.append(f"{summary.reprioritised} comments re-prioritised for new weights")
+    interrupted = " (interrupted)" if summary.interrupted else ""
+    return f"{', '.join(done)} in {summary.seconds:.1f} s{interrupted}."
+
+
 # --- Pure scoring of one thread ---------------------------------------------------------
 
 

@@ -17,7 +17,9 @@ from ..config import Config
 from ..database import ensure_schema
 from ..extensions import db
 from ..interrupted_imports import mark_interrupted_imports
+from ..jobs import QueueConfigError, queue_description
 from ..models import RejectReason, Role
+from ..worker import EMBEDDED_MODES, EmbeddedWorker
 from .listen import CannotListen, bind_sockets
 
 DEFAULT_REJECT_REASONS = [
@@ -125,6 +127,11 @@ def read_new_password() -> str:
     metavar="FILE|-",
     help="Log each request to FILE (appended) or - (standard output), Common Log Format.",
 )
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Start no background worker: a separate `moderation worker` runs the jobs.",
+)
 def serve_command(
     host: str,
     port: int,
@@ -132,6 +139,7 @@ def serve_command(
     https_proxy: bool,
     proxy_address: str,
     access_log: str | None,
+    no_worker: bool,
 ):
     """Serve the moderation queue with waitress (creating an admin account on first run)."""
     import waitress
@@ -169,9 +177,33 @@ def serve_command(
             "and use --https-proxy",
             err=True,
         )
+    worker = _start_worker(app, no_worker)
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
     options = server_options(app, threads, proxy_address if https_proxy else None)
-    waitress.serve(app, sockets=sockets, **options)
+    try:
+        waitress.serve(app, sockets=sockets, **options)
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def _start_worker(app: Flask, no_worker: bool) -> EmbeddedWorker | None:
+    """The background worker beside the server, unless one runs separately."""
+    mode = "off" if no_worker else app.config["EMBEDDED_WORKER"]
+    if mode not in EMBEDDED_MODES:
+        raise click.ClickException(f"EMBEDDED_WORKER must be one of {', '.join(EMBEDDED_MODES)}")
+    if app.config["JOB_QUEUE_IMMEDIATE"]:
+        return None  # jobs run in the requests that ask for them
+    try:
+        where = queue_description(app)
+        if mode == "off":
+            click.echo(f"background jobs: queued at {where} for `moderation worker`")
+            return None
+        worker = EmbeddedWorker(app, mode, app.config["JOB_WORKERS"])
+    except QueueConfigError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"background jobs: a worker {mode} (pid {worker.pid}) beside the server, {where}")
+    return worker
 
 
 def server_options(app: Flask, threads: int, proxy_address: str | None) -> dict:
