@@ -6,7 +6,9 @@ runs: by default in a process of its own (``"process"``), so that scoring, pure 
 takes a core of its own instead of the server's; ``"thread"`` runs it in the server.
 
 A worker starting clears the locks of runs that a killed worker left behind and asks
-for a run of every job, which finds whatever a killed run left undone.
+for a run of every job, which finds whatever a killed run left undone. So the embedded
+worker simply ends with the server, in the middle of a run or not: the batches that run
+committed stay, and the next start does the rest.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ POLL_SECONDS = (0.05, 0.5)
 """How often an idle worker looks at a SQLite queue: soon after work, then every half
 second at most (Redis wakes it at once). The queue is its own file, so looking is cheap."""
 STOP_SECONDS = 30
-"""How long a stopping server waits for its worker to finish the run it is in."""
+"""How long `moderation worker`, stopped with Ctrl-C, waits for the runs going on."""
 
 
 def make_consumer(app: Flask, workers: int, consumer_class: type[Consumer] = Consumer) -> Consumer:
@@ -100,12 +102,12 @@ class EmbeddedWorker:
         return self.process.pid if self.process else os.getpid()
 
     def stop(self) -> None:
-        """Let the run going on finish (up to STOP_SECONDS), then end the worker."""
+        """End the worker now (see above: nothing is lost)."""
         if self.consumer is not None:
-            self.consumer.stop(graceful=True)
+            self.consumer.stop()  # its threads end with the process
             return
         self.connection.close()  # the worker reads end-of-file and stops
-        self.process.join(STOP_SECONDS + 5)
+        self.process.join(STOP_SECONDS)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
@@ -116,7 +118,7 @@ def _worker_process(config: dict, instance_path: str, workers: int, server: Conn
     server goes (its end of the pipe closes, whether it stopped or was killed)."""
     from . import create_app
 
-    os.setpgrp()  # Ctrl-C stops the server, whose going stops this: one signal, one stop
+    os.setpgrp()  # Ctrl-C stops the server, whose going stops this
     app = create_app(config)
     app.instance_path = instance_path
     configure_logging()
@@ -124,7 +126,7 @@ def _worker_process(config: dict, instance_path: str, workers: int, server: Conn
     def stop_when_the_server_goes() -> None:
         with contextlib.suppress(EOFError, OSError):
             server.recv()
-        os.kill(os.getpid(), signal.SIGINT)  # the consumer's graceful stop
+        os.kill(os.getpid(), signal.SIGTERM)  # the consumer's immediate stop
 
     threading.Thread(target=stop_when_the_server_goes, daemon=True).start()
     run_worker(app, workers)
