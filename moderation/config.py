@@ -70,8 +70,9 @@ class Config:
     EMBEDDED_WORKER = "process"
     # Jobs a worker runs at once (threads); one run of each job at a time.
     JOB_WORKERS = 2
-    # Processes one scoring run may use; None = by the run's size (moderation score's rule).
-    JOB_SCORING_WORKERS: int | None = None
+    # Processes one scoring run of the worker may use: 1 leaves the other core to the web
+    # server; None = by the run's size, as `moderation score` (2 for large runs).
+    JOB_SCORING_WORKERS: int | None = 1
 
 
 def from_environment() -> dict[str, str | bool]:

@@ -17,6 +17,15 @@ Nothing is lost when a worker is killed: what the jobs work on is in the databas
 (a stale score, a note in report_changes), not in the queue, and a worker starting
 runs every job once and clears the locks a killed run left behind.
 
+Another job is a function of the app, registered before the first request (at import
+of its module, which create_app imports), e.g. webhook delivery from an outbox::
+
+    @jobs.job("deliver-webhooks", every_minutes=1)  # the sweep, for retries that are due
+    def deliver_webhooks(app): ...                   # runs in an app context; db.session
+
+    jobs.request(app, "deliver-webhooks")            # after committing to the outbox
+    jobs.request(app, "deliver-webhooks", delay=30)  # or at a retry's time
+
 The queue is stored where ``JOB_QUEUE_URL`` says: by default a SQLite file in the
 instance folder (``jobs.sqlite``), or ``redis://host:6379/0`` when one machine's
 worker is not enough (the ``redis`` extra). ``JOB_QUEUE_IMMEDIATE`` runs each job
@@ -65,13 +74,17 @@ def job(name: str, *, every_minutes: int | None = None):
 
 
 def request(app: Flask, name: str, *, delay: float | None = None) -> None:
-    """Ask for a run of the job ``name`` (in ``delay`` seconds); nothing if one is pending.
+    """Ask for a run of the job ``name``; nothing if one is pending already.
 
-    Call it after committing what the job is to see.
+    Call it after committing what the job is to see. With ``delay`` (seconds), a run
+    then, whatever else is pending (a retry's back-off): delayed runs do not coalesce,
+    so that a request for now never waits for one of them.
     """
     queue = job_queue(app)
-    if queue.huey.put_if_empty(_pending_key(name), "1"):
-        queue.enqueue(name, forced=False, delay=delay)
+    if delay is not None:
+        queue.enqueue(name, forced=True, delay=delay)
+    elif queue.huey.put_if_empty(_pending_key(name), "1"):
+        queue.enqueue(name, forced=False)
 
 
 def job_queue(app: Flask) -> JobQueue:

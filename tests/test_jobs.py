@@ -238,3 +238,12 @@ def test_serve_alone_scores_what_arrives_and_its_worker_ends_with_it(tmp_path):
     while Path(f"/proc/{worker_pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not Path(f"/proc/{worker_pid}").exists()
+
+
+def test_a_delayed_request_is_a_run_of_its_own_at_its_time(app, queued):
+    queued.blocking = True  # no request from within the run
+    jobs.request(app, "probe", delay=60)  # a retry in a minute
+    jobs.request(app, "probe")  # a request for now does not wait for it
+    assert queued.huey.pending_count() == 2
+    run_queued(queued)  # the one for now runs; the delayed one waits in the schedule
+    assert queued.runs == [1] and queued.huey.scheduled_count() == 1
