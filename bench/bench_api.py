@@ -4,7 +4,8 @@
     python bench/bench_api.py --comments 50000 --clients 2
 
 The app runs as ``moderation serve`` runs it (waitress, 8 threads) in a child process
-on a fresh SQLite database, scoring in its scoring process (moderation.background_scoring).
+on a fresh SQLite database, with its embedded worker (moderation.worker: ``--worker
+process``, the default, or ``thread``) on a SQLite job queue scoring what is posted.
 Clients post batches of 100 records over HTTP; each batch carries 10 comments on each
 of 10 articles, and each article gets 10 such batches in a row, so threads grow as
 live threads do. Meanwhile a signed-in prober loads the queue page (/queue) and the
@@ -40,20 +41,25 @@ ARTICLES_PER_BATCH = 10
 PASSWORD = "bench password 1234"
 
 
-def serve(database: Path, port: int, scoring_workers: int) -> None:
-    """The child process: the app on waitress, as `moderation serve` would run it."""
+def serve(database: Path, port: int, scoring_workers: int, worker_mode: str) -> None:
+    """The child process: the app on waitress and its worker, as `moderation serve` runs them."""
     import waitress
 
     from moderation import create_app
+    from moderation.worker import EmbeddedWorker
 
     app = create_app()
-    app.config["API_SCORING_WORKERS"] = scoring_workers
+    app.config["JOB_SCORING_WORKERS"] = scoring_workers
     # The default (600 a minute) would cap one client at 1,000 comments/s in batches of 100.
     app.config["API_RATE_LIMIT"] = "100000 per minute"
     from moderation.web.api.core import init_rate_limit
 
     init_rate_limit(app)
-    waitress.serve(app, host="127.0.0.1", port=port, threads=8, ident="bench")
+    worker = EmbeddedWorker(app, worker_mode, app.config["JOB_WORKERS"])
+    try:
+        waitress.serve(app, host="127.0.0.1", port=port, threads=8, ident="bench")
+    finally:
+        worker.stop()
 
 
 def prepare(database: Path) -> str:
@@ -182,26 +188,32 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--port", type=int, default=5391)
     parser.add_argument(
-        "--scoring-workers", type=int, default=1, help="API_SCORING_WORKERS (processes per run)"
+        "--scoring-workers", type=int, default=1, help="JOB_SCORING_WORKERS (processes per run)"
+    )
+    parser.add_argument(
+        "--worker", choices=("process", "thread"), default="process", help="EMBEDDED_WORKER"
     )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
-        return serve(Path(arguments.serve), arguments.port, arguments.scoring_workers)
+        return serve(
+            Path(arguments.serve), arguments.port, arguments.scoring_workers, arguments.worker
+        )
 
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder, "bench.sqlite")
         os.environ["MODERATION_DATABASE_URL"] = f"sqlite:///{database}"
+        os.environ["MODERATION_JOB_QUEUE_URL"] = f"sqlite:///{folder}/jobs.sqlite"
         os.environ["MODERATION_SESSION_COOKIE_SECURE"] = "0"
         os.environ.setdefault("MODERATION_SECRET_KEY", "bench")
         secret = prepare(database)
         bodies = batches(arguments.comments)
         server = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(database), "--port", str(arguments.port)]
-            + ["--scoring-workers", str(arguments.scoring_workers)]
+            + ["--scoring-workers", str(arguments.scoring_workers), "--worker", arguments.worker]
         )
         try:
-            for _ in range(100):
+            for _ in range(600):  # a minute at most, on a busy machine
                 try:
                     http.client.HTTPConnection("127.0.0.1", arguments.port).connect()
                     break
@@ -256,14 +268,17 @@ def run(arguments, database: Path, secret: str, bodies: list[bytes], server: int
         raise SystemExit(f"{in_database} comments stored, not {total}")
     print(
         f"{total:,} comments in {len(bodies)} batches of {BATCH}, {arguments.clients} client(s), "
-        f"scoring workers {arguments.scoring_workers}, {os.cpu_count()} CPUs, "
+        f"worker {arguments.worker}, scoring processes {arguments.scoring_workers}, "
+        f"{os.cpu_count()} CPUs, "
         f"load average before {load_before:.1f} (other work on the machine slows every figure)"
     )
     print(f"stored (all posts answered): {stored:.1f} s, {total / stored:,.0f} comments/s")
     print(f"scoring included (last one scored): {scored:.1f} s, {total / scored:,.0f} comments/s")
     print(
-        f"CPU per comment: web server {web_cpu / total * 1000:.2f} ms, scoring process "
-        f"{scorer_cpu / total * 1000:.2f} ms; on two otherwise idle cores that is at most "
+        f"CPU per comment: web server process {web_cpu / total * 1000:.2f} ms"
+        + (" (worker threads included)" if arguments.worker == "thread" else "")
+        + f", worker process {scorer_cpu / total * 1000:.2f} ms; "
+        "on two otherwise idle cores that is at most "
         f"{total / max(web_cpu, scorer_cpu):,.0f} comments/s"
     )
     print(figures("POST /api/v1/comments", post_times))

@@ -179,6 +179,32 @@ def score_command(rescore_all: bool, workers: int | None):
     run_scoring(rescore_all, workers)
 
 
+@click.command("worker")
+@with_appcontext
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Jobs run at once (threads; one run of each job at a time). Default: JOB_WORKERS.",
+)
+def worker_command(workers: int | None):
+    """Run background jobs (scoring, report refreshes) until stopped with Ctrl-C."""
+    from .jobs import QueueConfigError, queue_description
+    from .worker import configure_logging, run_worker
+
+    ensure_schema()
+    app = current_app._get_current_object()
+    if app.config.get("JOB_QUEUE_IMMEDIATE"):
+        raise click.ClickException("JOB_QUEUE_IMMEDIATE is set: jobs run where requested")
+    workers = workers or app.config["JOB_WORKERS"]
+    try:
+        description = queue_description(app)
+        configure_logging()
+        click.echo(f"worker: {workers} thread(s) on the queue {description} (Ctrl-C to stop)")
+        run_worker(app, workers)
+    except QueueConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @click.command("evaluate")
 @click.argument(
     "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -289,3 +315,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(score_command)
     app.cli.add_command(evaluate_command)
     app.cli.add_command(export_decisions_command)
+    app.cli.add_command(worker_command)

@@ -12,6 +12,8 @@ from datetime import timedelta
 ENVIRONMENT_KEYS = {
     "MODERATION_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "MODERATION_SECRET_KEY": "SECRET_KEY",
+    "MODERATION_JOB_QUEUE_URL": "JOB_QUEUE_URL",
+    "MODERATION_EMBEDDED_WORKER": "EMBEDDED_WORKER",
 }
 # Environment variables read as yes/no: 1, true, yes, on (any case) mean yes.
 BOOLEAN_ENVIRONMENT_KEYS = {
@@ -58,11 +60,19 @@ class Config:
     # The most records or decisions one request may carry, and comments one page may list.
     API_BATCH_LIMIT = 500
     API_PAGE_LIMIT = 500
-    # How posted comments are scored (moderation/background_scoring.py): "process", in a
-    # scoring process beside the server; "thread", in the server; "off", by `moderation
-    # score`. Workers: processes per run of the batch runner, None = by size.
-    API_SCORING = "process"
-    API_SCORING_WORKERS: int | None = 1
+    # Background jobs (moderation/jobs.py): the queue, by default a SQLite file in the
+    # instance folder; redis://host:6379/0 for workers on other machines (the redis extra).
+    JOB_QUEUE_URL: str | None = None
+    # Run each job inside the request that asks for it (the tests); no worker needed.
+    JOB_QUEUE_IMMEDIATE = False
+    # The worker `moderation serve` starts: "process" (beside the server, a core of its
+    # own), "thread" (in the server), "off" (a separate `moderation worker` runs).
+    EMBEDDED_WORKER = "process"
+    # Jobs a worker runs at once (threads); one run of each job at a time.
+    JOB_WORKERS = 2
+    # Processes one scoring run of the worker may use: 1 leaves the other core to the web
+    # server; None = by the run's size, as `moderation score` (2 for large runs).
+    JOB_SCORING_WORKERS: int | None = 1
 
 
 def from_environment() -> dict[str, str | bool]:

@@ -395,30 +395,18 @@ class _Ingester:
     def _known_comments(self, pending) -> dict[tuple[int, str], sa.Row]:
         keys = [(self.article_ids[key], external_id) for key, external_id in pending]
         known: dict[tuple[int, str], sa.Row] = {}
+        connection = self.session.connection()
         for start in range(0, len(keys), LOOKUP_IDS):
             # Each article with its own ids: "article IN (...) AND id IN (...)" would look
             # up every id under every article of the chunk, several times the work.
             ids_by_article: dict[int, list[str]] = {}
             for article_id, external_id in keys[start : start + LOOKUP_IDS]:
                 ids_by_article.setdefault(article_id, []).append(external_id)
-            rows = self.session.execute(
-                sa.select(
-                    Comment.id,
-                    Comment.article_id,
-                    Comment.external_id,
-                    Comment.content_hash,
-                    Comment.body,
-                    Comment.source_status,
-                    Comment.import_batch_id,
-                ).where(
-                    sa.or_(
-                        *[
-                            sa.and_(Comment.article_id == article_id, Comment.external_id.in_(ids))
-                            for article_id, ids in ids_by_article.items()
-                        ]
-                    )
-                )
-            )
+            parameters = {}
+            for number, (article_id, ids) in enumerate(ids_by_article.items()):
+                parameters[f"article_{number}"] = article_id
+                parameters[f"ids_{number}"] = ids
+            rows = connection.execute(_known_comments_query(len(ids_by_article)), parameters)
             known.update({(row.article_id, row.external_id): row for row in rows})
         return known
 
@@ -495,6 +483,32 @@ class _Ingester:
                     kind="notice",
                 )
             )
+
+
+@functools.lru_cache(maxsize=64)
+def _known_comments_query(articles: int) -> sa.Select:
+    """The stored comments among some ids on each of ``articles`` articles, built once
+    per number of articles (the API's batches have a few): building it for each chunk
+    cost more than running it."""
+    return sa.select(
+        Comment.id,
+        Comment.article_id,
+        Comment.external_id,
+        Comment.content_hash,
+        Comment.body,
+        Comment.source_status,
+        Comment.import_batch_id,
+    ).where(
+        sa.or_(
+            *[
+                sa.and_(
+                    Comment.article_id == sa.bindparam(f"article_{number}"),
+                    Comment.external_id.in_(sa.bindparam(f"ids_{number}", expanding=True)),
+                )
+                for number in range(articles)
+            ]
+        )
+    )
 
 
 _parent = so.aliased(Comment)

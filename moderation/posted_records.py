@@ -57,11 +57,11 @@ class _PostedParse:
             yield record
 
     def _completed(self, record: ArticleRecord) -> ArticleRecord:
-        stored = self.session.execute(
-            sa.select(
-                Article.url, Article.title, Article.author, Article.published_at, Article.body
-            ).where(Article.site == (record.site or self.default_site), Article.key == record.key)
-        ).first()
+        stored = (
+            self.session.connection()
+            .execute(_STORED_ARTICLE, {"site": record.site or self.default_site, "key": record.key})
+            .first()
+        )
         if stored is None:
             return record
         return ArticleRecord(
@@ -74,6 +74,21 @@ class _PostedParse:
             body=record.body or stored.body,
             line=record.line,
         )
+
+
+# Statements built once: building one costs more than running it, for each article
+# and request (see moderation.ingest).
+_STORED_ARTICLE = sa.select(
+    Article.url, Article.title, Article.author, Article.published_at, Article.body
+).where(Article.site == sa.bindparam("site"), Article.key == sa.bindparam("key"))
+_STORED_IDS = (
+    sa.select(Comment.id, Comment.external_id, Article.site, Article.key)
+    .join(Article, Article.id == Comment.article_id)
+    .where(
+        Comment.external_id.in_(sa.bindparam("source_ids", expanding=True)),
+        Article.key.in_(sa.bindparam("keys", expanding=True)),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -132,13 +147,12 @@ def _stored_ids(
         wanted.setdefault((site, key, _text(obj.get("comment_id"))), number)
     if not wanted:
         return []
-    rows = session.execute(
-        sa.select(Comment.id, Comment.external_id, Article.site, Article.key)
-        .join(Article, Article.id == Comment.article_id)
-        .where(
-            Comment.external_id.in_({source_id for _, _, source_id in wanted}),
-            Article.key.in_({key for _, key, _ in wanted}),
-        )
+    rows = session.connection().execute(
+        _STORED_IDS,
+        {
+            "source_ids": list({source_id for _, _, source_id in wanted}),
+            "keys": list({key for _, key, _ in wanted}),
+        },
     )
     found = {(row.site, row.key, row.external_id): row.id for row in rows}
     return sorted(

@@ -16,6 +16,7 @@ finished and the next run picks up the rest. Large runs use worker processes.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
@@ -142,7 +143,29 @@ class ScoreRunSummary:
     interrupted: bool = False
 
 
+def describe_run(summary: ScoreRunSummary) -> str:
+    """A scoring run's summary in words."""
+    if summary.comments_scored == 0 and summary.reprioritised == 0:
+        return "nothing was stale; no comment needed scoring."
+    done = []
+    if summary.comments_scored:
+        done.append(f"{summary.comments_scored} comments in {summary.threads} threads scored")
+    if summary.reprioritised:
+        done.append(f"{summary.reprioritised} comments re-prioritised for new weights")
+    interrupted = " (interrupted)" if summary.interrupted else ""
+    return f"{', '.join(done)} in {summary.seconds:.1f} s{interrupted}."
+
+
 # --- Pure scoring of one thread ---------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def _sentiment_scorer(positive_threshold: float, negative_threshold: float) -> SentimentScorer:
+    """One per thresholds and process: loading VADER's lexicons took a tenth of a
+    worker's run of a few hundred comments, for each run."""
+    return SentimentScorer(
+        positive_threshold=positive_threshold, negative_threshold=negative_threshold
+    )
 
 
 @dataclass
@@ -158,9 +181,8 @@ class ThreadScorer:
 
     def __post_init__(self) -> None:
         self.analysis_hash = self.config.analysis_hash()
-        self.sentiment = SentimentScorer(
-            positive_threshold=self.config.positive_threshold,
-            negative_threshold=self.config.negative_threshold,
+        self.sentiment = _sentiment_scorer(
+            self.config.positive_threshold, self.config.negative_threshold
         )
         self.watchlist = compile_watchwords(self.config.watchwords)
 
@@ -318,8 +340,26 @@ def _count_stale_in_full(session: so.Session, config: ScoringConfig) -> int:
 
 
 def corpus_stats(session: so.Session) -> CorpusStats:
-    """Document frequencies over every article: what makes an article's terms distinctive."""
-    return CorpusStats.from_articles(_ArticleTexts(session))
+    """Document frequencies over every article: what makes an article's terms distinctive.
+
+    Kept per database and process while no article is added, changed or removed: a
+    worker's runs of a few hundred comments each would otherwise read every article for
+    each run. An article's updated_at changes with its text (moderation.ingest).
+    """
+    fingerprint = session.execute(
+        sa.select(sa.func.count(), sa.func.max(Article.id), sa.func.max(Article.updated_at))
+    ).one()
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    cached = _corpus_cache.get(url)
+    if cached is not None and cached[0] == tuple(fingerprint):
+        return cached[1]
+    stats = CorpusStats.from_articles(_ArticleTexts(session))
+    _corpus_cache.clear()  # one database at a time in practice; tests use many
+    _corpus_cache[url] = (tuple(fingerprint), stats)
+    return stats
+
+
+_corpus_cache: dict[str, tuple[tuple, CorpusStats]] = {}
 
 
 class _ArticleTexts:

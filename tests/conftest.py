@@ -65,6 +65,7 @@ def app(request, tmp_path, monkeypatch):
             "SECRET_KEY": "test",
             "SQLALCHEMY_DATABASE_URI": url,
             "IMPORT_CHUNK_SIZE": 50,
+            "JOB_QUEUE_IMMEDIATE": True,
         }
     )
     app.instance_path = str(tmp_path / "instance")

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
-from moderation import api_tokens, background_scoring, decisions, ingest, posted_records
+from moderation import api_tokens, decisions, ingest, posted_records
 from moderation.extensions import db
-from moderation.models import ApiToken, Article, Comment, CommentScore, Decision, ImportBatch
+from moderation.models import ApiToken, Article, Comment, Decision, ImportBatch
 from moderation.queue import QueueFilter, queue_page
 from moderation.web.api.core import ROUTES, init_rate_limit
 
@@ -40,7 +40,6 @@ class Client:
 @pytest.fixture
 def tokens(app, client):
     """Clients for a token with every scope, one per single scope, and a revoked one."""
-    app.config["API_SCORING"] = "thread"  # a scoring process costs a second to start
     made = {}
     for name, scopes in [
         ("full", "read,ingest,decide"),
@@ -53,9 +52,7 @@ def tokens(app, client):
         made[name] = Client(client, secret)
     api_tokens.revoke_token(db.session, api_tokens.find_token(db.session, "revoked"))
     made["none"] = Client(client, None)
-    yield made
-    assert background_scoring.wait_until_idle(app, timeout=60)
-    background_scoring.stop(app)
+    return made
 
 
 def record(number: int, **fields) -> dict:
@@ -228,7 +225,7 @@ def test_posted_comments_are_stored_scored_and_idempotent(app, tokens):
     assert [stored["source_id"] for stored in body["comments"]] == ["c1", "c2", "c3"]
     assert db.session.get(ImportBatch, body["batch_id"]).source_name == "api:ingest"
 
-    assert background_scoring.wait_until_idle(app)
+    # Scored already: the tests run jobs where they are asked for (JOB_QUEUE_IMMEDIATE).
     comment = tokens["read"].get(f"/comments/{ids[1]}").get_json()
     assert comment["scores"]["sentiment_label"] == "negative"
     assert comment["parent_id"] == ids[0] and comment["posted_at"] == "2024-03-01T09:02:00Z"
@@ -275,21 +272,6 @@ def test_a_post_racing_another_for_the_same_new_article_is_tried_again(app, toke
     statuses = db.session.scalars(sa.select(ImportBatch.status).order_by(ImportBatch.id)).all()
     assert statuses == ["succeeded", "failed", "succeeded"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 2
-
-
-def test_the_scoring_process_scores_what_is_posted(app, tokens):
-    app.config["API_SCORING"] = "process"
-    body = tokens["ingest"].post("/comments", json=[record(1), record(2)]).get_json()
-    assert background_scoring.wait_until_idle(app, timeout=120)
-    assert background_scoring.last_runs(app)[-1].comments_scored == 2
-    scores = db.session.scalars(sa.select(CommentScore.comment_id)).all()
-    assert sorted(scores) == sorted(stored["id"] for stored in body["comments"])
-    tokens["ingest"].post("/comments", json=[record(3)])  # the same process, a second run
-    assert background_scoring.wait_until_idle(app, timeout=60)
-    assert background_scoring.last_runs(app)[-1].comments_scored == 1
-    scorer = app.extensions["background_scoring"].scorer
-    background_scoring.stop(app)
-    assert not scorer.is_alive()
 
 
 @pytest.mark.parametrize(
@@ -462,7 +444,6 @@ def test_the_openapi_description_is_valid_and_names_every_route(app, tokens, sco
     check(tokens["read"].get("/comments/99999").get_json(), "Error")
     posted = tokens["full"].post("/comments", json=[record(1)]).get_json()
     check(posted, "IngestResult")
-    assert background_scoring.wait_until_idle(app)
     check(tokens["read"].get(f"/comments/{posted['comments'][0]['id']}").get_json(), "CommentOut")
 
 

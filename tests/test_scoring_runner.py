@@ -354,3 +354,17 @@ def test_corpus_statistics_stream_every_article_from_the_database(app):
     assert len(articles) == 2
     expected = CorpusStats.from_articles([tuple(row) for row in articles])
     assert scoring_runner.corpus_stats(db.session) == expected
+
+
+def test_corpus_statistics_are_kept_until_an_article_is_added_or_changed(app):
+    import_seed()
+    first = scoring_runner.corpus_stats(db.session)
+    assert scoring_runner.corpus_stats(db.session) is first  # not read again
+    article = db.session.scalars(sa.select(Article)).one()
+    article.body += " Unrelated words about football."
+    article.updated_at = datetime.now(UTC)  # as ingest sets it with the text
+    db.session.commit()
+    changed = scoring_runner.corpus_stats(db.session)
+    assert changed is not first and "football" in changed.document_frequency
+    import_seed("003_b18330b4de0cd4a8.txt")
+    assert scoring_runner.corpus_stats(db.session).document_count == 2

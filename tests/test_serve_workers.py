@@ -3,7 +3,6 @@ set-up, sharing its secret key (so sessions and CSRF tokens), and one scorer for
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import signal
@@ -15,9 +14,8 @@ from urllib.parse import urlencode
 import pytest
 from live_server import CSRF_TOKEN_PATTERN, moderation_serve, request
 
-from moderation import background_scoring
 from moderation.extensions import db
-from moderation.models import Comment, CommentScore
+from moderation.models import Comment
 from moderation.web import commands as web_commands
 from moderation.web import gunicorn_server
 
@@ -127,23 +125,3 @@ def test_serve_defaults_to_one_gunicorn_worker_per_core(app, runner, monkeypatch
     assert "(6 processes of 3 threads; Ctrl-C to stop)" in result.output
     # Behind the proxy its X-Forwarded headers are believed, and nobody else's.
     assert served == [(6, 8, False), (6, 3, True)]
-
-
-def test_forked_workers_ask_the_master_to_score_instead_of_scoring(app, scored_thread):
-    app.config["API_SCORING"] = "thread"
-    background_scoring.share_with_forked_workers(app)
-    worker = multiprocessing.get_context("fork").Process(
-        target=background_scoring.request_scoring, args=(app,)
-    )
-    worker.start()
-    worker.join(timeout=30)
-    assert worker.exitcode == 0
-    deadline = time.monotonic() + 60
-    while not background_scoring.last_runs(app) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert background_scoring.wait_until_idle(app)
-    # The master ran it, in its scoring thread: the unscored comment is scored.
-    [run] = background_scoring.last_runs(app)
-    assert run.comments_scored >= 1
-    db.session.expire_all()
-    assert db.session.get(CommentScore, scored_thread.unscored.id) is not None

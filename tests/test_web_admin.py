@@ -18,6 +18,7 @@ from moderation.models import (
     User,
     WatchWordEntry,
 )
+from moderation.scoring_runner import count_stale
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -153,6 +154,20 @@ def test_settings_show_every_number_and_save_changes(admin):
     assert "Saved 1 setting" in page(admin, "/admin/settings")
 
 
+def test_saving_a_weight_has_the_worker_reprioritise_the_comments(admin, scored_thread):
+    scored = [c.id for c in scored_thread.comments if c.id != scored_thread.unscored.id]
+    before = {s.comment_id: s.priority for s in db.session.scalars(sa.select(CommentScore))}
+    values = dict(re.findall(r'name="([\w.]+)" value="([^"]+)"', page(admin, "/admin/settings")))
+    values["weights.negative_sentiment"] = "30"
+    post(admin, "/admin/settings", **values)
+    assert "comments are rescored in the background" in page(admin, "/admin/settings")
+    # The job ran where it was asked for (JOB_QUEUE_IMMEDIATE): every score is current.
+    db.session.expire_all()
+    assert count_stale(db.session) == 0
+    after = {s.comment_id: s.priority for s in db.session.scalars(sa.select(CommentScore))}
+    assert any(after[i] != before[i] for i in scored)
+
+
 def test_settings_refuse_bad_numbers(admin):
     html = page(admin, "/admin/settings")
     values = dict(re.findall(r'name="([\w.]+)" value="([^"]+)"', html))
@@ -168,7 +183,7 @@ def test_rescore_now_scores_stale_comments(admin, scored_thread):
     unscored = scored_thread.unscored.id
     post(admin, "/admin/settings/rescore")
     assert db.session.get(CommentScore, unscored) is not None
-    assert "Rescored:" in page(admin, "/admin/settings")
+    assert "Rescoring in the background" in page(admin, "/admin/settings")
 
 
 # The decisions report --------------------------------------------------------------
@@ -211,8 +226,9 @@ def test_upload_imports_scores_and_shows_the_summary(admin):
     comments = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
     assert comments > 0
     scored = db.session.scalar(sa.select(sa.func.count()).select_from(CommentScore))
-    assert scored == comments  # scored straight away, so the queue has them in order
-    assert "Scoring: " in html
+    # Scored by the job the upload asked for, which the tests run at once.
+    assert scored == comments
+    assert "Scoring: queued" in html
     queue = page(admin, "/queue")
     assert f'Pending <span class="count">{comments}</span>' in queue
 

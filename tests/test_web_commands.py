@@ -44,6 +44,7 @@ def run_moderation(tmp_path, *args, **options):
         "PATH": "/usr/bin:/bin",
         "MODERATION_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}",
         "MODERATION_SECRET_KEY": "test",
+        "MODERATION_JOB_QUEUE_URL": f"sqlite:///{tmp_path / 'jobs.sqlite'}",
         "PYTHONUNBUFFERED": "1",
     }
     command = [sys.executable, "-m", "moderation.cli", *args]

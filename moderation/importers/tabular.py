@@ -12,6 +12,7 @@ and no comment fields defines an article that has no comments.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -91,6 +92,7 @@ _LOOKS_LIKE_HTML = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def normalise_name(name: str) -> str:
     """A column or key name as the vocabulary spells it: "Article URL" -> "article_url"."""
     return name.strip().strip("\ufeff").lower().replace(" ", "_").replace("-", "_")

@@ -17,7 +17,9 @@ from ..config import Config
 from ..database import ensure_schema
 from ..extensions import db
 from ..interrupted_imports import mark_interrupted_imports
+from ..jobs import QueueConfigError, queue_description
 from ..models import RejectReason, Role
+from ..worker import EMBEDDED_MODES, EmbeddedWorker
 from .listen import CannotListen, bind_sockets
 
 # gunicorn forks its workers, which Windows cannot: there waitress (threads, one process).
@@ -147,6 +149,11 @@ def read_new_password() -> str:
     metavar="FILE|-",
     help="Log each request to FILE (appended) or - (standard output), Common Log Format.",
 )
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Start no background worker: a separate `moderation worker` runs the jobs.",
+)
 def serve_command(
     host: str,
     port: int,
@@ -156,6 +163,7 @@ def serve_command(
     https_proxy: bool,
     proxy_address: str,
     access_log: str | None,
+    no_worker: bool,
 ):
     """Serve the moderation queue (creating an admin account on first run)."""
     from .access_log import AccessLog, access_logger
@@ -191,6 +199,21 @@ def serve_command(
             "and use --https-proxy",
             err=True,
         )
+    worker = _start_worker(app, no_worker)
+    started_in = os.getpid()
+    try:
+        _run_server(app, server, host, port, sockets, workers, threads, https_proxy, proxy_address)
+    finally:
+        # gunicorn's worker processes leave through here too, as forks of this one: only
+        # the process that started the background worker stops it.
+        if worker is not None and os.getpid() == started_in:
+            worker.stop()
+
+
+def _run_server(
+    app, server, host, port, sockets, workers, threads, https_proxy, proxy_address
+) -> None:
+    """Serve with gunicorn's worker processes, or waitress's threads, until stopped."""
     if server == "waitress":
         import waitress
 
@@ -204,8 +227,8 @@ def serve_command(
         app.wsgi_app = gunicorn_server.TrustedProxy(app.wsgi_app, proxy_address)
     workers = workers or core_count()
     click.echo(
-        f"serving on http://{host}:{port}/ ({workers} processes of {threads} threads; "
-        "Ctrl-C to stop)"
+        f"serving on http://{host}:{port}/ ({workers} processes of {threads} "
+        "threads; Ctrl-C to stop)"
     )
     gunicorn_server.serve(app, sockets, workers, threads)
 
@@ -215,6 +238,25 @@ def core_count() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def _start_worker(app: Flask, no_worker: bool) -> EmbeddedWorker | None:
+    """The background worker beside the server, unless one runs separately."""
+    mode = "off" if no_worker else app.config["EMBEDDED_WORKER"]
+    if mode not in EMBEDDED_MODES:
+        raise click.ClickException(f"EMBEDDED_WORKER must be one of {', '.join(EMBEDDED_MODES)}")
+    if app.config["JOB_QUEUE_IMMEDIATE"]:
+        return None  # jobs run in the requests that ask for them
+    try:
+        where = queue_description(app)
+        if mode == "off":
+            click.echo(f"background jobs: queued at {where} for `moderation worker`")
+            return None
+        worker = EmbeddedWorker(app, mode, app.config["JOB_WORKERS"])
+    except QueueConfigError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"background jobs: a worker {mode} (pid {worker.pid}) beside the server, {where}")
+    return worker
 
 
 def server_options(app: Flask, threads: int, proxy_address: str | None) -> dict:

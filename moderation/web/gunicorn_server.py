@@ -19,7 +19,6 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .. import background_scoring
 from ..extensions import db
 
 FORWARDED_ENVIRON_KEYS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO",
@@ -88,8 +87,6 @@ def serve(app: Flask, sockets: list[socket.socket], workers: int, threads: int) 
     with app.app_context():
         # No connection of this process may be used by two after the fork.
         db.engine.dispose()
-    # One scorer for the whole server, in this process, asked for by every worker.
-    background_scoring.share_with_forked_workers(app)
     GunicornServer(app, sockets, {"workers": workers, "threads": threads}).run()
 
 

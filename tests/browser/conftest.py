@@ -100,6 +100,7 @@ def _serve(tmp_path, monkeypatch, sources, config=None):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite'}",
             "SECRET_KEY": "browser-tests",
             "SESSION_COOKIE_SECURE": False,  # plain HTTP on loopback
+            "JOB_QUEUE_IMMEDIATE": True,
             **(config or {}),
         }
     )

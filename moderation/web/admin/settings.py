@@ -2,7 +2,8 @@
 
 The settings live in the Setting table through :mod:`moderation.settings`;
 changing them changes the scoring configuration's hash, which makes every score
-computed under the old one stale. "Rescore now" runs the rescoring at once.
+computed under the old one stale; saving asks the background worker to rescore
+(:mod:`moderation.jobs`), and so does "Rescore now".
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
+from ... import jobs
 from ...extensions import db
-from ...scoring_runner import ScoreRunSummary, score_stale
 from ...settings import current_scoring_config, update_scoring_settings
 from ..access import ADMINS, requires
 from ..forms import EmptyForm
@@ -45,19 +46,6 @@ def _nested(dotted: dict[str, float | int]) -> dict:
     return nested
 
 
-def describe_run(summary: ScoreRunSummary) -> str:
-    """A scoring run's summary in words."""
-    if summary.comments_scored == 0 and summary.reprioritised == 0:
-        return "nothing was stale; no comment needed scoring."
-    done = []
-    if summary.comments_scored:
-        done.append(f"{summary.comments_scored} comments in {summary.threads} threads scored")
-    if summary.reprioritised:
-        done.append(f"{summary.reprioritised} comments re-prioritised for new weights")
-    interrupted = " (interrupted)" if summary.interrupted else ""
-    return f"{', '.join(done)} in {summary.seconds:.1f} s{interrupted}."
-
-
 @bp.route("/settings", methods=["GET", "POST"])
 @requires(ADMINS)
 def settings():
@@ -74,9 +62,10 @@ def settings():
         except ValueError as error:
             refusal = f"Not saved: {error}"
         else:
+            jobs.request(current_app._get_current_object(), "score")
             flash(
                 f"Saved {len(changes)} setting{'s' if len(changes) != 1 else ''}; "
-                "scores are stale until rescored.",
+                "comments are rescored in the background.",
                 "success",
             )
             return redirect(url_for("admin.settings"))
@@ -112,5 +101,6 @@ def _read_changes(values: list[tuple[str, float | int]]) -> tuple[dict, dict[str
 @requires(ADMINS)
 def rescore():
     if EmptyForm().validate_on_submit():
-        flash(f"Rescored: {describe_run(score_stale(db.session))}", "success")
+        jobs.request(current_app._get_current_object(), "score")
+        flash("Rescoring in the background: stale comments are rescored in a moment.", "success")
     return redirect(url_for("admin.settings"))

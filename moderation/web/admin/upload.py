@@ -1,5 +1,6 @@
 """Import from the browser: the same import and summary as ``moderation import``,
-then the new comments are scored so that they arrive in the queue in order.
+then the new comments are scored by the background worker (:mod:`moderation.jobs`):
+the request does not wait for it, and the queue shows them in order once scored.
 
 The upload size is capped by MAX_CONTENT_LENGTH (413 beyond it, on the Content-Length,
 before the body is read: see ``refuse_large_bodies`` in :mod:`moderation.web`).
@@ -14,16 +15,15 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
+from ... import jobs
 from ...extensions import db
 from ...import_summary import SUMMARY_COLUMNS, problem_lines, summary_rows
 from ...importers import format_names, get_format
 from ...ingest import import_stream
 from ...models import ImportBatch
-from ...scoring_runner import score_stale
 from ..access import ADMINS, requires
 from ..forms import choices
 from . import bp
-from .settings import describe_run
 
 
 class UploadForm(FlaskForm):
@@ -53,14 +53,17 @@ def upload():
         default_site=form.site.data or current_app.config["DEFAULT_SITE"],
         chunk_size=current_app.config["IMPORT_CHUNK_SIZE"],
     )
-    scoring = describe_run(score_stale(db.session)) if outcome.succeeded else None
+    if outcome.succeeded:
+        jobs.request(current_app._get_current_object(), "score")
     return render_template(
         "admin/upload_result.html",
         header=[title for title, _ in SUMMARY_COLUMNS],
         rows=summary_rows([outcome]),
         problems=problem_lines([outcome]),
         outcome=outcome,
-        scoring=scoring,
+        scoring="queued: the new comments reach the queue's order as they are scored."
+        if outcome.succeeded
+        else None,
     ), (200 if outcome.succeeded else 422)
 
 

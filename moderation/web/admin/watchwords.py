@@ -1,17 +1,18 @@
 """Watch-words: the words, phrases and patterns that flag, hold or reject a comment.
 
 Scores depend on the list through the scoring configuration's hash, so a change
-here makes the affected scores stale; "Rescore now" on the settings page redoes them.
+here makes the affected scores stale, and asks the background worker to redo them.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ... import jobs
 from ...extensions import db
 from ...models import WatchWordEntry
 from ...scoring.watchwords import WatchWord, compile_watchwords
@@ -64,7 +65,8 @@ def watch_words():
             )
         )
         db.session.commit()
-        flash(f"Watch-word {form.phrase.data.strip()!r} added; scores are now stale.", "success")
+        jobs.request(current_app._get_current_object(), "score")
+        flash(f"Watch-word {form.phrase.data.strip()!r} added; comments are rescored.", "success")
         return redirect(url_for("admin.watch_words"))
     entries = db.session.scalars(sa.select(WatchWordEntry).order_by(WatchWordEntry.phrase)).all()
     return (
@@ -82,5 +84,6 @@ def watch_word_delete(entry_id: int):
     if EmptyForm().validate_on_submit():
         db.session.delete(entry)
         db.session.commit()
-        flash(f"Watch-word {entry.phrase!r} removed; scores are now stale.", "success")
+        jobs.request(current_app._get_current_object(), "score")
+        flash(f"Watch-word {entry.phrase!r} removed; comments are rescored.", "success")
     return redirect(url_for("admin.watch_words"))

@@ -7,7 +7,7 @@ from dataclasses import fields
 import sqlalchemy as sa
 from flask import current_app, request
 
-from ... import background_scoring, queue
+from ... import jobs, queue
 from ...extensions import db
 from ...models import Article, Comment, CommentScore
 from ...posted_records import import_posted
@@ -90,7 +90,7 @@ def get_comment(token, comment_id: int):
 def post_comments(token, body: schemas.CommentsIn):
     """Records of the JSON lines import format, each with its `comment_id`: posting one
     again changes nothing, or updates its text if that changed. Stored whole or not at
-    all, then scored in a background thread: read `scores` a moment later."""
+    all, then scored by the background worker: read `scores` a moment later."""
     records = body.root if isinstance(body.root, list) else [body.root]
     limit = current_app.config["API_BATCH_LIMIT"]
     if len(records) > limit:
@@ -107,9 +107,8 @@ def post_comments(token, body: schemas.CommentsIn):
     if not posted.outcome.succeeded:
         # The records passed the schema; what the importer refuses is still the client's.
         raise ApiError(400, "bad_request", f"Nothing was stored: {batch.error}")
-    scoring = current_app.config["API_SCORING"] != "off"
-    if scoring and (batch.comments_new or batch.comments_updated):
-        background_scoring.request_scoring(current_app._get_current_object())
+    if batch.comments_new or batch.comments_updated:
+        jobs.request(current_app._get_current_object(), "score")
     return schemas.IngestResult(
         batch_id=batch.id,
         articles_new=batch.articles_new,
@@ -123,7 +122,7 @@ def post_comments(token, body: schemas.CommentsIn):
             for p in batch.problems
         ],
         comments=[schemas.StoredComment(**vars(stored)) for stored in posted.stored],
-        scoring="queued" if scoring else "off",
+        scoring="queued",
     )
 
 

@@ -170,8 +170,8 @@ class IngestResult(BaseModel):
     skipped: int
     problems: list[Problem]
     comments: list[StoredComment]
-    scoring: Literal["queued", "off"] = Field(
-        description="queued: scored in the background in a moment; off: by `moderation score`"
+    scoring: Literal["queued"] = Field(
+        description="Scored by the background worker in a moment: read `scores` then"
     )
 
 
