@@ -96,6 +96,13 @@ class EmbeddedWorker:
         )
         self.process.start()
         child_end.close()
+        # gunicorn forks its worker processes from this one: a fork must not count the
+        # worker as its own child, or multiprocessing joins it when the fork exits (which
+        # only its parent may). No public API says so; this is the set it joins at exit.
+        os.register_at_fork(after_in_child=self._forget_in_fork)
+
+    def _forget_in_fork(self) -> None:
+        multiprocessing.process._children.discard(self.process)
 
     @property
     def pid(self) -> int:

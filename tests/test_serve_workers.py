@@ -58,14 +58,27 @@ def first_admin(output: list[str]) -> tuple[str, str]:
 
 
 def worker_pids(master: int, count: int) -> list[int]:
-    """The ``count`` workers' process ids, once gunicorn has forked them all."""
+    """The ``count`` workers' process ids, once gunicorn has forked them all: the children
+    run the master's command line (the background worker is a fresh interpreter)."""
+    command = Path(f"/proc/{master}/cmdline").read_bytes()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        children = [
+            pid
+            for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()
+            if _command_line(pid) == command
+        ]
         if len(children) == count:
             return sorted(int(pid) for pid in children)
         time.sleep(0.05)
     raise AssertionError(f"not {count} workers: {children}")
+
+
+def _command_line(pid: str) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone meanwhile
+        return None
 
 
 @contextmanager
