@@ -19,7 +19,9 @@ straight through the database driver, each finding its parent as it goes in
 (:func:`comment_insert`); on SQLite the search index, status counts and report
 notes take the file's new comments in a few statements along the way
 (:mod:`moderation.imported_rows`), and a file larger than the table builds the
-per-author index at its end (:mod:`moderation.deferred_indexes`).
+per-author index at its end (:mod:`moderation.deferred_indexes`). The file's
+``comment.created`` webhook events go into the outbox in its transaction, at its end
+(only when an endpoint wants them: :mod:`moderation.webhooks.events`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from .interrupted_imports import mark_interrupted_imports, this_process
 from .models import Article, Comment, CommentKind, CommentRevision, ImportBatch, utcnow
 from .prepare import PreparedComment, StreamParse, article_hash, prepare_comments
 from .reply_loops import cut_reply_loops
+from .webhooks.events import emit_comments_created
 
 MAX_PROBLEMS_KEPT = 200
 ACCOUNT_EVERY = 40_000
@@ -159,6 +162,7 @@ class _Ingester:
         self.comment_insert = comment_insert(session.get_bind().dialect)
         # Comments this file inserts get ids above this one; those below are accounted for.
         self.accounted_up_to = session.scalar(sa.select(sa.func.max(Comment.id))) or 0
+        self.first_new_after = self.accounted_up_to
         # What those not yet accounted for are: how many of each status, on which articles.
         self.unaccounted_statuses: Counter[str] = Counter()
         self.unaccounted_articles: set[int] = set()
@@ -185,6 +189,7 @@ class _Ingester:
         self._account_for_new_comments()
         create_indexes(self.session, self.dropped_indexes)
         self._link_parents()
+        emit_comments_created(self.session, self.batch_id, self.first_new_after)
 
     # Articles -----------------------------------------------------------------
 

@@ -1,0 +1,255 @@
+"""Delivering the outbox: one run of :func:`deliver_due` sends what is due, in order.
+
+The rules (docs/webhooks.md says them for receivers):
+
+- **Order per endpoint.** An endpoint's deliveries go out in the order their events were
+  written: a run sends an endpoint its oldest pending delivery, and the next only once
+  that one is delivered or given up on. A failure holds the endpoint's later events back
+  until its retry; other endpoints go on.
+- **At least once.** Before sending, a run claims the delivery in its own committed
+  transaction, counting the attempt and setting ``next_attempt_at`` to when it should be
+  tried again if nothing is heard of it. A process killed mid-request leaves it so: it is
+  sent again then, with the same Webhook-Id, which receivers use to drop repeats. The
+  claim is a conditional update, so two runs at once never send the same delivery.
+- **Retries** back off exponentially, WEBHOOK_RETRY_FIRST seconds doubling up to
+  WEBHOOK_RETRY_MAX, each between half and all of that (jitter, so that many endpoints
+  failing together do not retry together), never sooner than a request can take
+  (the in-flight lease). After WEBHOOK_MAX_ATTEMPTS the delivery is marked failed, shown
+  to admins, and the endpoint's next event goes out.
+- A 2xx answer is success; anything else (a redirect too: none is followed), a refused
+  connection or a timeout is a failure. Every attempt is logged.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent, utcnow
+from .endpoints import signing_secrets
+from .signing import signature_header
+
+USER_AGENT = "moderation-webhooks/1"
+MAX_ERROR = 500
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How deliveries are sent and retried; from the app's WEBHOOK_* settings."""
+
+    timeout: float = 5.0
+    """Seconds to connect, and again to send or to wait for the answer."""
+    max_attempts: int = 8
+    retry_first: float = 30.0
+    retry_max: float = 6 * 3600.0
+    per_endpoint: int = 100
+    """The most deliveries one run sends one endpoint, so that a run ends."""
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> DeliveryPolicy:
+        return cls(
+            timeout=float(config.get("WEBHOOK_TIMEOUT", cls.timeout)),
+            max_attempts=int(config.get("WEBHOOK_MAX_ATTEMPTS", cls.max_attempts)),
+            retry_first=float(config.get("WEBHOOK_RETRY_FIRST", cls.retry_first)),
+            retry_max=float(config.get("WEBHOOK_RETRY_MAX", cls.retry_max)),
+            per_endpoint=int(config.get("WEBHOOK_PER_ENDPOINT_RUN", cls.per_endpoint)),
+        )
+
+    @property
+    def in_flight_lease(self) -> timedelta:
+        """Longer than an attempt can take (connect, send and answer, each timed out), so
+        that a delivery being sent is not taken for one whose sender was killed."""
+        return timedelta(seconds=3 * self.timeout + 5)
+
+    def retry_delay(self, attempts: int, rng: Callable[[], float] = random.random) -> timedelta:
+        """How long after its ``attempts``-th attempt a delivery is tried again."""
+        ceiling = min(self.retry_max, self.retry_first * 2 ** (attempts - 1))
+        return max(timedelta(seconds=ceiling * (0.5 + rng() / 2)), self.in_flight_lease)
+
+
+@dataclass
+class DeliverySummary:
+    """What one run did."""
+
+    delivered: int = 0
+    retrying: int = 0
+    """Attempts that failed and will be tried again."""
+    gave_up: int = 0
+    """Deliveries marked failed after their last attempt."""
+    endpoints: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def attempted(self) -> int:
+        return self.delivered + self.retrying + self.gave_up
+
+    def __str__(self) -> str:
+        return (
+            f"{self.delivered} delivered, {self.retrying} to retry, {self.gave_up} failed "
+            f"(given up), {self.endpoints} endpoints"
+        )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+def deliver_due(
+    session: so.Session,
+    now: datetime | None = None,
+    *,
+    policy: DeliveryPolicy | None = None,
+    client: httpx.Client | None = None,
+    rng: Callable[[], float] = random.random,
+    clock: Callable[[], float] = time.time,
+) -> DeliverySummary:
+    """Send every active endpoint its due deliveries, in order (see the module's rules).
+
+    ``now`` decides what is due and when retries come (default: the clock);
+    Webhook-Timestamp is always the clock's, since receivers check it against theirs.
+    ``policy`` defaults to the app's settings. Commits as it goes.
+    """
+    now = now or utcnow()
+    if policy is None:
+        from flask import current_app
+
+        policy = DeliveryPolicy.from_config(current_app.config)
+    summary = DeliverySummary()
+    endpoints = list(
+        session.scalars(
+            sa.select(WebhookEndpoint).where(WebhookEndpoint.active).order_by(WebhookEndpoint.id)
+        )
+    )
+    session.commit()
+    if not endpoints:
+        return summary
+    own_client = client is None
+    if own_client:
+        client = httpx.Client(
+            timeout=httpx.Timeout(policy.timeout),
+            follow_redirects=False,
+            headers={"user-agent": USER_AGENT},
+        )
+    try:
+        for endpoint in endpoints:
+            summary.endpoints += 1
+            for _ in range(policy.per_endpoint):
+                if not _deliver_next(session, endpoint, now, policy, client, rng, clock, summary):
+                    break
+    finally:
+        if own_client:
+            client.close()
+    return summary
+
+
+def _deliver_next(session, endpoint, now, policy, client, rng, clock, summary) -> bool:
+    """Send the endpoint's oldest pending delivery if it is due; whether to go on with the
+    next one (once this one is delivered or given up on)."""
+    head = session.execute(
+        sa.select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.next_attempt_at)
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
+        .order_by(WebhookDelivery.id)
+        .limit(1)
+    ).one_or_none()
+    if head is None or head.next_attempt_at > now:
+        session.commit()
+        return False
+    attempt = head.attempts + 1
+    claimed = claim(session, head.id, head.attempts, now, policy.retry_delay(attempt, rng))
+    event = session.execute(
+        sa.select(WebhookEvent.message_id, WebhookEvent.body)
+        .join(WebhookDelivery, WebhookDelivery.event_id == WebhookEvent.id)
+        .where(WebhookDelivery.id == head.id)
+    ).one()
+    secrets_in_force = signing_secrets(endpoint, now)
+    session.commit()
+    if not claimed:
+        return False  # another run has it
+    outcome = _send(client, endpoint.url, secrets_in_force, event.message_id, event.body, clock)
+    values: dict = {"last_status_code": outcome.status_code, "last_error": outcome.error}
+    if outcome.succeeded:
+        values.update(status="delivered", delivered_at=utcnow())
+        summary.delivered += 1
+    elif attempt >= policy.max_attempts:
+        values["status"] = "failed"
+        summary.gave_up += 1
+    else:
+        summary.retrying += 1  # next_attempt_at was set by the claim
+    if outcome.error:
+        summary.errors.append(f"{endpoint.url}: {outcome.error}")
+    session.execute(
+        sa.update(WebhookDelivery).where(WebhookDelivery.id == head.id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    session.add(
+        WebhookAttempt(
+            delivery_id=head.id,
+            endpoint_id=endpoint.id,
+            attempt=attempt,
+            attempted_at=now,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            duration_ms=outcome.duration_ms,
+        )
+    )
+    session.commit()
+    return "status" in values  # delivered or given up on: the next one may go
+
+
+def claim(
+    session: so.Session, delivery_id: int, attempts_seen: int, now: datetime, delay: timedelta
+) -> bool:
+    """Count an attempt at a pending delivery and set when to try again if nothing is heard
+    of it (not committed); False when another run claimed it since ``attempts_seen``."""
+    claimed = session.execute(
+        sa.update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.attempts == attempts_seen,
+        )
+        .values(attempts=attempts_seen + 1, last_attempt_at=now, next_attempt_at=now + delay),
+        execution_options={"synchronize_session": False},
+    )
+    return claimed.rowcount == 1
+
+
+def _send(client: httpx.Client, url, secrets_in_force, message_id, body_text, clock) -> _Outcome:
+    body = body_text.encode("utf-8")
+    timestamp = int(clock())
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(secrets_in_force, message_id, timestamp, body),
+    }
+    started = time.perf_counter()
+    status_code, error = None, None
+    try:
+        # Streamed and closed unread: a receiver's answer body is of no use, whatever its size.
+        with client.stream("POST", url, content=body, headers=headers) as response:
+            status_code = response.status_code
+    except httpx.TimeoutException:
+        error = f"timed out ({client.timeout.read:g} s)"
+    except httpx.HTTPError as problem:
+        error = f"{type(problem).__name__}: {problem}"[:MAX_ERROR]
+    if status_code is not None and not 200 <= status_code < 300:
+        error = f"HTTP {status_code}"
+        if 300 <= status_code < 400:
+            error += " (redirects are not followed)"
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    return _Outcome(status_code, error, duration_ms)
