@@ -354,3 +354,140 @@ def test_a_delivery_in_flight_when_the_process_is_killed_is_sent_again(
     assert first.headers["webhook-id"] == again.headers["webhook-id"]  # the receiver dedupes
     assert first.body == again.body
     assert deliveries()[0].attempts == 2
+
+
+# Admin pages and the command line -----------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(auth):
+    auth.login_as("admin")
+    return auth
+
+
+def test_admin_pages_need_a_signed_in_admin(app, client, auth, receiver):
+    endpoint, secret = endpoints.add_endpoint(db.session, receiver.url)
+    paths = ["/admin/webhooks", f"/admin/webhooks/{endpoint.id}"]
+    actions = [f"/admin/webhooks/{endpoint.id}/{name}" for name in ("rotate", "active", "remove")]
+    for path in paths:
+        assert client.get(path).headers["Location"].startswith("/sign-in")
+    auth.login_as("moderator")
+    token = auth.token()  # a valid CSRF token: the role alone refuses
+    for path in paths:
+        assert client.get(path).status_code == 403
+    for path in [*actions, "/admin/webhooks"]:
+        response = client.post(path, data={"csrf_token": token, "url": "https://evil.example/"})
+        assert response.status_code == 403
+    db.session.expire_all()
+    (state,) = endpoints.list_endpoints(db.session)
+    assert (state.endpoint.url, state.endpoint.secret, state.endpoint.active) == (
+        receiver.url,
+        secret,
+        True,
+    )
+
+
+def test_admin_forms_need_their_csrf_token(app, admin, receiver):
+    endpoint, secret = endpoints.add_endpoint(db.session, receiver.url)
+    client = admin.client
+    refused = client.post("/admin/webhooks", data={"url": "https://other.example/"})
+    assert refused.status_code == 400
+    for action in ["rotate", "active", "remove"]:
+        client.post(f"/admin/webhooks/{endpoint.id}/{action}")
+    db.session.expire_all()
+    states = endpoints.list_endpoints(db.session)
+    assert [(s.endpoint.url, s.endpoint.active, s.endpoint.secret) for s in states] == [
+        (receiver.url, True, secret)
+    ]
+
+
+def test_an_admin_adds_rotates_pauses_and_removes_a_webhook(app, admin, users, scored_thread):
+    page = admin.client.get("/admin/webhooks").get_data(as_text=True)
+    assert "No webhooks yet" in page
+    token = admin.token("/admin/webhooks")
+    bad = admin.client.post("/admin/webhooks", data={"csrf_token": token, "url": "ftp://x/y"})
+    assert bad.status_code == 400 and "must start with http:// or https://" in bad.get_data(True)
+    added = admin.client.post(
+        "/admin/webhooks",
+        data={
+            "csrf_token": token,
+            "url": "https://cms.example/hook",
+            "event_types": ["decision.made"],
+        },
+    )
+    assert added.status_code == 200
+    (state,) = endpoints.list_endpoints(db.session)
+    endpoint = state.endpoint
+    assert endpoint.event_types == "decision.made" and endpoint.created_by_id == users["admin"].id
+    assert endpoint.secret in added.get_data(as_text=True)  # shown once...
+    assert endpoint.secret not in admin.client.get("/admin/webhooks").get_data(as_text=True)
+    old = endpoint.secret
+    rotated = admin.client.post(f"/admin/webhooks/{endpoint.id}/rotate", data={"csrf_token": token})
+    db.session.expire_all()
+    assert endpoint.secret != old and endpoint.previous_secret == old
+    assert endpoint.secret in rotated.get_data(as_text=True)
+    assert "previous one also signs until" in rotated.get_data(as_text=True)
+    admin.client.post(f"/admin/webhooks/{endpoint.id}/active", data={"csrf_token": token})
+    db.session.expire_all()
+    assert not endpoint.active
+    admin.client.post(f"/admin/webhooks/{endpoint.id}/remove", data={"csrf_token": token})
+    assert endpoints.list_endpoints(db.session) == []
+
+
+def test_the_delivery_log_shows_attempts_and_failures(app, admin, users, scored_thread, receiver):
+    endpoint, _ = endpoints.add_endpoint(db.session, receiver.url)
+    decide(scored_thread.comments[0], "approve", users["moderator"])
+    receiver.answers = [500]
+    now = utcnow()
+    policy = DeliveryPolicy(timeout=2.0, max_attempts=1)
+    deliver_due(db.session, now, policy=policy)
+    message_id = db.session.scalar(sa.select(WebhookEvent.message_id))
+    page = admin.client.get(f"/admin/webhooks/{endpoint.id}").get_data(as_text=True)
+    assert message_id in page and "HTTP 500" in page and "decision.made" in page
+    assert "Send the failed ones again" in page
+    token = admin.token(f"/admin/webhooks/{endpoint.id}")
+    admin.client.post(f"/admin/webhooks/{endpoint.id}/retry", data={"csrf_token": token})
+    assert deliver_due(db.session, utcnow(), policy=policy).delivered == 1
+    page = admin.client.get(f"/admin/webhooks/{endpoint.id}").get_data(as_text=True)
+    assert "204" in page and "delivered" in page
+
+
+def test_the_command_line_manages_webhooks_and_delivers(
+    app, runner, users, scored_thread, receiver
+):
+    refused = runner.invoke(args=["webhooks", "add", "gopher://example.org/"])
+    assert refused.exit_code == 1 and "must start with http:// or https://" in refused.output
+    added = runner.invoke(args=["webhooks", "add", receiver.url, "--events", "decision.made"])
+    assert added.exit_code == 0, added.output
+    secret = added.output.split("signing secret (shown once): ")[1].strip()
+    decide(scored_thread.comments[0], "approve", users["moderator"])
+    delivered = runner.invoke(args=["webhooks", "deliver"])
+    assert "1 delivered" in delivered.output
+    Webhook(secret).verify(receiver.received[0].body, receiver.received[0].headers)
+    listed = runner.invoke(args=["webhooks", "list"])
+    assert (
+        f"{receiver.url}\tdecision.made\tactive\t0 pending\t1 delivered\t0 failed" in listed.output
+    )
+    rotated = runner.invoke(args=["webhooks", "rotate-secret", "1"])
+    assert "new signing secret for #1" in rotated.output and secret not in rotated.output
+    assert runner.invoke(args=["webhooks", "remove", "1"]).exit_code == 0
+    assert "no webhook endpoints" in runner.invoke(args=["webhooks", "list"]).output
+    assert count(WebhookEvent) == 0
+    assert runner.invoke(args=["webhooks", "remove", "1"]).exit_code == 1
+
+
+def test_the_readme_example_verifies_a_delivery(app, users, scored_thread, receiver):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Webhooks", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(example, namespace)
+    _, secret = endpoints.add_endpoint(db.session, receiver.url)
+    decide(scored_thread.comments[0], "approve", users["moderator"])
+    deliver_due(db.session, utcnow(), policy=FAST)
+    item = receiver.received[0]
+    assert namespace["verify"](secret, item.headers, item.body)
+    assert not namespace["verify"](secret, item.headers, item.body + b" ")
+    assert not namespace["verify"](signing.new_secret(), item.headers, item.body)
