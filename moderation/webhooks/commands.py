@@ -13,7 +13,7 @@ from ..database import ensure_schema
 from ..extensions import db
 from ..models import WebhookEndpoint
 from . import endpoints
-from .delivery import deliver_due
+from .delivery import DeliveryPolicy, deliver_due, new_client
 from .events import EVENT_TYPES
 
 webhooks_group = AppGroup(
@@ -106,8 +106,14 @@ def retry_command(endpoint_id: int):
 def deliver_command(loop: bool, interval: float):
     """Send what the outbox holds that is due: once, or every --interval seconds."""
     ensure_schema()
+    policy = DeliveryPolicy.from_config(current_app.config)
+    with new_client(policy) as client:  # kept across runs: connections are reused
+        _deliver(loop, interval, policy, client)
+
+
+def _deliver(loop: bool, interval: float, policy: DeliveryPolicy, client) -> None:
     while True:
-        summary = deliver_due(db.session)
+        summary = deliver_due(db.session, policy=policy, client=client)
         db.session.remove()
         if summary.attempted or not loop:
             click.echo(str(summary))

@@ -38,6 +38,7 @@ from .signing import signature_header
 
 USER_AGENT = "moderation-webhooks/1"
 MAX_ERROR = 500
+MAX_ANSWER_READ = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,15 @@ class DeliverySummary:
 
 
 @dataclass(frozen=True)
+class _Endpoint:
+    id: int
+    url: str
+    secret: str
+    previous_secret: str | None
+    previous_secret_until: datetime | None
+
+
+@dataclass(frozen=True)
 class _Outcome:
     status_code: int | None
     error: str | None
@@ -129,85 +139,157 @@ def deliver_due(
 
         policy = DeliveryPolicy.from_config(current_app.config)
     summary = DeliverySummary()
-    endpoints = list(
-        session.scalars(
-            sa.select(WebhookEndpoint).where(WebhookEndpoint.active).order_by(WebhookEndpoint.id)
+    # Plain copies: the commits below would have the session read each endpoint again.
+    endpoints = [
+        _Endpoint(row.id, row.url, row.secret, row.previous_secret, row.previous_secret_until)
+        for row in session.execute(
+            sa.select(
+                WebhookEndpoint.id,
+                WebhookEndpoint.url,
+                WebhookEndpoint.secret,
+                WebhookEndpoint.previous_secret,
+                WebhookEndpoint.previous_secret_until,
+            )
+            .where(WebhookEndpoint.active)
+            .order_by(WebhookEndpoint.id)
         )
-    )
+    ]
     session.commit()
     if not endpoints:
         return summary
     own_client = client is None
-    if own_client:
-        client = httpx.Client(
-            timeout=httpx.Timeout(policy.timeout),
-            follow_redirects=False,
-            headers={"user-agent": USER_AGENT},
-        )
+    clients = _Clients(client, policy)
     try:
         for endpoint in endpoints:
             summary.endpoints += 1
             for _ in range(policy.per_endpoint):
-                if not _deliver_next(session, endpoint, now, policy, client, rng, clock, summary):
+                if not _deliver_next(session, endpoint, now, policy, clients, rng, clock, summary):
                     break
     finally:
         if own_client:
-            client.close()
+            clients.close()
     return summary
 
 
-def _deliver_next(session, endpoint, now, policy, client, rng, clock, summary) -> bool:
+def new_client(policy: DeliveryPolicy) -> httpx.Client:
+    """The HTTP client deliveries go through; one kept across runs reuses its connections."""
+    return httpx.Client(
+        timeout=httpx.Timeout(policy.timeout),
+        follow_redirects=False,
+        headers={"user-agent": USER_AGENT},
+    )
+
+
+class _Clients:
+    """The caller's client, or one made on the first delivery that needs it (making one
+    loads the system's certificates: a run with nothing due need not)."""
+
+    def __init__(self, client: httpx.Client | None, policy: DeliveryPolicy):
+        self.client = client
+        self.policy = policy
+
+    def get(self) -> httpx.Client:
+        if self.client is None:
+            self.client = new_client(self.policy)
+        return self.client
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+
+# Built once: building a statement costs more than running it here.
+_HEAD = (
+    sa.select(
+        WebhookDelivery.id,
+        WebhookDelivery.attempts,
+        WebhookDelivery.next_attempt_at,
+        WebhookEvent.message_id,
+        WebhookEvent.body,
+    )
+    .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+    .where(
+        WebhookDelivery.endpoint_id == sa.bindparam("endpoint_id"),
+        WebhookDelivery.status == "pending",
+    )
+    .order_by(WebhookDelivery.id)
+    .limit(1)
+)
+_CLAIM = (
+    sa.update(WebhookDelivery.__table__)
+    .where(
+        WebhookDelivery.id == sa.bindparam("delivery_id"),
+        WebhookDelivery.status == "pending",
+        WebhookDelivery.attempts == sa.bindparam("attempts_seen"),
+    )
+    .values(
+        attempts=sa.bindparam("attempts_now"),
+        last_attempt_at=sa.bindparam("now"),
+        next_attempt_at=sa.bindparam("retry_at"),
+    )
+)
+_RECORD = (
+    sa.update(WebhookDelivery.__table__)
+    .where(WebhookDelivery.id == sa.bindparam("delivery_id"))
+    .values(
+        status=sa.bindparam("new_status"),
+        delivered_at=sa.bindparam("delivered"),
+        last_status_code=sa.bindparam("status_code"),
+        last_error=sa.bindparam("error"),
+    )
+)
+_LOG = sa.insert(WebhookAttempt.__table__)
+
+
+def _deliver_next(session, endpoint, now, policy, clients, rng, clock, summary) -> bool:
     """Send the endpoint's oldest pending delivery if it is due; whether to go on with the
     next one (once this one is delivered or given up on)."""
-    head = session.execute(
-        sa.select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.next_attempt_at)
-        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
-        .order_by(WebhookDelivery.id)
-        .limit(1)
-    ).one_or_none()
+    head = session.execute(_HEAD, {"endpoint_id": endpoint.id}).one_or_none()
     if head is None or head.next_attempt_at > now:
         session.commit()
         return False
     attempt = head.attempts + 1
     claimed = claim(session, head.id, head.attempts, now, policy.retry_delay(attempt, rng))
-    event = session.execute(
-        sa.select(WebhookEvent.message_id, WebhookEvent.body)
-        .join(WebhookDelivery, WebhookDelivery.event_id == WebhookEvent.id)
-        .where(WebhookDelivery.id == head.id)
-    ).one()
-    secrets_in_force = signing_secrets(endpoint, now)
     session.commit()
     if not claimed:
         return False  # another run has it
-    outcome = _send(client, endpoint.url, secrets_in_force, event.message_id, event.body, clock)
-    values: dict = {"last_status_code": outcome.status_code, "last_error": outcome.error}
+    secrets_in_force = signing_secrets(endpoint, now)
+    outcome = _send(clients.get(), endpoint, secrets_in_force, head.message_id, head.body, clock)
+    status, delivered_at = "pending", None  # to be retried at the time the claim set
     if outcome.succeeded:
-        values.update(status="delivered", delivered_at=utcnow())
+        status, delivered_at = "delivered", utcnow()
         summary.delivered += 1
     elif attempt >= policy.max_attempts:
-        values["status"] = "failed"
+        status = "failed"
         summary.gave_up += 1
     else:
-        summary.retrying += 1  # next_attempt_at was set by the claim
+        summary.retrying += 1
     if outcome.error:
         summary.errors.append(f"{endpoint.url}: {outcome.error}")
     session.execute(
-        sa.update(WebhookDelivery).where(WebhookDelivery.id == head.id).values(**values),
-        execution_options={"synchronize_session": False},
+        _RECORD,
+        {
+            "delivery_id": head.id,
+            "new_status": status,
+            "delivered": delivered_at,
+            "status_code": outcome.status_code,
+            "error": outcome.error,
+        },
     )
-    session.add(
-        WebhookAttempt(
-            delivery_id=head.id,
-            endpoint_id=endpoint.id,
-            attempt=attempt,
-            attempted_at=now,
-            status_code=outcome.status_code,
-            error=outcome.error,
-            duration_ms=outcome.duration_ms,
-        )
+    session.execute(
+        _LOG,
+        {
+            "delivery_id": head.id,
+            "endpoint_id": endpoint.id,
+            "attempt": attempt,
+            "attempted_at": now,
+            "status_code": outcome.status_code,
+            "error": outcome.error,
+            "duration_ms": outcome.duration_ms,
+        },
     )
     session.commit()
-    return "status" in values  # delivered or given up on: the next one may go
+    return status != "pending"  # delivered or given up on: the next one may go
 
 
 def claim(
@@ -216,19 +298,19 @@ def claim(
     """Count an attempt at a pending delivery and set when to try again if nothing is heard
     of it (not committed); False when another run claimed it since ``attempts_seen``."""
     claimed = session.execute(
-        sa.update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.status == "pending",
-            WebhookDelivery.attempts == attempts_seen,
-        )
-        .values(attempts=attempts_seen + 1, last_attempt_at=now, next_attempt_at=now + delay),
-        execution_options={"synchronize_session": False},
+        _CLAIM,
+        {
+            "delivery_id": delivery_id,
+            "attempts_seen": attempts_seen,
+            "attempts_now": attempts_seen + 1,
+            "now": now,
+            "retry_at": now + delay,
+        },
     )
     return claimed.rowcount == 1
 
 
-def _send(client: httpx.Client, url, secrets_in_force, message_id, body_text, clock) -> _Outcome:
+def _send(client: httpx.Client, endpoint, secrets_in_force, message_id, body_text, clock):
     body = body_text.encode("utf-8")
     timestamp = int(clock())
     headers = {
@@ -240,9 +322,15 @@ def _send(client: httpx.Client, url, secrets_in_force, message_id, body_text, cl
     started = time.perf_counter()
     status_code, error = None, None
     try:
-        # Streamed and closed unread: a receiver's answer body is of no use, whatever its size.
-        with client.stream("POST", url, content=body, headers=headers) as response:
+        with client.stream("POST", endpoint.url, content=body, headers=headers) as response:
             status_code = response.status_code
+            # An answer read to its end leaves the connection for the next delivery; one
+            # longer than this is of no use, and is dropped with its connection.
+            read = 0
+            for chunk in response.iter_raw():
+                read += len(chunk)
+                if read > MAX_ANSWER_READ:
+                    break
     except httpx.TimeoutException:
         error = f"timed out ({client.timeout.read:g} s)"
     except httpx.HTTPError as problem:
