@@ -86,14 +86,12 @@ def emit(session: so.Session, event_type: str, data: Sequence[dict]) -> int:
                 "created_at": now,
             }
         )
-    event_ids = session.scalars(
-        sa.insert(WebhookEvent.__table__).returning(
-            WebhookEvent.__table__.c.id, sort_by_parameter_order=True
-        ),
-        events,
-    ).all()
+    if len(events) == 1:
+        event_ids = [session.execute(_INSERT_EVENT, events[0]).scalar_one()]
+    else:
+        event_ids = session.scalars(_INSERT_EVENTS, events).all()
     session.execute(
-        sa.insert(WebhookDelivery.__table__),
+        _INSERT_DELIVERY,
         [
             {
                 "event_id": event_id,
@@ -107,6 +105,14 @@ def emit(session: so.Session, event_type: str, data: Sequence[dict]) -> int:
         ],
     )
     return len(events)
+
+
+# Built once: a bulk action writes a thousand events, one statement each.
+_INSERT_EVENT = sa.insert(WebhookEvent.__table__).returning(WebhookEvent.__table__.c.id)
+_INSERT_EVENTS = sa.insert(WebhookEvent.__table__).returning(
+    WebhookEvent.__table__.c.id, sort_by_parameter_order=True
+)
+_INSERT_DELIVERY = sa.insert(WebhookDelivery.__table__)
 
 
 def _json(body: dict) -> str:
