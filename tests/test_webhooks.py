@@ -298,6 +298,23 @@ def test_after_the_last_attempt_a_delivery_fails_and_the_next_goes_out(
     assert len(receiver.received) == 4
 
 
+def test_an_unexpected_failure_to_send_is_that_attempts_error_not_the_runs(
+    app, users, scored_thread
+):
+    import httpx
+
+    def broken(request):
+        raise RuntimeError("no route for this one")
+
+    endpoints.add_endpoint(db.session, "https://broken.example/hook")
+    endpoints.add_endpoint(db.session, "https://other.example/hook")
+    decide(scored_thread.comments[0], "approve", users["moderator"])
+    with httpx.Client(transport=httpx.MockTransport(broken)) as failing:
+        summary = deliver_due(db.session, utcnow(), policy=FAST, client=failing)
+    assert summary.retrying == 2 and summary.endpoints == 2
+    assert {d.last_error for d in deliveries()} == {"RuntimeError: no route for this one"}
+
+
 def test_back_off_doubles_with_jitter_up_to_the_ceiling():
     policy = DeliveryPolicy(timeout=1.0, retry_first=60.0, retry_max=600.0)
     assert policy.retry_delay(1, lambda: 0.0) == timedelta(seconds=30)

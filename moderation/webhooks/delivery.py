@@ -333,7 +333,9 @@ def _send(client: httpx.Client, endpoint, secrets_in_force, message_id, body_tex
                     break
     except httpx.TimeoutException:
         error = f"timed out ({client.timeout.read:g} s)"
-    except httpx.HTTPError as problem:
+    except Exception as problem:
+        # Whatever it is (a refused connection, a reset, a URL the client will not take...),
+        # it is this attempt's failure, not the run's: the other endpoints go on.
         error = f"{type(problem).__name__}: {problem}"[:MAX_ERROR]
     if status_code is not None and not 200 <= status_code < 300:
         error = f"HTTP {status_code}"
