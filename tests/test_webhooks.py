@@ -493,6 +493,20 @@ def test_the_command_line_manages_webhooks_and_delivers(
     assert runner.invoke(args=["webhooks", "remove", "1"]).exit_code == 1
 
 
+def test_prune_deletes_old_delivered_events_only(app, runner, users, scored_thread, receiver):
+    endpoint, _ = endpoints.add_endpoint(db.session, receiver.url, "decision.made")
+    for comment in scored_thread.comments[:3]:
+        decide(comment, "approve", users["moderator"])
+    receiver.answers = [204, 500]
+    deliver_due(db.session, utcnow(), policy=DeliveryPolicy(timeout=2.0, max_attempts=1))
+    assert [d.status for d in deliveries()] == ["delivered", "failed", "delivered"]
+    assert endpoints.prune_delivered(db.session, utcnow() - timedelta(days=1)) == 0
+    pruned = runner.invoke(args=["webhooks", "prune", "--days", "0"])
+    assert "2 delivered deliveries older than 0 days deleted" in pruned.output
+    assert [d.status for d in deliveries()] == ["failed"]
+    assert count(WebhookEvent) == 1 and count(WebhookAttempt) == 1
+
+
 def test_the_readme_example_verifies_a_delivery(app, users, scored_thread, receiver):
     from pathlib import Path
 

@@ -1,9 +1,10 @@
-"""``moderation webhooks add|list|remove|rotate-secret|retry|deliver``: webhooks from the
-command line."""
+"""``moderation webhooks add|list|remove|rotate-secret|retry|prune|deliver``: webhooks from
+the command line."""
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -11,7 +12,7 @@ from flask.cli import AppGroup
 
 from ..database import ensure_schema
 from ..extensions import db
-from ..models import WebhookEndpoint
+from ..models import WebhookEndpoint, utcnow
 from . import endpoints
 from .delivery import DeliveryPolicy, deliver_due, new_client
 from .events import EVENT_TYPES
@@ -95,6 +96,18 @@ def retry_command(endpoint_id: int):
     ensure_schema()
     count = endpoints.retry_failed(db.session, _endpoint(endpoint_id))
     click.echo(f"{count} failed deliveries of #{endpoint_id} queued again")
+
+
+@webhooks_group.command("prune")
+@click.option(
+    "--days", type=click.IntRange(0), default=30, show_default=True,
+    help="Keep deliveries delivered in the last DAYS days.",
+)  # fmt: skip
+def prune_command(days: int):
+    """Delete delivered events older than --days, with their log; failed ones stay."""
+    ensure_schema()
+    count = endpoints.prune_delivered(db.session, utcnow() - timedelta(days=days))
+    click.echo(f"{count} delivered deliveries older than {days} days deleted")
 
 
 @webhooks_group.command("deliver")

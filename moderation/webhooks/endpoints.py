@@ -121,12 +121,7 @@ def remove_endpoint(session: so.Session, endpoint: WebhookEndpoint) -> None:
     session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.endpoint_id == endpoint_id))
     session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id))
     session.delete(endpoint)
-    # Events nobody is owed any more are of no use.
-    session.execute(
-        sa.delete(WebhookEvent).where(
-            ~sa.exists().where(WebhookDelivery.event_id == WebhookEvent.id)
-        )
-    )
+    _delete_unowed_events(session)  # events nobody is owed any more are of no use
     session.commit()
 
 
@@ -143,6 +138,30 @@ def retry_failed(
     )
     session.commit()
     return result.rowcount
+
+
+def prune_delivered(session: so.Session, before: datetime) -> int:
+    """Delete deliveries delivered before ``before``, with their log, and the events nobody
+    is owed any more (committed); how many deliveries. Failed and pending ones stay."""
+    old = sa.select(WebhookDelivery.id).where(
+        WebhookDelivery.status == "delivered", WebhookDelivery.delivered_at < before
+    )
+    session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old)))
+    deleted = session.execute(
+        sa.delete(WebhookDelivery).where(WebhookDelivery.id.in_(old)),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    _delete_unowed_events(session)
+    session.commit()
+    return deleted
+
+
+def _delete_unowed_events(session: so.Session) -> None:
+    session.execute(
+        sa.delete(WebhookEvent).where(
+            ~sa.exists().where(WebhookDelivery.event_id == WebhookEvent.id)
+        )
+    )
 
 
 def find_endpoint(session: so.Session, endpoint_id: int) -> WebhookEndpoint | None:
