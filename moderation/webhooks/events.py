@@ -16,6 +16,7 @@ Events (docs/webhooks.md has their fields):
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,7 @@ import orjson
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from ..driver_insert import DriverInsert
 from ..models import (
     Article,
     Comment,
@@ -90,16 +92,12 @@ def emit(session: so.Session, event_type: str, data: Sequence[dict]) -> int:
         event_ids = [session.execute(_INSERT_EVENT, events[0]).scalar_one()]
     else:
         event_ids = session.scalars(_INSERT_EVENTS, events).all()
-    session.execute(
-        _INSERT_DELIVERY,
+    deliveries = _delivery_insert(session.get_bind().dialect)
+    due = deliveries.to_driver(now.replace(tzinfo=None))
+    deliveries.execute(
+        session,
         [
-            {
-                "event_id": event_id,
-                "endpoint_id": endpoint_id,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-            }
+            (event_id, endpoint_id, "pending", 0, due)
             for event_id in event_ids
             for endpoint_id in endpoint_ids
         ],
@@ -107,12 +105,21 @@ def emit(session: so.Session, event_type: str, data: Sequence[dict]) -> int:
     return len(events)
 
 
+@functools.lru_cache(maxsize=8)
+def _delivery_insert(dialect: sa.Dialect) -> DriverInsert:
+    """Delivery rows straight to the driver: an import writes one per new comment."""
+    return DriverInsert(
+        sa.insert(WebhookDelivery.__table__),
+        ("event_id", "endpoint_id", "status", "attempts", "next_attempt_at"),
+        dialect,
+    )
+
+
 # Built once: a bulk action writes a thousand events, one statement each.
 _INSERT_EVENT = sa.insert(WebhookEvent.__table__).returning(WebhookEvent.__table__.c.id)
 _INSERT_EVENTS = sa.insert(WebhookEvent.__table__).returning(
     WebhookEvent.__table__.c.id, sort_by_parameter_order=True
 )
-_INSERT_DELIVERY = sa.insert(WebhookDelivery.__table__)
 
 
 def _json(body: dict) -> str:
