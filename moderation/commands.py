@@ -27,6 +27,7 @@ from .reports.filters import FilterError, report_zone
 from .scoring_runner import ScoreRunSummary, score_stale
 from .settings import current_scoring_config
 from .sources import Source, SourceNotFound, expand_sources
+from .webhooks import commands as webhook_commands
 
 EVALUATION_FOLDER = Path(__file__).resolve().parent.parent / "tests" / "data"
 EVALUATION_DATA = EVALUATION_FOLDER / "offtopic_eval.jsonl"
@@ -316,3 +317,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(evaluate_command)
     app.cli.add_command(export_decisions_command)
     app.cli.add_command(worker_command)
+    webhook_commands.init_app(app)

@@ -73,6 +73,16 @@ class Config:
     # Processes one scoring run of the worker may use: 1 leaves the other core to the web
     # server; None = by the run's size, as `moderation score` (2 for large runs).
     JOB_SCORING_WORKERS: int | None = 1
+    # Outbound webhooks (moderation/webhooks, docs/webhooks.md): seconds to connect and to
+    # wait for an answer; attempts before a delivery is marked failed; the first retry's
+    # delay in seconds, doubling up to the last; deliveries per endpoint per run; and how
+    # long the previous secret still signs after a rotation.
+    WEBHOOK_TIMEOUT = 5.0
+    WEBHOOK_MAX_ATTEMPTS = 8
+    WEBHOOK_RETRY_FIRST = 30.0
+    WEBHOOK_RETRY_MAX = 6 * 3600.0
+    WEBHOOK_PER_ENDPOINT_RUN = 100
+    WEBHOOK_ROTATION_GRACE = timedelta(hours=24)
 
 
 def from_environment() -> dict[str, str | bool]:

@@ -7,7 +7,8 @@ transaction. The version is the one the moderator saw on the page: if anyone
 changed the comment since, no row matches and the moderator gets a
 :class:`Conflict` saying who decided it and when, instead of silently winning.
 An undo is one conditional update too, on the status its decision set and on no
-later decision standing, so a decision made meanwhile wins over it.
+later decision standing, so a decision made meanwhile wins over it. The webhook event
+of each (:mod:`moderation.webhooks.events`) is written in the same transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sqlalchemy.orm as so
 
 from . import queue as queue_queries
 from .models import Comment, CommentRevision, Decision, ModerationStatus, Role, User, utcnow
+from .webhooks import events as webhook_events
 
 # What each decision button does.
 ACTIONS: dict[str, ModerationStatus] = {
@@ -183,14 +185,21 @@ def bulk_decide(
     for comment_id, expected_version in sorted(targets):
         try:
             decision = _decide_one(
-                session, comment_id, expected_version, to_status, moderator, reason, note, True
+                session,
+                comment_id,
+                expected_version,
+                to_status,
+                moderator,
+                reason,
+                note,
+                True,
+                outcome.bulk_id,
             )
         except Conflict as conflict:
             outcome.conflicts.append(conflict)
             continue
         except DecisionError:
             continue  # deleted meanwhile, or already at that status: nothing to do
-        decision.bulk_id = outcome.bulk_id
         outcome.decisions.append(decision)
     session.commit()
     return outcome
@@ -263,11 +272,11 @@ def decide_each(
                 request.reason,
                 request.note,
                 bulk_id is not None,
+                bulk_id,
             )
         except (Conflict, DecisionError) as problem:
             outcomes.append(problem)
             continue
-        decision.bulk_id = bulk_id
         outcomes.append(decision)
     session.commit()
     return outcomes
@@ -424,6 +433,7 @@ def _decide_one(
     reason: str | None,
     note: str | None,
     bulk: bool,
+    bulk_id: str | None = None,
 ) -> Decision:
     current = session.execute(
         sa.select(Comment.status, Comment.version).where(Comment.id == comment_id)
@@ -443,10 +453,12 @@ def _decide_one(
         reason=(reason or None) and reason[:200],
         note=note or None,
         bulk=bulk,
+        bulk_id=bulk_id,
         created_at=utcnow(),
     )
     session.add(decision)
     session.flush()
+    webhook_events.emit_decision(session, decision, moderator, version=expected_version + 1)
     return decision
 
 
@@ -491,6 +503,7 @@ def _undo_one(session: so.Session, decision_id: int, moderator: User) -> Decisio
     session.flush()
     original.undone_by_id = reversal.id
     session.flush()
+    webhook_events.emit_decision(session, reversal, moderator, undoes=original)
     return reversal
 
 

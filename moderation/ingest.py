@@ -21,7 +21,9 @@ per database (:func:`comment_writer`): multi-row INSERTs on SQLite, each reply
 finding its parent as it goes in (:func:`comment_insert`), COPY on PostgreSQL
 (:mod:`moderation.copy_comments`); on SQLite the search index, status counts and
 report notes take each chunk's new comments in a few statements
-(:mod:`moderation.imported_rows`).
+(:mod:`moderation.imported_rows`). The
+file's ``comment.created`` webhook events go into the outbox at its end (only when an
+endpoint wants them: :mod:`moderation.webhooks.events`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from .interrupted_imports import mark_interrupted_imports, remove_batch_rows, th
 from .models import Article, Comment, CommentKind, CommentRevision, ImportBatch, utcnow
 from .prepare import PreparedComment, StreamParse, article_hash, prepare_comments
 from .reply_loops import cut_reply_loops
+from .webhooks.events import emit_comments_created
 
 MAX_PROBLEMS_KEPT = 200
 LOOKUP_IDS = 2000
@@ -211,6 +214,7 @@ class _Ingester:
         self.chunks_committed = 0
         # Comments this file inserts get ids above this one; those below are accounted for.
         self.accounted_up_to = self._highest_comment_id()
+        self.first_new_after = self.accounted_up_to
 
     def feed(self, records: Iterable[Record | PreparedComment]) -> None:
         for record in records:
@@ -243,6 +247,7 @@ class _Ingester:
         self._link_parents()
         # A report refresh while the import ran left its hidden comments out.
         note_report_changes(self.session, self.articles_with_new_comments)
+        emit_comments_created(self.session, self.batch_id, self.first_new_after)
 
     # Articles -----------------------------------------------------------------
 

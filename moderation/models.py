@@ -500,3 +500,90 @@ class WordPressPush(db.Model):
     outcome: so.Mapped[str] = so.mapped_column(sa.String(20))
     detail: so.Mapped[str | None] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookEndpoint(db.Model):
+    """A receiver of signed webhooks (:mod:`moderation.webhooks`): its URL, the event types it
+    wants, and the secret its deliveries are signed with (kept as is: signing needs it)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    url: so.Mapped[str] = so.mapped_column(sa.String(2000))
+    event_types: so.Mapped[str] = so.mapped_column(sa.String(200))
+    """Comma-separated, from moderation.webhooks.events.EVENT_TYPES."""
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    secret: so.Mapped[str] = so.mapped_column(sa.String(100))
+    previous_secret: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    """The secret before the last rotation: deliveries carry a signature with it too until
+    previous_secret_until, so that the receiver can switch over without losing any."""
+    previous_secret_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def event_type_list(self) -> list[str]:
+        return self.event_types.split(",") if self.event_types else []
+
+
+class WebhookEvent(db.Model):
+    """The outbox: one event, written in the transaction of the change it tells of. Its body
+    is the exact JSON every delivery sends (and signs), retries included."""
+
+    __tablename__ = "webhook_events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    message_id: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+    """The Webhook-Id header: the same on every attempt, for receivers to drop repeats."""
+    event_type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(db.Model):
+    """One event owed to one endpoint: pending until delivered, or failed after the last
+    attempt. An endpoint's deliveries go out in id order, each after the one before."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # An endpoint's next delivery: its first pending one.
+        sa.Index("ix_webhook_deliveries_endpoint_status", "endpoint_id", "status", "id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    event_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
+    )
+    endpoint_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
+    )
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="pending")
+    """pending, delivered or failed."""
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    last_status_code: so.Mapped[int | None]
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    delivered_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    event: so.Mapped[WebhookEvent] = so.relationship()
+
+
+class WebhookAttempt(db.Model):
+    """The delivery log: one row per attempt, what the receiver answered or what went wrong."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (sa.Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    delivery_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    endpoint_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
+    )
+    attempt: so.Mapped[int]
+    attempted_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    status_code: so.Mapped[int | None]
+    error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    duration_ms: so.Mapped[int]

@@ -59,6 +59,7 @@ from .scoring.sentiment import SentimentScorer
 from .scoring.watchwords import compile_watchwords
 from .settings import ScoringConfig, current_scoring_config
 from .watchword_actions import apply_watchword_actions
+from .webhooks.events import emit_comments_scored
 
 SCORER_VERSION = "6"
 """Raise when any scorer's results change, so every stored score becomes stale."""
@@ -639,7 +640,8 @@ def score_stale(
     """Score every comment whose score is missing or stale (or all of them); commit per batch.
     Then recompute the priorities of scores out of date only in their weights.
 
-    Each batch's comments then get their watch-words' actions and their author's rule
+    Each batch's comments then get their ``comment.scored`` webhook events (see
+    :mod:`moderation.webhooks.events`), their watch-words' actions and their author's rule
     (``trust_after``, by default the app's ``TRUSTED_AUTHOR_MIN_APPROVED``: see
     :mod:`moderation.author_rules`), in the batch's transaction.
 
@@ -672,6 +674,7 @@ def score_stale(
 
     def record(results: list[ThreadResult]) -> None:
         scored = writer.write(results)
+        emit_comments_scored(session, ids_of(results))
         watched = [cid for result in results for cid, code in result.flags if code == "watchword"]
         summary.watchword_decisions += apply_watchword_actions(session, watched)
         summary.author_decisions += apply_author_rules(session, ids_of(results), trust_after)

@@ -201,6 +201,6 @@ def test_help_lists_the_projects_commands_and_flasks_under_flask(tmp_path):
 
     assert commands() == [
         "create-user", "db", "evaluate", "export-decisions", "flask", "import", "init", "report",
-        "reset-password", "score", "serve", "sync", "token", "worker",
+        "reset-password", "score", "serve", "sync", "token", "webhooks", "worker",
     ]  # fmt: skip
     assert commands("flask") == ["routes", "run", "shell"]

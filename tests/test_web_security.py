@@ -24,6 +24,7 @@ from moderation.models import (
     User,
     WatchWordEntry,
 )
+from moderation.webhooks import endpoints
 
 EVERYONE = {"admin", "moderator", "analyst"}
 DECIDERS = {"admin", "moderator"}
@@ -68,6 +69,12 @@ EXPECTED_ROLES = {
     "admin.upload": ADMINS,
     "admin.tokens": ADMINS,
     "admin.token_revoke": ADMINS,
+    "admin.webhooks": ADMINS,
+    "admin.webhook_log": ADMINS,
+    "admin.webhook_rotate": ADMINS,
+    "admin.webhook_toggle": ADMINS,
+    "admin.webhook_retry": ADMINS,
+    "admin.webhook_remove": ADMINS,
 }
 # Whole blueprints whose every page has one audience.
 BLUEPRINT_ROLES = {
@@ -110,8 +117,10 @@ def sample_objects(app, users, scored_thread):
     db.session.add_all([decision, entry, reason, *campaign])
     db.session.commit()
     token, _ = api_tokens.create_token(db.session, "sample", "read")
+    endpoint, _ = endpoints.add_endpoint(db.session, "https://example.org/hook")
     return {
         "token_id": token.id,
+        "endpoint_id": endpoint.id,
         "comment_id": comment.id,
         "article_id": scored_thread.article.id,
         "action": "approve",

@@ -17,4 +17,13 @@ def index():
 
 
 # The views register themselves on ``bp``.
-from . import accounts, reasons, report, settings, tokens, upload, watchwords  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    accounts,
+    reasons,
+    report,
+    settings,
+    tokens,
+    upload,
+    watchwords,
+    webhooks,
+)
