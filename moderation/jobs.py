@@ -17,14 +17,10 @@ Nothing is lost when a worker is killed: what the jobs work on is in the databas
 (a stale score, a note in report_changes), not in the queue, and a worker starting
 runs every job once and clears the locks a killed run left behind.
 
-Another job is a function of the app, registered before the first request (at import
-of its module, which create_app imports), e.g. webhook delivery from an outbox::
-
-    @jobs.job("deliver-webhooks", every_minutes=1)  # the sweep, for retries that are due
-    def deliver_webhooks(app): ...                   # runs in an app context; db.session
-
-    jobs.request(app, "deliver-webhooks")            # after committing to the outbox
-    jobs.request(app, "deliver-webhooks", delay=30)  # or at a retry's time
+A job is a function of the app, registered at import of this module (which create_app
+imports). Besides being requested (``jobs.request(app, "score")``, or with
+``delay=30`` for a set time), one may run every few minutes: webhook delivery sweeps
+the outbox every minute, which sends new events and the retries that have come due.
 
 The queue is stored where ``JOB_QUEUE_URL`` says: by default a SQLite file in the
 instance folder (``jobs.sqlite``), or ``redis://host:6379/0`` when one machine's
@@ -230,3 +226,11 @@ def refresh_reports(app: Flask) -> str:
     threshold = current_scoring_config(db.session).off_topic_threshold
     recounted = rollup.refresh(db.session, threshold)
     return "all articles recounted" if recounted < 0 else f"{recounted} articles recounted"
+
+
+@job("deliver-webhooks", every_minutes=1)
+def deliver_webhooks(app: Flask) -> str:
+    """Send the webhook deliveries that are due: new events and retries whose time came."""
+    from .webhooks.delivery import deliver_due
+
+    return str(deliver_due(db.session))

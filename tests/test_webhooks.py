@@ -522,3 +522,14 @@ def test_the_readme_example_verifies_a_delivery(app, users, scored_thread, recei
     assert namespace["verify"](secret, item.headers, item.body)
     assert not namespace["verify"](secret, item.headers, item.body + b" ")
     assert not namespace["verify"](signing.new_secret(), item.headers, item.body)
+
+
+def test_the_background_worker_sweeps_the_outbox_every_minute(app, users, scored_thread, receiver):
+    from moderation import jobs
+
+    endpoints.add_endpoint(db.session, receiver.url)
+    decide(scored_thread.comments[0], "approve", users["moderator"])
+    sweep = jobs.JOBS["deliver-webhooks"]
+    assert sweep.every_minutes == 1
+    assert "1 delivered" in sweep.run(app)
+    assert [e["type"] for e in bodies(receiver)] == ["decision.made"]
