@@ -2,7 +2,8 @@
 
 Run: ``python bench/bench_reports.py`` (from the repository root, venv active).
 Options: ``--comments N`` (default 1,000,000), ``--articles N`` (5,000),
-``--db PATH`` to keep (and reuse) the filled database, ``--repeats N`` per case.
+``--db PATH`` to keep (and reuse) the filled database, ``--repeats N`` per case,
+``--only authors,moderators`` for the cases with those words in their names.
 
 It fills a fresh SQLite database through the migrations (so the triggers on
 ``comments`` run as in production) with scored comments over articles spread
@@ -193,6 +194,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--db", type=Path, help="database file to fill, or reuse if filled")
     parser.add_argument("--fill-only", action="store_true", help="fill the database and stop")
+    parser.add_argument("--only", help="run the cases whose names have one of these words: "
+                        "authors,moderators")  # fmt: skip
     parser.add_argument("--database-url", help="another database (PostgreSQL) instead of --db")
     options = parser.parse_args()
 
@@ -202,11 +205,12 @@ def main() -> None:
     )  # fmt: skip
     if not options.fill_only:
         with app.app_context():
-            run_cases(app, options.repeats)
+            run_cases(app, options.repeats, options.only.split(",") if options.only else [])
     workdir.cleanup()
 
 
-def run_cases(app, repeats: int) -> None:
+def run_cases(app, repeats: int, only: list[str]) -> None:
+    """Time every case, or those whose name has one of the words in ``only``."""
     from moderation.reports import queries
     from moderation.reports.cache import ResultCache
     from moderation.reports.filters import ReportFilter, report_zone
@@ -303,22 +307,22 @@ def run_cases(app, repeats: int) -> None:
         )
         session.commit()
 
-    started, started_cpu = time.perf_counter(), time.process_time()
-    recount_everything()
-    print(
-        f"rollup: full recount (first report, or a new threshold) "
-        f"{time.perf_counter() - started:.1f} s (cpu {time.process_time() - started_cpu:.1f} s)"
-    )
-    started, started_cpu = time.perf_counter(), time.process_time()
-    session.execute(sa.delete(summaries.SummaryState))
-    session.commit()
-    summaries.refresh_authors(session, threshold)
-    summaries.refresh_moderators(session, zone)
-    print(
-        f"summaries: full recount of authors and moderators (first report) "
-        f"{time.perf_counter() - started:.1f} s (cpu {time.process_time() - started_cpu:.1f} s)"
-    )
-    # fmt: skip
+    def recount_summaries():
+        session.execute(sa.delete(summaries.SummaryState))
+        session.commit()
+        summaries.refresh_authors(session, threshold)
+        summaries.refresh_moderators(session, zone)
+
+    for name, recount in (
+        ("rollup: full recount (first report, or a new threshold)", recount_everything),
+        ("summaries: full recount of authors and moderators", recount_summaries),
+    ):
+        if only and not any(word in name for word in only):
+            continue
+        started, started_cpu = time.perf_counter(), time.process_time()
+        recount()
+        wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+        print(f"{name} {wall:.1f} s (cpu {cpu:.1f} s)")
     cases[0:0] = [
         ("article", "rollup: refresh after a decision", lambda: rollup.refresh(session, threshold)),
         ("article", "authors: refresh after a decision",
@@ -335,6 +339,8 @@ def run_cases(app, repeats: int) -> None:
     print(f"{'case':36} {'median ms':>10} {'max ms':>8} {'cpu ms':>7} {'target':>8}")
     failed = False
     for kind, name, function in cases + warm:
+        if only and not any(word in name for word in only):
+            continue
         before = before_refresh.get(name, None if name.startswith("warm") else forget_results)
         times, cpu = timed_with_cpu(function, repeats, before=before)
         target = TARGETS_MS[kind]
