@@ -43,7 +43,9 @@ CHANGES = [
 
 
 def json_literal(text: str):
-    return sa.cast(sa.literal(text), sa.JSON)
+    """JSON text as a value for a JSON column (SQLite's CAST AS JSON would make it 0)."""
+    value = sa.literal(text)
+    return sa.cast(value, sa.JSON) if db.engine.dialect.name == "postgresql" else value
 
 
 def make_current(session) -> None:
