@@ -22,10 +22,10 @@ from .importers import format_names, get_format
 from .ingest import ImportOutcome, import_parsed
 from .parse_worker import ChildParse
 from .prepare import StreamParse
-from .reports import rollup
+from .reports import summaries
+from .reports.context import current_context
 from .reports.filters import FilterError, report_zone
 from .scoring_runner import ScoreRunSummary, score_stale
-from .settings import current_scoring_config
 from .sources import Source, SourceNotFound, expand_sources
 from .webhooks import commands as webhook_commands
 
@@ -164,7 +164,8 @@ def run_scoring(rescore_all: bool, workers: int | None) -> ScoreRunSummary:
         click.echo("interrupted: finished batches are saved; run `moderation score` to go on")
         sys.exit(130)
     # Recount the report summaries now, so the first report opened after an import is quick.
-    rollup.refresh(db.session, current_scoring_config(db.session).off_topic_threshold)
+    context = current_context(db.session)
+    summaries.refresh(db.session, context.off_topic_threshold, context.zone)
     return summary
 
 

@@ -2,11 +2,11 @@
 
 Three things follow every new comment: the full-text search index, the status
 counts of the queue's tabs (``comment_status_counts``) and the report change
-notes (``report_changes``). On PostgreSQL, statement-level triggers and an
-expression index keep them, whatever inserts the rows. On SQLite, whose
-triggers run once per row, that costs an import about two thirds of its insert
-time, so the insert triggers skip imported rows (those with an
-``import_batch_id``; migrations 0004 to 0006) and :func:`account_for_imported`
+notes (``report_changes``, ``report_author_changes``). On PostgreSQL,
+statement-level triggers and an expression index keep them, whatever inserts
+the rows. On SQLite, whose triggers run once per row, that costs an import about
+two thirds of its insert time, so the insert triggers skip imported rows (those with an
+``import_batch_id``; migrations 0004 to 0006, 0017) and :func:`account_for_imported`
 does their work for a file's new comments in a few statements: at the end of
 the file, or earlier when an edit in the same file needs its comment indexed.
 """
@@ -57,6 +57,14 @@ def account_for_imported(
             ),
             {"status": status, "count": count},
         )
+    session.execute(
+        sa.text(
+            "INSERT INTO report_author_changes (author_name) SELECT DISTINCT author_name"
+            f" {NEW_ROWS} AND NOT EXISTS (SELECT 1 FROM report_author_changes AS r"
+            " WHERE r.author_name = comments.author_name)"
+        ),
+        new_rows,
+    )
     note_report_changes(session, article_ids)
 
 

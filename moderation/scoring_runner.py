@@ -66,6 +66,8 @@ SCORER_VERSION = "6"
 
 BATCH_COMMENTS = 2000
 """About this many comments per batch: one commit, one unit of work for a worker."""
+REPRIORITISE_BATCH = 10_000
+"""Scores re-prioritised per commit: no scorer runs, so a batch is a fraction of a second."""
 IN_PROCESS_BELOW = 4000
 """Fewer stale comments than this are scored in this process: workers cost a second to start."""
 DUPLICATE_MIN_CHARS = 20
@@ -576,55 +578,87 @@ def _flag_duplicates(session: so.Session, since, config: ScoringConfig) -> int:
 
 def _reprioritise_weights_stale(session: so.Session, config: ScoringConfig) -> int:
     """Recompute the priority of every score out of date only in its weights, from its
-    stored sentiment, drift and flags, a batch at a time (each committed)."""
+    stored sentiment, drift and flags, :data:`REPRIORITISE_BATCH` at a time (each committed).
+
+    Python computes each priority (:func:`~moderation.corpus_flags.stored_priority`, as
+    scoring does), from rows read through the connection with their JSON as text. The
+    writes are few: a weight moves only the priorities of comments with the signal it
+    weighs, so only scores whose priority or reasons changed are written one by one;
+    the batch's new configuration hash, and its comments' priorities (only those that
+    differ: each rewrite moves entries in three queue indexes), are one statement each.
+    """
     full_hash = config.hash()
-    set_score = (
-        sa.update(CommentScore.__table__)
-        .where(CommentScore.comment_id == sa.bindparam("score_id"))
+    scores, comments = CommentScore.__table__, Comment.__table__
+    set_priority = (
+        sa.update(scores)
+        .where(scores.c.comment_id == sa.bindparam("score_id"))
         .values(
             priority=sa.bindparam("new_priority"),
             priority_reasons=sa.bindparam("new_reasons", type_=sa.JSON),
-            config_hash=full_hash,
         )
     )
-    set_comment = (
-        sa.update(Comment.__table__)
-        .where(Comment.id == sa.bindparam("score_id"))
-        .values(priority=sa.bindparam("new_priority"))
-    )
+    score_priority = (
+        sa.select(scores.c.priority)
+        .where(scores.c.comment_id == comments.c.id)
+        .scalar_subquery()
+    )  # fmt: skip
+
+    def text(column):
+        return sa.cast(column, sa.Text)
+
     done, after = 0, 0
     while True:
-        rows = session.execute(
+        connection = session.connection()
+        rows = connection.execute(
             sa.select(
                 CommentScore.comment_id,
                 CommentScore.compound,
                 CommentScore.sentiment_label,
                 CommentScore.drift,
-                CommentScore.drift_reasons,
-                CommentScore.flags,
+                text(CommentScore.drift_reasons),
+                text(CommentScore.flags),
+                CommentScore.priority,
+                text(CommentScore.priority_reasons),
             )
             .join(Comment, Comment.id == CommentScore.comment_id)
             .where(_weights_stale_condition(config), CommentScore.comment_id > after)
             .order_by(CommentScore.comment_id)
-            .limit(BATCH_COMMENTS)
+            .limit(REPRIORITISE_BATCH)
         ).all()
         if not rows:
             return done
-        updates = []
-        for comment_id, *stored in rows:
-            priority = stored_priority(*stored, config)
-            updates.append(
-                {
-                    "score_id": comment_id,
-                    "new_priority": priority.score,
-                    "new_reasons": list(priority.reasons),
-                }
+        changed = []
+        for (comment_id, compound, label, drift, drift_reasons, flags,
+             stored, stored_reasons) in rows:  # fmt: skip
+            priority = stored_priority(
+                compound, label, drift, orjson.loads(drift_reasons), orjson.loads(flags), config
             )
-        session.execute(set_score, updates)
-        session.execute(set_comment, updates)
+            reasons = list(priority.reasons)
+            if priority.score != stored or reasons != orjson.loads(stored_reasons):
+                changed.append(
+                    {"score_id": comment_id, "new_priority": priority.score, "new_reasons": reasons}
+                )
+        if changed:
+            connection.execute(set_priority, changed)
+        first, last = rows[0].comment_id, rows[-1].comment_id
+        in_batch = CommentScore.comment_id.between(first, last)
+        connection.execute(
+            sa.update(scores)
+            .where(
+                in_batch,
+                _weights_stale_condition(config),
+                Comment.id == CommentScore.comment_id,
+            )
+            .values(config_hash=full_hash)
+        )
+        connection.execute(
+            sa.update(comments)
+            .where(comments.c.id.between(first, last), comments.c.priority != score_priority)
+            .values(priority=score_priority)
+        )
         session.commit()
         done += len(rows)
-        after = rows[-1].comment_id
+        after = last
 
 
 def score_stale(

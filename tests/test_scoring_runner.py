@@ -368,3 +368,52 @@ def test_corpus_statistics_are_kept_until_an_article_is_added_or_changed(app):
     assert changed is not first and "football" in changed.document_frequency
     import_seed("003_b18330b4de0cd4a8.txt")
     assert scoring_runner.corpus_stats(db.session).document_count == 2
+
+
+def _every_priority() -> dict[int, tuple]:
+    """Per comment: its score's priority and reasons, and the comment's own priority."""
+    rows = db.session.execute(
+        sa.select(
+            CommentScore.comment_id,
+            CommentScore.priority,
+            CommentScore.priority_reasons,
+            Comment.priority,
+        ).join(Comment, Comment.id == CommentScore.comment_id)
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {"negative_sentiment": 0.0},  # a reason disappears
+        {"links": 7.0},  # only linked comments move, and their reasons reorder
+        {"off_topic": 0.1, "shouting": 3.0, "other_flag": 0.0},
+        {"links": 0.5, "shouting": 1.5},  # the same sum, its reasons in another order
+    ],
+)
+def test_reprioritised_priorities_equal_scoring_afresh(app, weights):
+    rows = [
+        "a1,Council budget,The council budget for roads and schools.,1,Ann,The budget is fine",
+        "a1,Council budget,The council budget for roads and schools.,2,Bo,"
+        "Awful awful lies https://x.example https://y.example https://z.example",
+        "a1,Council budget,The council budget for roads and schools.,3,Cy,"
+        "FOOTBALL TRANSFER STRIKER SEASON!!!! terrible",
+        "a1,Council budget,The council budget for roads and schools.,4,Dee,"
+        "I hate this https://a.example https://b.example https://c.example so sad",
+        "a2,Heatwave,Temperatures rise this week.,5,Ed,Lovely weather, great news",
+        "a2,Heatwave,Temperatures rise this week.,7,Gus,"
+        "WHY IS EVERYONE HERE SO WRONG HTTPS://A.EXAMPLE HTTPS://B.EXAMPLE HTTPS://C.EXAMPLE",
+        "a2,Heatwave,Temperatures rise this week.,6,Flo,Stock prices and mortgage lending",
+    ]
+    import_csv("article_id,article_title,article_body,comment_id,author,text\n"
+               + "\n".join(rows) + "\n")  # fmt: skip
+    import_seed()
+    score_stale(db.session)
+    update_scoring_settings(db.session, {"weights": weights})
+    summary = score_stale(db.session)
+    assert summary.comments_scored == 0 and summary.reprioritised == len(_every_priority())
+    reprioritised = _every_priority()
+    assert score_stale(db.session, rescore_all=True).comments_scored == len(reprioritised)
+    assert _every_priority() == reprioritised
+    assert any(reasons for _, reasons, _ in reprioritised.values())

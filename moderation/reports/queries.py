@@ -26,7 +26,7 @@ from ..models import (
     ThreadSummary,
     User,
 )
-from . import buckets, rollup
+from . import buckets, rollup, summaries
 from .figures import (
     FIGURE_COLUMNS,
     IN_SENTIMENT,
@@ -316,17 +316,17 @@ def author_rows(
     offset: int = 0,
     zone: ZoneInfo = UTC_ZONE,
 ) -> Page:
-    """Per author (by name): volume, mean sentiment, off-topic share, rejection rate."""
-    grouped = _filtered(
-        _scored_comments(
-            Comment.author_name.label("author"),
-            sa.func.count(sa.distinct(Comment.article_id)).label("articles"),
-            *figure_columns(off_topic_threshold),
-        ),
-        report_filter,
-        zone,
-    )
-    grouped = grouped.where(READER_COMMENT).group_by(Comment.author_name).subquery("per_author")
+    """Per author (by name): volume, mean sentiment, off-topic share, rejection rate.
+
+    Without dates, added up from the author summaries (refreshed first); with dates,
+    counted from the comments in the range.
+    """
+    if report_filter.is_dated:
+        grouped = counted_authors(report_filter, off_topic_threshold, zone)
+    else:
+        summaries.refresh_authors(session, off_topic_threshold)
+        grouped = summed_authors(report_filter.site)
+    grouped = grouped.subquery("per_author")
     query = (
         sa.select(grouped, sa.func.count().over().label("matching"))
         .order_by(*_order(sort if sort in AUTHOR_SORTS else "volume", grouped), grouped.c.author)
@@ -348,6 +348,31 @@ def author_rows(
         note="Reader comments only. Authors are told apart by the name they gave.",
     )
     return Page(table, result[0]["matching"] if result else 0, limit, offset)
+
+
+def counted_authors(
+    report_filter: ReportFilter, off_topic_threshold: float, zone: ZoneInfo
+) -> sa.Select:
+    """Per author, the figures of their reader comments in the filter, from the comments."""
+    grouped = _filtered(
+        _scored_comments(
+            Comment.author_name.label("author"),
+            sa.func.count(sa.distinct(Comment.article_id)).label("articles"),
+            *figure_columns(off_topic_threshold),
+        ),
+        report_filter,
+        zone,
+    )
+    return grouped.where(READER_COMMENT).group_by(Comment.author_name)
+
+
+def summed_authors(site: str | None) -> sa.Select:
+    """Per author, the same figures (every date) added up from the author summaries."""
+    s = summaries.AuthorSummary
+    query = sa.select(
+        s.author_name.label("author"), sa.func.sum(s.articles).label("articles"), *_bucket_sums(s)
+    ).group_by(s.author_name)
+    return query if site is None else query.where(s.site == site)
 
 
 def _bucket_columns(moment: sa.ColumnElement, size: int) -> list:
@@ -423,25 +448,18 @@ MODERATOR_COLUMNS = [
 def moderator_activity(
     session: so.Session, report_filter: ReportFilter, zone: ZoneInfo
 ) -> ReportTable:
-    """Decisions per moderator and local day (newest day first), from the audit log."""
-    size = buckets.bucket_seconds(zone)
-    is_undo = Decision.undoes_id.is_not(None).label("is_undo")
-    bucket = epoch_bucket(Decision.created_at, size).label("bucket")
-    query = (
-        sa.select(bucket, User.username, Decision.to_status, is_undo, sa.func.count())
-        .join(User, User.id == Decision.moderator_id)
-        .where(*_time_conditions(Decision.created_at, report_filter, zone))
-        .group_by(sa.literal_column("bucket"), User.username, Decision.to_status, is_undo)
-    )
-    if report_filter.site is not None:
-        query = (
-            query.join(Comment, Comment.id == Decision.comment_id)
-            .join(Article, Article.id == Comment.article_id)
-            .where(Article.site == report_filter.site)
-        )
+    """Decisions per moderator and local day (newest day first), from the audit log.
+
+    On every site, added up from the moderator days (refreshed first); on one site,
+    counted from the decisions there.
+    """
+    if report_filter.site is None:
+        summaries.refresh_moderators(session, zone)
+        counts = summed_moderator_days(report_filter)
+    else:
+        counts = counted_moderator_days(report_filter, zone)
     cells: dict[tuple, dict[str, int]] = {}
-    for index, username, to_status, undo, count in session.execute(query):
-        day = buckets.local_day(buckets.bucket_start(index, size), zone)
+    for day, username, to_status, undo, count in counts(session):
         cell = cells.setdefault((day, username), {})
         column = "undos" if undo else to_status
         cell[column] = cell.get(column, 0) + count
@@ -459,6 +477,46 @@ def moderator_activity(
         rows,
         note=f"Days in {zone.key}. Undos put a comment back; they count apart.",
     )
+
+
+def counted_moderator_days(report_filter: ReportFilter, zone: ZoneInfo):
+    """(day, moderator, outcome, undo, decisions) rows in the filter, from the decisions."""
+    size = buckets.bucket_seconds(zone)
+    is_undo = Decision.undoes_id.is_not(None).label("is_undo")
+    bucket = epoch_bucket(Decision.created_at, size).label("bucket")
+    query = (
+        sa.select(bucket, User.username, Decision.to_status, is_undo, sa.func.count())
+        .join(User, User.id == Decision.moderator_id)
+        .where(*_time_conditions(Decision.created_at, report_filter, zone))
+        .group_by(sa.literal_column("bucket"), User.username, Decision.to_status, is_undo)
+    )
+    if report_filter.site is not None:
+        query = (
+            query.join(Comment, Comment.id == Decision.comment_id)
+            .join(Article, Article.id == Comment.article_id)
+            .where(Article.site == report_filter.site)
+        )
+
+    def rows(session: so.Session):
+        for index, username, to_status, undo, count in session.execute(query):
+            day = buckets.local_day(buckets.bucket_start(index, size), zone)
+            yield day, username, to_status, undo, count
+
+    return rows
+
+
+def summed_moderator_days(report_filter: ReportFilter):
+    """The same rows, from the moderator days (local days of the zone they were counted in)."""
+    d = summaries.ModeratorDay
+    query = (
+        sa.select(d.day, User.username, d.to_status, d.undo, d.decisions)
+        .join(User, User.id == d.moderator_id)
+    )  # fmt: skip
+    if report_filter.since is not None:
+        query = query.where(d.day >= report_filter.since)
+    if report_filter.until is not None:
+        query = query.where(d.day <= report_filter.until)
+    return lambda session: session.execute(query)
 
 
 # --- One article ------------------------------------------------------------------------

@@ -88,12 +88,10 @@ COUNTED_COLUMNS = [
 ]  # fmt: skip
 
 
-def _recount_query(off_topic_threshold: float) -> sa.Select:
-    """SELECT the buckets of comments (filter it by article): the same counts as figures."""
-    bucket = epoch_bucket(comment_time(), BUCKET_SECONDS)
-    columns = [
-        Comment.article_id,
-        bucket.label("bucket"),
+def counted_columns(off_topic_threshold: float) -> list[sa.ColumnElement]:
+    """The aggregates behind :data:`COUNTED_COLUMNS`, in order, over comments outer-joined
+    to their scores: the same counts as :mod:`.figures`, with a sum in place of the mean."""
+    return [
         count_where(READER_COMMENT),
         *[count_where(sa.and_(READER_COMMENT, Comment.status == s)) for s in STATUSES],
         count_where(Comment.kind != CommentKind.COMMENT),
@@ -105,8 +103,13 @@ def _recount_query(off_topic_threshold: float) -> sa.Select:
         sa.func.coalesce(sa.func.sum(sa.case((IN_SENTIMENT, CommentScore.compound))), 0.0),
         count_where(sa.and_(IN_SENTIMENT, CommentScore.drift >= off_topic_threshold)),
     ]
+
+
+def _recount_query(off_topic_threshold: float) -> sa.Select:
+    """SELECT the buckets of comments (filter it by article): the same counts as figures."""
+    bucket = epoch_bucket(comment_time(), BUCKET_SECONDS)
     return (
-        sa.select(*columns)
+        sa.select(Comment.article_id, bucket.label("bucket"), *counted_columns(off_topic_threshold))
         .select_from(Comment)
         .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
         .where(comment_time().is_not(None))
