@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import threading
 from http.server import HTTPServer, SimpleHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import BACKENDS, DATA
 from wordpress_site import (
     LATER,
     RECORDED_PASSWORD,
@@ -32,6 +32,10 @@ from moderation.models import Article, Comment, Decision, User, WordPressPush, W
 from moderation.wordpress_api import WordPressAPI, WordPressError
 from moderation.wordpress_sync import pull, push
 
+DATA = Path(__file__).resolve().parent / "data"
+# As conftest's app fixture takes them (conftest is not importable by name from here:
+# tests/browser has one too).
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("MODERATION_TEST_POSTGRES_URL") else [])
 REAL = {
     part: os.environ.get(f"MODERATION_TEST_WORDPRESS_{part}")
     for part in ("URL", "USER", "APP_PASSWORD")
