@@ -51,7 +51,7 @@ QUEUE_FILE = "jobs.sqlite"
 class Job:
     name: str
     run: Callable[[Flask], object]
-    """Does the work, in an application context; what it returns is logged."""
+    """Does the work, in an application context; what it returns is logged, unless None."""
     every_minutes: int | None = None
     """Also run this often (a sweep for what no request asked for, e.g. retries)."""
 
@@ -183,7 +183,8 @@ class JobQueue:
                         outcome = registered.run(self.app)
                     finally:
                         db.session.remove()
-                log.info("job %s: %s", registered.name, outcome)
+                if outcome is not None:  # None: nothing was due (a sweep every minute)
+                    log.info("job %s: %s", registered.name, outcome)
         finally:
             lock.release()
         # A request during the run found its lock held, and ran nothing.
@@ -233,4 +234,5 @@ def deliver_webhooks(app: Flask) -> str:
     """Send the webhook deliveries that are due: new events and retries whose time came."""
     from .webhooks.delivery import deliver_due
 
-    return str(deliver_due(db.session))
+    summary = deliver_due(db.session)
+    return str(summary) if summary.attempted else None
