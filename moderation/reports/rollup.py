@@ -38,16 +38,9 @@ FULL_RECOUNT_ABOVE = 500
 """More changed articles than this are recounted in one pass over everything."""
 
 
-class ReportBucket(db.Model):
-    """The figures of one article's comments posted in one quarter hour (UTC)."""
+class CountedFigures:
+    """The counted columns (COUNTED_COLUMNS) of a summary table, as a mixin."""
 
-    __tablename__ = "report_buckets"
-
-    article_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    )
-    bucket: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
-    """Quarter hours since 1970-01-01 UTC."""
     comments: so.Mapped[int]
     pending: so.Mapped[int]
     approved: so.Mapped[int]
@@ -61,6 +54,18 @@ class ReportBucket(db.Model):
     positive: so.Mapped[int]
     compound_sum: so.Mapped[float]
     off_topic: so.Mapped[int]
+
+
+class ReportBucket(CountedFigures, db.Model):
+    """The figures of one article's comments posted in one quarter hour (UTC)."""
+
+    __tablename__ = "report_buckets"
+
+    article_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    bucket: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    """Quarter hours since 1970-01-01 UTC."""
 
 
 class ReportChange(db.Model):

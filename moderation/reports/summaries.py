@@ -38,7 +38,7 @@ from ..models import Article, Comment, CommentScore, Decision, UTCDateTime, utcn
 from . import buckets, rollup
 from .figures import READER_COMMENT
 from .filters import local_midnight_utc
-from .rollup import COUNTED_COLUMNS, counted_columns
+from .rollup import COUNTED_COLUMNS, CountedFigures, counted_columns
 from .sql import epoch_bucket
 
 CHUNK = 500
@@ -48,7 +48,7 @@ FULL_RECOUNT_ABOVE = 5000
 NOTES_DELETED_PER_STATEMENT = 5000
 
 
-class AuthorSummary(db.Model):
+class AuthorSummary(CountedFigures, db.Model):
     """One author's figures on one site (reader comments only)."""
 
     __tablename__ = "report_author_summaries"
@@ -56,19 +56,6 @@ class AuthorSummary(db.Model):
     author_name: so.Mapped[str] = so.mapped_column(sa.String(300), primary_key=True)
     site: so.Mapped[str] = so.mapped_column(sa.String(200), primary_key=True)
     articles: so.Mapped[int]
-    comments: so.Mapped[int]
-    pending: so.Mapped[int]
-    approved: so.Mapped[int]
-    rejected: so.Mapped[int]
-    spam: so.Mapped[int]
-    escalated: so.Mapped[int]
-    pingbacks: so.Mapped[int]
-    scored: so.Mapped[int]
-    negative: so.Mapped[int]
-    neutral: so.Mapped[int]
-    positive: so.Mapped[int]
-    compound_sum: so.Mapped[float]
-    off_topic: so.Mapped[int]
 
 
 class AuthorChange(db.Model):
