@@ -76,13 +76,15 @@ class Config:
     # Outbound webhooks (moderation/webhooks, docs/webhooks.md): seconds to connect and to
     # wait for an answer; attempts before a delivery is marked failed; the first retry's
     # delay in seconds, doubling up to the last; deliveries per endpoint per run; and how
-    # long the previous secret still signs after a rotation.
+    # long the previous secret still signs after a rotation; delivered events older than
+    # WEBHOOK_KEEP_DAYS are deleted by the worker every hour (None keeps them).
     WEBHOOK_TIMEOUT = 5.0
     WEBHOOK_MAX_ATTEMPTS = 8
     WEBHOOK_RETRY_FIRST = 30.0
     WEBHOOK_RETRY_MAX = 6 * 3600.0
     WEBHOOK_PER_ENDPOINT_RUN = 100
     WEBHOOK_ROTATION_GRACE = timedelta(hours=24)
+    WEBHOOK_KEEP_DAYS: int | None = 30
 
 
 def from_environment() -> dict[str, str | bool]:

@@ -20,7 +20,8 @@ runs every job once and clears the locks a killed run left behind.
 A job is a function of the app, registered at import of this module (which create_app
 imports). Besides being requested (``jobs.request(app, "score")``, or with
 ``delay=30`` for a set time), one may run every few minutes: webhook delivery sweeps
-the outbox every minute, which sends new events and the retries that have come due.
+the outbox every minute, which sends new events and the retries that have come due,
+and every hour deliveries delivered long ago are pruned.
 
 The queue is stored where ``JOB_QUEUE_URL`` says: by default a SQLite file in the
 instance folder (``jobs.sqlite``), or ``redis://host:6379/0`` when one machine's
@@ -236,3 +237,18 @@ def deliver_webhooks(app: Flask) -> str:
 
     summary = deliver_due(db.session)
     return str(summary) if summary.attempted else None
+
+
+@job("prune-webhooks", every_minutes=60)
+def prune_webhooks(app: Flask) -> str | None:
+    """Forget deliveries delivered over WEBHOOK_KEEP_DAYS ago, so the outbox stays small."""
+    from datetime import timedelta
+
+    from .models import utcnow
+    from .webhooks.endpoints import prune_delivered
+
+    days = app.config["WEBHOOK_KEEP_DAYS"]
+    if days is None:
+        return None
+    deleted = prune_delivered(db.session, utcnow() - timedelta(days=days))
+    return f"{deleted} delivered webhook deliveries pruned" if deleted else None

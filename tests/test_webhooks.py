@@ -534,3 +534,24 @@ def test_the_background_worker_sweeps_the_outbox_every_minute(app, users, scored
     assert "1 delivered" in sweep.run(app)
     assert sweep.run(app) is None  # nothing due: nothing to log every minute
     assert [e["type"] for e in bodies(receiver)] == ["decision.made"]
+
+
+def test_the_worker_prunes_old_deliveries_every_hour(app, users, scored_thread, receiver):
+    from moderation import jobs
+
+    endpoints.add_endpoint(db.session, receiver.url)
+    for comment in scored_thread.comments[:2]:
+        decide(comment, "approve", users["moderator"])
+    deliver_due(db.session, utcnow(), policy=FAST)
+    first, second = deliveries()
+    first.delivered_at = utcnow() - timedelta(days=app.config["WEBHOOK_KEEP_DAYS"] + 1)
+    db.session.commit()
+    prune = jobs.JOBS["prune-webhooks"]
+    assert prune.every_minutes == 60
+    assert prune.run(app) == "1 delivered webhook deliveries pruned"
+    assert [d.id for d in deliveries()] == [second.id]
+    assert prune.run(app) is None  # nothing old: nothing logged
+    app.config["WEBHOOK_KEEP_DAYS"] = None
+    second.delivered_at = utcnow() - timedelta(days=3650)
+    db.session.commit()
+    assert prune.run(app) is None and len(deliveries()) == 1
