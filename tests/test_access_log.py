@@ -81,3 +81,15 @@ def test_access_logger_appends_to_a_file(tmp_path):
     logger.handlers[0].close()
     earlier, line = path.read_text().splitlines()
     assert earlier == "earlier line" and line.endswith('"GET /queue?status=held HTTP/1.1" 201 7')
+
+
+def test_the_signed_in_moderator_is_the_logged_user(app, auth):
+    handler = Lines()
+    logger = logging.Logger("test")
+    logger.addHandler(handler)
+    app.wsgi_app = AccessLog(app.wsgi_app, logger)
+    auth.client.get("/sign-in").close()  # closing the body writes the line
+    auth.login_as("moderator")
+    auth.client.get("/queue").close()
+    assert handler.lines[0].split(" ")[2] == "-"  # the sign-in form: nobody yet
+    assert handler.lines[-1].split(" ")[2] == "moderator"

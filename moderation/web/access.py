@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort
+from flask import abort, request
 from flask_login import UserMixin, current_user
 
 from ..extensions import db
@@ -68,6 +68,8 @@ def requires(roles: frozenset[str]) -> Callable:
 
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
+            # The access log's user field (Common Log Format), written after the response.
+            request.environ["REMOTE_USER"] = current_user.username
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)

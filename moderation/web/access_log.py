@@ -1,14 +1,15 @@
 """The access log of ``moderation serve --access-log``: one line a request, in the
 Common Log Format that log analysers and fail2ban read::
 
-    127.0.0.1 - - [06/Dec/2026:19:05:01 +0000] "GET /queue?status=held HTTP/1.1" 200 5120
+    127.0.0.1 - alice [06/Dec/2026:19:05:01 +0000] "GET /queue?status=held HTTP/1.1" 200 5120
 
 A small WSGI middleware rather than Paste's TransLogger: Paste is in maintenance
 mode, needs setuptools at run time, trusts any X-Forwarded-For header a client
 sends, and logs the Content-Length header instead of the bytes sent. Here the
-address is REMOTE_ADDR (behind ``--https-proxy``, the one ProxyFix took from the
-proxy), the bytes are counted as they go, and the line is written when the
-response is closed, so a download cut short logs what was really sent.
+address is REMOTE_ADDR (behind ``--https-proxy``, the one the trusted proxy forwarded),
+the user is the signed-in moderator's name (``-`` before sign-in), the bytes are
+counted as they go, and the line is written when the response is closed, so a
+download cut short logs what was really sent.
 """
 
 from __future__ import annotations
