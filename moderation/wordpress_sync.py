@@ -335,3 +335,36 @@ def _push_one(
             f"(the site says {answer.get('status')!r})"
         )
     return "pushed", None
+
+
+@dataclass(frozen=True)
+class OpenConflict:
+    """A comment whose latest push was held back: the site and here disagree until a
+    moderator decides it again (the next push then starts from the site's status)."""
+
+    push: WordPressPush
+    comment: Comment
+    title: str
+
+
+def open_conflicts(session: so.Session, limit: int = 500) -> list[OpenConflict]:
+    """Comments whose latest push row is a conflict, newest first (the admin page's list)."""
+    latest = (
+        sa.select(sa.func.max(WordPressPush.id).label("push_id"))
+        .group_by(WordPressPush.comment_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(WordPressPush, Comment, Article.title)
+        .join(latest, latest.c.push_id == WordPressPush.id)
+        .join(Comment, Comment.id == WordPressPush.comment_id)
+        .join(Article, Article.id == Comment.article_id)
+        .where(WordPressPush.outcome == "conflict")
+        .order_by(WordPressPush.id.desc())
+        .limit(limit)
+    ).all()
+    return [OpenConflict(push, comment, title) for push, comment, title in rows]
+
+
+def synced_sites(session: so.Session) -> list[WordPressSite]:
+    return list(session.scalars(sa.select(WordPressSite).order_by(WordPressSite.site)))

@@ -279,3 +279,49 @@ def test_upload_without_a_file_is_a_form_error(admin):
     response = post(admin, "/admin/import", format="")
     assert response.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
+
+
+# WordPress sync ------------------------------------------------------------------------
+
+
+def test_the_wordpress_page_lists_sites_and_open_conflicts(admin, users, scored_thread):
+    from moderation.models import WordPressPush, WordPressSite
+
+    first, second = scored_thread.comments[:2]
+    db.session.add(WordPressSite(site="example.org", url="https://example.org", last_comment_id=7))
+    made = []
+    for comment, status in ((first, "approved"), (second, "approved"), (first, "rejected")):
+        made.append(
+            decisions.decide(db.session, comment.id, comment.version, status, users["moderator"])
+        )
+        db.session.refresh(comment)
+
+    def pushed(decision, outcome, detail=None):
+        return WordPressPush(
+            decision_id=decision.id, comment_id=decision.comment_id, site="example.org",
+            expected_status="hold", remote_status="trash", pushed_status="approved",
+            outcome=outcome, detail=detail,
+        )  # fmt: skip
+
+    db.session.add_all(
+        [
+            pushed(made[0], "conflict", "changed on the site <script>x()</script>"),
+            pushed(made[1], "conflict", "deleted on the site since it was pulled"),
+        ]
+    )
+    db.session.commit()
+    html = page(admin, "/admin/wordpress")
+    assert "https://example.org" in html and "7" in html
+    assert f"#{first.id}" in html and f"#{second.id}" in html
+    assert "<script>x()" not in html and "&lt;script&gt;x()" in html
+    # Decided again and pushed: the first comment's conflict is settled.
+    db.session.add(pushed(made[2], "pushed"))
+    db.session.commit()
+    html = page(admin, "/admin/wordpress")
+    assert f"#{first.id}</a>" not in html and f"#{second.id}</a>" in html
+
+
+def test_the_wordpress_page_is_for_admins_only(auth):
+    assert auth.client.get("/admin/wordpress").status_code == 302
+    auth.login_as("moderator")
+    assert auth.client.get("/admin/wordpress").status_code == 403

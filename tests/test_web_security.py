@@ -75,6 +75,7 @@ EXPECTED_ROLES = {
     "admin.webhook_toggle": ADMINS,
     "admin.webhook_retry": ADMINS,
     "admin.webhook_remove": ADMINS,
+    "admin.wordpress": ADMINS,
 }
 # Whole blueprints whose every page has one audience.
 BLUEPRINT_ROLES = {

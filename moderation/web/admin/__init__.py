@@ -1,5 +1,6 @@
 """Admin pages: accounts, watch-words, reject reasons, scoring settings, the decisions
-report and importing from the browser. Every view here is for admins only."""
+report, importing from the browser, webhooks and the WordPress sync. Every view here is
+for admins only."""
 
 from __future__ import annotations
 
@@ -26,4 +27,5 @@ from . import (  # noqa: E402, F401
     upload,
     watchwords,
     webhooks,
+    wordpress,
 )
