@@ -10,6 +10,7 @@ successful sign-in clears the account's failures.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,13 +20,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .models import Role, SignInFailure, User, utcnow
+from .models import Role, SignedInSession, SignInFailure, User, utcnow
 
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
+# A signed-in session left open this long is over (its browser was closed long ago).
+SESSION_MAX_AGE = timedelta(days=30)
 """The sign-in form takes no more, so no account may have a longer one."""
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,80}$")
 
@@ -102,9 +105,51 @@ def set_password(session: so.Session, user: User, password: str) -> None:
     end_sessions(session, user)
 
 
+def start_session(session: so.Session, user: User) -> str:
+    """A new signed-in session for ``user`` (committed): the secret its cookie will hold.
+    The account's sessions past SESSION_MAX_AGE are deleted on the way."""
+    secret = secrets.token_urlsafe(24)
+    session.execute(
+        sa.delete(SignedInSession).where(
+            SignedInSession.user_id == user.id,
+            SignedInSession.created_at < utcnow() - SESSION_MAX_AGE,
+        )
+    )
+    session.add(SignedInSession(user_id=user.id, secret_hash=_secret_hash(secret)))
+    session.commit()
+    return secret
+
+
+def session_user(session: so.Session, user_id: int, secret: str) -> User | None:
+    """The account whose session has this secret, if the session is still open."""
+    return session.scalar(
+        sa.select(User)
+        .join(SignedInSession, SignedInSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            SignedInSession.secret_hash == _secret_hash(secret),
+            SignedInSession.created_at >= utcnow() - SESSION_MAX_AGE,
+        )
+    )
+
+
+def end_session(session: so.Session, secret: str) -> None:
+    """Sign one browser out (committed): the session with this secret; others stay."""
+    session.execute(
+        sa.delete(SignedInSession).where(SignedInSession.secret_hash == _secret_hash(secret))
+    )
+    session.commit()
+
+
+def _secret_hash(secret: str) -> str:
+    # Stored hashed: the table read by someone else gives them no cookie.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 def end_sessions(session: so.Session, user: User) -> None:
     """Sign the account out everywhere (committed): every session cookie it has
-    names its current ``session_generation``, which this raises."""
+    names its current ``session_generation``, which this raises; its sessions' rows go."""
+    session.execute(sa.delete(SignedInSession).where(SignedInSession.user_id == user.id))
     session.execute(
         sa.update(User)
         .where(User.id == user.id)

@@ -314,6 +314,25 @@ class User(db.Model):
         return f"<User {self.username} ({self.role})>"
 
 
+class SignedInSession(db.Model):
+    """One browser's signed-in session: the cookie holds a secret whose SHA-256 is here.
+
+    Signing out deletes this browser's row, so a copy of its cookie stops working while
+    the account's other browsers stay signed in; ``User.session_generation`` ends them
+    all at once. Rows older than ``accounts.SESSION_MAX_AGE`` are not honoured, and a
+    sign-in deletes its account's old ones.
+    """
+
+    __tablename__ = "signed_in_sessions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    secret_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
 class Decision(db.Model):
     """One moderation decision: the audit log. Rows are only ever added, never changed,
     except ``undone_by_id``, set when a later decision undoes this one."""

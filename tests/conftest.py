@@ -140,10 +140,12 @@ class AuthActions:
 
     def login_as(self, username="moderator"):
         """Sign in without the slow password check: the session Flask-Login would make."""
+        from moderation import accounts
         from moderation.web.access import Account
 
         with self.client.session_transaction() as session:
-            session["_user_id"] = Account(self.users[username]).get_id()
+            secret = accounts.start_session(db.session, self.users[username])
+            session["_user_id"] = Account(self.users[username], secret).get_id()
             session["_fresh"] = True
 
     def sign_out(self):

@@ -51,6 +51,48 @@ def test_signing_out_ends_the_session_for_a_copy_of_the_cookie_too(moderator):
     assert not _signed_out(signed_in) and _signed_out(thief)
 
 
+def test_signing_out_ends_this_browser_only(moderator, auth_factory, app):
+    signed_in, thief = moderator
+    phone = auth_factory(app.test_client())
+    assert phone.sign_in("moderator").status_code == 302
+    signed_in.sign_out()
+    assert _signed_out(signed_in) and _signed_out(thief)
+    assert not _signed_out(phone)  # the same account in another browser
+
+
+def test_signing_out_everywhere_ends_the_accounts_other_browsers(moderator, auth_factory, app):
+    signed_in, thief = moderator
+    phone = auth_factory(app.test_client())
+    assert phone.sign_in("moderator").status_code == 302
+    assert 'name="everywhere"' in signed_in.client.get("/overview").get_data(as_text=True)
+    _post(signed_in, "/sign-out", everywhere="1")
+    assert _signed_out(signed_in) and _signed_out(thief) and _signed_out(phone)
+
+
+def test_a_session_past_its_age_is_over_and_deleted_at_the_next_sign_in(moderator, users):
+    from datetime import timedelta
+
+    from moderation.models import SignedInSession, utcnow
+
+    signed_in, thief = moderator
+    old = utcnow() - accounts.SESSION_MAX_AGE - timedelta(minutes=1)
+    db.session.execute(sa.update(SignedInSession).values(created_at=old))
+    db.session.commit()
+    assert _signed_out(signed_in) and _signed_out(thief)
+    assert signed_in.sign_in("moderator").status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SignedInSession)) == 1
+
+
+def test_session_secrets_are_stored_hashed(moderator):
+    from moderation.models import SignedInSession
+
+    signed_in, _ = moderator
+    with signed_in.client.session_transaction() as session:
+        secret = session["_user_id"].rpartition(".")[2]
+    stored = db.session.scalars(sa.select(SignedInSession.secret_hash)).all()
+    assert secret and secret not in stored and len(stored) == 1 and len(stored[0]) == 64
+
+
 def test_a_new_password_ends_every_session(moderator, admin, users):
     signed_in, thief = moderator
     _post(admin, f"/admin/accounts/{users['moderator'].id}/password")

@@ -13,6 +13,7 @@ from functools import wraps
 from flask import abort, request
 from flask_login import UserMixin, current_user
 
+from .. import accounts
 from ..extensions import db
 from ..models import Role, User
 
@@ -24,18 +25,21 @@ ADMINS = frozenset({Role.ADMIN})
 class Account(UserMixin):
     """The signed-in user as Flask-Login sees it, wrapping the database row."""
 
-    def __init__(self, user: User):
+    def __init__(self, user: User, session_secret: str):
         self.user = user
         self.id = user.id
         self.username = user.username
         self.role = user.role
+        self.session_secret = session_secret
+        """This browser's session (accounts.start_session): signing out ends it."""
 
     def get_id(self) -> str:
         # The id, the account's session generation (raised to sign it out everywhere,
-        # see accounts.end_sessions) and a fingerprint of the password hash, so that
-        # a password set any other way signs it out too.
+        # see accounts.end_sessions), a fingerprint of the password hash, so that a
+        # password set any other way signs it out too, and this browser's session.
         user = self.user
-        return f"{user.id}.{user.session_generation}.{password_fingerprint(user)}"
+        fingerprint = password_fingerprint(user)
+        return f"{user.id}.{user.session_generation}.{fingerprint}.{self.session_secret}"
 
     @property
     def is_active(self) -> bool:
@@ -47,15 +51,17 @@ def password_fingerprint(user: User) -> str:
 
 
 def load_account(session_id: str) -> Account | None:
-    """Flask-Login's user loader: None (signed out) for a deactivated account, or a
-    session of an older generation or password."""
-    user_id = session_id.partition(".")[0]
-    if not user_id.isdigit() or int(user_id) >= 2**31:
+    """Flask-Login's user loader: None (signed out) for a deactivated account, a session
+    ended or unknown, or one of an older generation or password."""
+    user_id, _, rest = session_id.partition(".")
+    secret = rest.rpartition(".")[2]
+    if not user_id.isdigit() or int(user_id) >= 2**31 or not secret:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or session_id != Account(user).get_id():
+    user = accounts.session_user(db.session, int(user_id), secret)
+    if user is None or not user.active:
         return None
-    return Account(user)
+    account = Account(user, secret)
+    return account if session_id == account.get_id() else None
 
 
 def requires(roles: frozenset[str]) -> Callable:

@@ -36,7 +36,8 @@ def sign_in():
         )
         if result.user is not None:
             session.clear()  # nothing from before signing in carries over
-            login_user(Account(result.user))
+            secret = accounts.start_session(db.session, result.user)
+            login_user(Account(result.user, secret))
             return redirect(safe_next(request.args.get("next"), url_for("home.index")))
         if result.rate_limited:
             minutes = max(1, round(result.retry_after.total_seconds() / 60))
@@ -63,9 +64,12 @@ def sign_in():
 @requires(EVERYONE)
 def sign_out():
     if EmptyForm().validate_on_submit():
-        # Server-side too: a copy of the cookie is no good after this, and neither is
-        # the account's session in any other browser.
-        accounts.end_sessions(db.session, current_user.user)
+        # Server-side too: a copy of this browser's cookie is no good after this. The
+        # account's other browsers stay signed in, unless asked to sign out everywhere.
+        if request.form.get("everywhere"):
+            accounts.end_sessions(db.session, current_user.user)
+        else:
+            accounts.end_session(db.session, current_user.session_secret)
         logout_user()
         session.clear()
         flash("You are signed out.", "info")
