@@ -96,10 +96,12 @@
   }
 
   // Post a decision form in the background; fall back to a normal submit on failure.
-  function sendDecision(form) {
+  // Approve, spam and escalate share a form: the button pressed says where it posts.
+  function sendDecision(form, button) {
+    var url = button && button.hasAttribute("formaction") ? button.formAction : form.action;
     var card = form.closest("article.comment");
     var where = card && card.querySelector(".row-message");
-    fetch(form.action, {
+    fetch(url, {
       method: "POST",
       body: new FormData(form),
       headers: { Accept: "application/json" },
@@ -135,7 +137,10 @@
           }
         }
       })
-      .catch(function () { form.submit(); });
+      .catch(function () {
+        form.action = url;
+        form.submit();
+      });
   }
 
   if (list) {
@@ -143,7 +148,7 @@
       var form = event.target;
       if (form.classList.contains("decision")) {
         event.preventDefault();
-        sendDecision(form);
+        sendDecision(form, event.submitter);
       }
     });
     // A click on a row makes it the current one, so the keys act on what was clicked.
@@ -203,18 +208,19 @@
   function submitAction(action) {
     var card = currentCard();
     if (!card) return;
-    var form = card.querySelector('form.decision[data-action="' + action + '"]');
-    if (!form) return;
-    if (action === "reject") {
-      var row = card.querySelector("details.row");
-      if (row) row.open = true;
-      var details = form.closest("details.reject-details");
-      if (details) details.open = true;
-      var reason = form.querySelector("select");
-      if (reason) reason.focus();
+    if (action !== "reject") {
+      var button = card.querySelector('.decisions button[data-action="' + action + '"]');
+      if (button) button.form.requestSubmit(button);
       return;
     }
-    form.requestSubmit();
+    var form = card.querySelector('form.decision[data-action="reject"]');
+    if (!form) return;
+    var row = card.querySelector("details.row");
+    if (row) row.open = true;
+    var details = form.closest("details.reject-details");
+    if (details) details.open = true;
+    var reason = form.querySelector("select");
+    if (reason) reason.focus();
   }
 
   // Enter in a reject form's reason list submits it.

@@ -7,6 +7,7 @@ forms with ``Accept: application/json`` to skip the page reload.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
@@ -50,6 +51,17 @@ CONFIRM_VERB = {
 NOTE_MAX = 2000
 MAX_ID = 2**31 - 1
 BULK_ID_URL = "/queue/bulk/<string(length=32):bulk_id>/undo"
+
+
+BUTTONS = (("approve", "Approve"), ("spam", "Spam"), ("escalate", "Escalate"))
+"""The decisions with a button of their own (reject has a form: its reason, its note)."""
+
+
+@functools.cache
+def decision_buttons(status: str) -> tuple[tuple[str, str], ...]:
+    """``(action, label)`` of the buttons a comment with this status shows: all but the
+    decision that would leave it as it is."""
+    return tuple((action, label) for action, label in BUTTONS if decisions.ACTIONS[action] != status)
 
 
 class DecisionForm(FlaskForm):
