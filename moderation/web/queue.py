@@ -61,7 +61,9 @@ BUTTONS = (("approve", "Approve"), ("spam", "Spam"), ("escalate", "Escalate"))
 def decision_buttons(status: str) -> tuple[tuple[str, str], ...]:
     """``(action, label)`` of the buttons a comment with this status shows: all but the
     decision that would leave it as it is."""
-    return tuple((action, label) for action, label in BUTTONS if decisions.ACTIONS[action] != status)
+    return tuple(
+        (action, label) for action, label in BUTTONS if decisions.ACTIONS[action] != status
+    )
 
 
 class DecisionForm(FlaskForm):
