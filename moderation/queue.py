@@ -204,15 +204,32 @@ class TabCount:
 # Pages -------------------------------------------------------------------------
 
 
+ROW_SCORE = (
+    CommentScore.comment_id,
+    CommentScore.sentiment_label,
+    CommentScore.compound,
+    CommentScore.drift,
+    CommentScore.flags,
+    CommentScore.priority,
+)
+"""What a queue row shows of a score (its signals): the rest, mostly JSON, is read when a
+row is opened (``/queue/rows/<id>/details``)."""
+
+
 def queue_page(
-    session: so.Session, view: QueueFilter, cursor: Cursor | None = None, limit: int = PAGE_SIZE
+    session: so.Session,
+    view: QueueFilter,
+    cursor: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+    rows_only: bool = False,
 ) -> QueuePage:
-    """One page of comments in queue order, starting after ``cursor``."""
-    base = (
-        sa.select(Comment, Article.title, CommentScore)
-        .join(Article, Article.id == Comment.article_id)
-        .options(so.selectinload(Comment.parent))  # a row shows the comment it replies to
+    """One page of comments in queue order, starting after ``cursor``. With ``rows_only``,
+    a score has only the :data:`ROW_SCORE` columns (reading another raises)."""
+    base = sa.select(Comment, Article.title, CommentScore).join(
+        Article, Article.id == Comment.article_id
     )
+    if rows_only:
+        base = base.options(so.load_only(*ROW_SCORE, raiseload=True))
     base = base.outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
     base = base.where(*_conditions(session, view)[0])
 

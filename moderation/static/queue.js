@@ -95,6 +95,28 @@
     }
   }
 
+  // An opened row's scores, parent, author and article, fetched the first time it opens.
+  // The fragment is the server's autoescaped HTML, parsed by DOMParser (which runs no
+  // script; the Content-Security-Policy forbids inline handlers too).
+  function loadDetails(card) {
+    var box = card.querySelector(".row-details[data-details-url]");
+    if (!box || box.hasAttribute("data-loading")) return;
+    box.setAttribute("data-loading", "");
+    fetch(box.getAttribute("data-details-url"), { credentials: "same-origin" })
+      .then(function (response) {
+        // Signed out meanwhile: the sign-in page, not a fragment; the link stays.
+        if (!response.ok || response.redirected) throw new Error("not loaded");
+        return response.text();
+      })
+      .then(function (html) {
+        var fragment = new DOMParser().parseFromString(html, "text/html").body;
+        box.replaceChildren.apply(box, Array.prototype.slice.call(fragment.childNodes));
+        box.removeAttribute("data-details-url");
+        box.classList.add("loaded");
+      })
+      .catch(function () { box.removeAttribute("data-loading"); });
+  }
+
   // Post a decision form in the background; fall back to a normal submit on failure.
   // Approve, spam and escalate share a form: the button pressed says where it posts.
   function sendDecision(form, button) {
@@ -151,6 +173,13 @@
         sendDecision(form, event.submitter);
       }
     });
+    // "toggle" does not bubble: caught on its way down.
+    list.addEventListener("toggle", function (event) {
+      var row = event.target;
+      if (row.matches && row.matches("details.row") && row.open) {
+        loadDetails(row.closest("article.comment"));
+      }
+    }, true);
     // A click on a row makes it the current one, so the keys act on what was clicked.
     list.addEventListener("click", function (event) {
       var card = event.target.closest("article.comment:not(.decided)");

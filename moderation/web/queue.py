@@ -29,7 +29,7 @@ from .. import decisions
 from .. import queue as queue_queries
 from ..author_rules import rules_for
 from ..extensions import db
-from ..models import Article, RejectReason
+from ..models import Article, Comment, CommentScore, RejectReason
 from .access import DECIDERS, EVERYONE, requires
 from .forms import choices, form_errors, safe_next, selected_targets
 from .responses import bulk_message, respond, undo_message, wants_json
@@ -124,7 +124,7 @@ def index():
     view, problems = queue_queries.QueueFilter.read(request.args, flags=flag_codes)
     cursor = queue_queries.Cursor.decode(request.args.get("after"))
     page = queue_queries.queue_page(
-        db.session, view, cursor, limit=current_app.config["QUEUE_PAGE_SIZE"]
+        db.session, view, cursor, limit=current_app.config["QUEUE_PAGE_SIZE"], rows_only=True
     )
     article = db.session.get(Article, view.article) if view.article else None
     html = render_template(
@@ -148,6 +148,23 @@ def index():
         author_rules=rules_for(db.session, [item.comment.author_name for item in page.items]),
     )
     return html, 400 if problems else 200
+
+
+@bp.route("/queue/rows/<id:comment_id>/details")
+@requires(EVERYONE)
+def row_details(comment_id: int):
+    """What an opened queue row shows besides the text and the buttons: the comment it
+    replies to, its scores and why, its author, article and history. An HTML fragment,
+    which the page's script fetches when the row is first opened (the page itself stays
+    light); without a script, the row links to the comment's page, which shows it all."""
+    comment = db.get_or_404(Comment, comment_id)
+    return render_template(
+        "queue/row_details.html",
+        comment=comment,
+        article=db.session.get(Article, comment.article_id),
+        score=db.session.get(CommentScore, comment_id),
+        author_rule=rules_for(db.session, [comment.author_name]).get(comment.author_name),
+    )
 
 
 @bp.route("/queue/counts")

@@ -52,6 +52,9 @@ def test_a_screenful_of_comments_at_1366_by_900(open_page, busy_server):
     expect(first.locator(".row-body .comment-text")).to_be_visible()
     expect(first.locator(".row-body a.context-link")).to_be_visible()
     expect(first.get_by_role("button", name="Approve")).to_be_visible()
+    # Its scores, author and article are fetched as it opens.
+    expect(first.locator(".row-details.loaded .scores")).to_be_visible()
+    expect(first.locator(".row-details a[href^='/author?name=']")).to_be_visible()
     save_screenshot(page, "queue_row_open")
     page.keyboard.press("o")
     expect(first.locator(".row-body")).to_be_hidden()
