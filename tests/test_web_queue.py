@@ -460,3 +460,24 @@ def test_a_decision_while_an_import_holds_the_database_says_busy(auth, scored_th
     assert as_page.status_code == 503 and b"Database busy" in as_page.data
     db.session.rollback()
     assert db.session.get(Comment, comment_id).status == "pending"
+
+
+def test_each_row_decides_its_own_comment_at_its_own_version(auth, scored_thread):
+    """A row's forms are rendered once per status and filled in with each comment's id
+    and version: every row must still post its own."""
+    first, second = scored_thread.comments[0], scored_thread.comments[1]
+    second.version, second.status = 7, "approved"
+    db.session.commit()
+    auth.login_as("moderator")
+    html = auth.client.get("/queue?tab=all").get_data(as_text=True)
+    rows = dict(
+        re.findall(r'<article class="comment" id="comment-(\d+)"(.*?)</article>', html, re.S)
+    )
+    for comment, version in [(first, 1), (second, 7)]:
+        row = rows[str(comment.id)]
+        actions = set(re.findall(rf'formaction="/comments/{comment.id}/(\w+)"', row))
+        assert actions == ({"spam", "escalate"} if comment is second else
+                           {"approve", "spam", "escalate"})  # fmt: skip
+        assert f'action="/comments/{comment.id}/reject"' in row
+        assert row.count(f'name="version" value="{version}"') == 2
+        assert set(re.findall(r"/comments/(\d+)/", row)) == {str(comment.id)}
