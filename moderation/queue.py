@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects import postgresql
 
 from . import search_syntax
 from .importers.records import DATE_RANGE, EARLIEST_DATE, LATEST_DATE
@@ -440,7 +441,8 @@ def search_condition(
             sa.select(Comment.id).where(matching).limit(POSTGRES_FROM_MATCHES_UP_TO + 1)
         ).all()
         if len(ids) <= POSTGRES_FROM_MATCHES_UP_TO:
-            return Comment.id.in_(ids), False
+            # One array parameter, not thousands of them (each adapted and bound).
+            return Comment.id == sa.any_(sa.literal(ids, postgresql.ARRAY(sa.Integer))), False
         return matching, False
     query = search_syntax.fts5_query(terms)
     matches = session.scalar(
