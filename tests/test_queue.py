@@ -264,6 +264,7 @@ def test_filtered_counts_are_capped(app, monkeypatch):
 def test_search_counts_and_pages_both_ways(app, monkeypatch, matches):
     """Few matches start from the full-text index, many walk the queue: same answers."""
     monkeypatch.setattr(queue, "SEARCH_FROM_MATCHES_UP_TO", 10)
+    monkeypatch.setattr(queue, "POSTGRES_FROM_MATCHES_UP_TO", 10)
     monkeypatch.setattr(queue, "SEARCH_COUNT_SAMPLE", 20)
     article = add_article()
     add_comments(article, [i / 100 for i in range(matches)], body="needle in text")

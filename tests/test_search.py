@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moderation import search_syntax
+from moderation import queue, search_syntax
 from moderation.extensions import db
 from moderation.models import Article, Comment
 from moderation.queue import search_condition
@@ -242,9 +242,29 @@ def test_postgresql_searches_through_the_index(app):
     if db.engine.dialect.name != "postgresql":
         return  # SQLite always reads comments_fts; test_words_are_stemmed covers it
     add_comments()
-    condition, _ = search_condition(db.session, '"exact phrase" sanct* deal')
+    # The condition counts use; a page asks the same of the index for its ids first.
+    condition, _ = search_condition(db.session, '"exact phrase" sanct* deal', sample=100)
     query = sa.select(Comment.id).where(condition)
     db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
     compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
     plan = db.session.execute(sa.text(f"EXPLAIN {compiled}")).scalars().all()
     assert any("ix_comments_body_search" in line for line in plan), plan
+
+
+def test_postgresql_pages_start_from_few_matches_and_walk_through_many(app, monkeypatch):
+    """Few matches: the page is picked from their ids (the planner would otherwise walk
+    the queue index computing every body's to_tsvector); many: the index walk."""
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite's choice: test_search_starts_from_few_matches above
+    add_comments()
+    text = "sanct*"
+    expected = sorted(db.session.scalars(sa.select(Comment.id).where(
+        search_condition(db.session, text, sample=100)[0])))  # fmt: skip
+    assert expected
+    few, _ = search_condition(db.session, text)
+    assert "to_tsvector" not in str(few.compile(db.engine))
+    assert sorted(db.session.scalars(sa.select(Comment.id).where(few))) == expected
+    monkeypatch.setattr(queue, "POSTGRES_FROM_MATCHES_UP_TO", len(expected) - 1)
+    many, _ = search_condition(db.session, text)
+    assert "to_tsvector" in str(many.compile(db.engine))
+    assert sorted(db.session.scalars(sa.select(Comment.id).where(many))) == expected

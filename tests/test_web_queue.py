@@ -32,7 +32,7 @@ def reasons(app):
     db.session.commit()
 
 
-def test_queue_lists_pending_by_priority_with_everything_about_each(auth, scored_thread):
+def test_queue_lists_pending_by_priority_with_what_a_row_shows(auth, scored_thread):
     auth.login_as("moderator")
     html = auth.client.get("/queue").get_data(as_text=True)
     ids = [c.id for c in scored_thread.comments]
@@ -42,18 +42,51 @@ def test_queue_lists_pending_by_priority_with_everything_about_each(auth, scored
     assert 'Approved <span class="count">0</span>' in html
     assert 'All <span class="count">6</span>' in html
     for expected in [
+        "2024-03-01 09:01 UTC",  # the time
+        "+0.60",  # the sentiment's compound score
+        "off 0.90",  # the off-topic score
+        ">links<",  # flags
+        "P 0.90",  # the priority
+        "unscored",
+        "Huawei&#39;s 5G deal with Russia is a smart move.",  # the text
+        f'data-details-url="/queue/rows/{ids[0]}/details"',  # the rest, when opened
+    ]:
+        assert expected in html, expected
+    # What an opened row fetches is not on the page.
+    assert "smart +1.70" not in html and "drift reason 1" not in html
+
+
+def row_details(auth, comment_id) -> str:
+    response = auth.client.get(f"/queue/rows/{comment_id}/details")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_an_opened_row_fetches_its_scores_thread_author_and_article(auth, scored_thread):
+    auth.login_as("analyst")  # reading only: everyone may
+    first, reply = scored_thread.comments[0], scored_thread.comments[1]
+    html = row_details(auth, first.id)
+    for expected in [
         "Huawei and Russia team up",  # the article
         "/author?name=alice",  # the author
-        "2024-03-01 09:01 UTC",  # the time
+        f"/comments/{first.id}/history",
         "positive +0.60",  # sentiment badge with the compound score
         "smart +1.70",  # the words behind it
         "drift reason 1",  # off-topic reasons
-        "links reason",  # flags
-        "priority reason 3",  # priority reasons
-        "Not scored yet.",
-        f"In reply to #{scored_thread.comments[0].id} by alice:",  # the thread
+        "priority reason 1",  # priority reasons
     ]:
         assert expected in html, expected
+    assert "<html" not in html and "csrf_token" not in html  # a fragment, with no forms
+    assert f"In reply to #{first.id} by alice:" in row_details(auth, reply.id)
+    assert "links reason" in row_details(auth, scored_thread.comments[2].id)
+    assert "Not scored yet." in row_details(auth, scored_thread.unscored.id)
+    assert auth.client.get("/queue/rows/999999/details").status_code == 404
+
+
+def test_row_details_need_a_signed_in_moderator(client, scored_thread):
+    response = client.get(f"/queue/rows/{scored_thread.comments[0].id}/details")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
 
 
 def test_paragraphs_are_kept(auth, scored_thread):
@@ -427,3 +460,24 @@ def test_a_decision_while_an_import_holds_the_database_says_busy(auth, scored_th
     assert as_page.status_code == 503 and b"Database busy" in as_page.data
     db.session.rollback()
     assert db.session.get(Comment, comment_id).status == "pending"
+
+
+def test_each_row_decides_its_own_comment_at_its_own_version(auth, scored_thread):
+    """A row's forms are rendered once per status and filled in with each comment's id
+    and version: every row must still post its own."""
+    first, second = scored_thread.comments[0], scored_thread.comments[1]
+    second.version, second.status = 7, "approved"
+    db.session.commit()
+    auth.login_as("moderator")
+    html = auth.client.get("/queue?tab=all").get_data(as_text=True)
+    rows = dict(
+        re.findall(r'<article class="comment" id="comment-(\d+)"(.*?)</article>', html, re.S)
+    )
+    for comment, version in [(first, 1), (second, 7)]:
+        row = rows[str(comment.id)]
+        actions = set(re.findall(rf'formaction="/comments/{comment.id}/(\w+)"', row))
+        assert actions == ({"spam", "escalate"} if comment is second else
+                           {"approve", "spam", "escalate"})  # fmt: skip
+        assert f'action="/comments/{comment.id}/reject"' in row
+        assert row.count(f'name="version" value="{version}"') == 2
+        assert set(re.findall(r"/comments/(\d+)/", row)) == {str(comment.id)}

@@ -40,6 +40,7 @@ EXPECTED_ROLES = {
     "home.overview": EVERYONE,
     "queue.index": EVERYONE,
     "queue.counts": EVERYONE,
+    "queue.row_details": EVERYONE,
     "queue.decide": DECIDERS,
     "queue.bulk": DECIDERS,
     "queue.undo_last": DECIDERS,
@@ -257,10 +258,13 @@ def test_hostile_comment_text_is_escaped_everywhere(auth, scored_thread, role):
     hostile.author_name = '<b onmouseover="alert(3)">mallory</b>'
     scored_thread.article.url = "javascript:alert(4)"
     scored_thread.article.title = "<script>alert(5)</script>"
+    scored_thread.derail.parent_id = hostile.id  # its row's details quote the hostile one
     db.session.commit()
     auth.login_as(role)
     pages = [
         "/queue",
+        f"/queue/rows/{hostile.id}/details",
+        f"/queue/rows/{scored_thread.derail.id}/details",
         f"/comments/{hostile.id}",
         f"/comments/{hostile.id}/history",
         "/author?" + urlencode({"name": hostile.author_name}),

@@ -95,11 +95,35 @@
     }
   }
 
+  // An opened row's scores, parent, author and article, fetched the first time it opens.
+  // The fragment is the server's autoescaped HTML, parsed by DOMParser (which runs no
+  // script; the Content-Security-Policy forbids inline handlers too).
+  function loadDetails(card) {
+    var box = card.querySelector(".row-details[data-details-url]");
+    if (!box || box.hasAttribute("data-loading")) return;
+    box.setAttribute("data-loading", "");
+    fetch(box.getAttribute("data-details-url"), { credentials: "same-origin" })
+      .then(function (response) {
+        // Signed out meanwhile: the sign-in page, not a fragment; the link stays.
+        if (!response.ok || response.redirected) throw new Error("not loaded");
+        return response.text();
+      })
+      .then(function (html) {
+        var fragment = new DOMParser().parseFromString(html, "text/html").body;
+        box.replaceChildren.apply(box, Array.prototype.slice.call(fragment.childNodes));
+        box.removeAttribute("data-details-url");
+        box.classList.add("loaded");
+      })
+      .catch(function () { box.removeAttribute("data-loading"); });
+  }
+
   // Post a decision form in the background; fall back to a normal submit on failure.
-  function sendDecision(form) {
+  // Approve, spam and escalate share a form: the button pressed says where it posts.
+  function sendDecision(form, button) {
+    var url = button && button.hasAttribute("formaction") ? button.formAction : form.action;
     var card = form.closest("article.comment");
     var where = card && card.querySelector(".row-message");
-    fetch(form.action, {
+    fetch(url, {
       method: "POST",
       body: new FormData(form),
       headers: { Accept: "application/json" },
@@ -135,7 +159,10 @@
           }
         }
       })
-      .catch(function () { form.submit(); });
+      .catch(function () {
+        form.action = url;
+        form.submit();
+      });
   }
 
   if (list) {
@@ -143,9 +170,16 @@
       var form = event.target;
       if (form.classList.contains("decision")) {
         event.preventDefault();
-        sendDecision(form);
+        sendDecision(form, event.submitter);
       }
     });
+    // "toggle" does not bubble: caught on its way down.
+    list.addEventListener("toggle", function (event) {
+      var row = event.target;
+      if (row.matches && row.matches("details.row") && row.open) {
+        loadDetails(row.closest("article.comment"));
+      }
+    }, true);
     // A click on a row makes it the current one, so the keys act on what was clicked.
     list.addEventListener("click", function (event) {
       var card = event.target.closest("article.comment:not(.decided)");
@@ -203,18 +237,19 @@
   function submitAction(action) {
     var card = currentCard();
     if (!card) return;
-    var form = card.querySelector('form.decision[data-action="' + action + '"]');
-    if (!form) return;
-    if (action === "reject") {
-      var row = card.querySelector("details.row");
-      if (row) row.open = true;
-      var details = form.closest("details.reject-details");
-      if (details) details.open = true;
-      var reason = form.querySelector("select");
-      if (reason) reason.focus();
+    if (action !== "reject") {
+      var button = card.querySelector('.decisions button[data-action="' + action + '"]');
+      if (button) button.form.requestSubmit(button);
       return;
     }
-    form.requestSubmit();
+    var form = card.querySelector('form.decision[data-action="reject"]');
+    if (!form) return;
+    var row = card.querySelector("details.row");
+    if (row) row.open = true;
+    var details = form.closest("details.reject-details");
+    if (details) details.open = true;
+    var reason = form.querySelector("select");
+    if (reason) reason.focus();
   }
 
   // Enter in a reject form's reason list submits it.

@@ -7,6 +7,7 @@ forms with ``Accept: application/json`` to skip the page reload.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ from .. import decisions
 from .. import queue as queue_queries
 from ..author_rules import rules_for
 from ..extensions import db
-from ..models import Article, RejectReason
+from ..models import Article, Comment, CommentScore, RejectReason
 from .access import DECIDERS, EVERYONE, requires
 from .forms import choices, form_errors, safe_next, selected_targets
 from .responses import bulk_message, respond, undo_message, wants_json
@@ -50,6 +51,19 @@ CONFIRM_VERB = {
 NOTE_MAX = 2000
 MAX_ID = 2**31 - 1
 BULK_ID_URL = "/queue/bulk/<string(length=32):bulk_id>/undo"
+
+
+BUTTONS = (("approve", "Approve"), ("spam", "Spam"), ("escalate", "Escalate"))
+"""The decisions with a button of their own (reject has a form: its reason, its note)."""
+
+
+@functools.cache
+def decision_buttons(status: str) -> tuple[tuple[str, str], ...]:
+    """``(action, label)`` of the buttons a comment with this status shows: all but the
+    decision that would leave it as it is."""
+    return tuple(
+        (action, label) for action, label in BUTTONS if decisions.ACTIONS[action] != status
+    )
 
 
 class DecisionForm(FlaskForm):
@@ -110,7 +124,7 @@ def index():
     view, problems = queue_queries.QueueFilter.read(request.args, flags=flag_codes)
     cursor = queue_queries.Cursor.decode(request.args.get("after"))
     page = queue_queries.queue_page(
-        db.session, view, cursor, limit=current_app.config["QUEUE_PAGE_SIZE"]
+        db.session, view, cursor, limit=current_app.config["QUEUE_PAGE_SIZE"], rows_only=True
     )
     article = db.session.get(Article, view.article) if view.article else None
     html = render_template(
@@ -134,6 +148,23 @@ def index():
         author_rules=rules_for(db.session, [item.comment.author_name for item in page.items]),
     )
     return html, 400 if problems else 200
+
+
+@bp.route("/queue/rows/<id:comment_id>/details")
+@requires(EVERYONE)
+def row_details(comment_id: int):
+    """What an opened queue row shows besides the text and the buttons: the comment it
+    replies to, its scores and why, its author, article and history. An HTML fragment,
+    which the page's script fetches when the row is first opened (the page itself stays
+    light); without a script, the row links to the comment's page, which shows it all."""
+    comment = db.get_or_404(Comment, comment_id)
+    return render_template(
+        "queue/row_details.html",
+        comment=comment,
+        article=db.session.get(Article, comment.article_id),
+        score=db.session.get(CommentScore, comment_id),
+        author_rule=rules_for(db.session, [comment.author_name]).get(comment.author_name),
+    )
 
 
 @bp.route("/queue/counts")

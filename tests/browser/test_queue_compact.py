@@ -52,6 +52,9 @@ def test_a_screenful_of_comments_at_1366_by_900(open_page, busy_server):
     expect(first.locator(".row-body .comment-text")).to_be_visible()
     expect(first.locator(".row-body a.context-link")).to_be_visible()
     expect(first.get_by_role("button", name="Approve")).to_be_visible()
+    # Its scores, author and article are fetched as it opens.
+    expect(first.locator(".row-details.loaded .scores")).to_be_visible()
+    expect(first.locator(".row-details a[href^='/author?name=']")).to_be_visible()
     save_screenshot(page, "queue_row_open")
     page.keyboard.press("o")
     expect(first.locator(".row-body")).to_be_hidden()
@@ -137,7 +140,7 @@ def test_a_conflict_shows_the_comment_as_it_is_now(open_page, busy_server):
     assert statuses(busy_server, [comment_id]) == ["spam"]
     # The row now carries the comment's current version: a deliberate decision goes through.
     first.locator("summary.row-line").click()
-    first.locator("form.decision[data-action=approve] button").click()
+    first.locator("button[data-action=approve]").click()
     expect(message).to_have_text(f"Comment #{comment_id} approved.")
     assert statuses(busy_server, [comment_id]) == ["approved"]
 

@@ -45,6 +45,13 @@ def test_hostile_comment_renders_as_inert_text(page, live_server):
     assert hostile.locator("img, script, .comment-text a").count() == 0
     assert page.locator('a[href^="javascript:"]').count() == 0
     assert page.evaluate("document.images.length") == 0
+    # Opened, the row fetches its details (scores, author, article): inert as well.
+    hostile.locator("summary.row-line").click()
+    expect(hostile.locator(".row-details.loaded .scores")).to_be_visible()
+    page.wait_for_timeout(300)
+    assert hostile.locator("img, script, .row-details a[href^='javascript:']").count() == 0
+    assert page.evaluate("document.images.length") == 0
+    assert page.dialogs == []
     page.goto(live_server.url + "/comments/" + hostile.get_attribute("data-comment-id"))
     page.wait_for_timeout(300)  # give any (wrongly) injected handler a chance to fire
     assert page.dialogs == []
