@@ -261,11 +261,14 @@ def test_the_derail_point_is_stored_per_thread(app):
     rows = ["article_id,article_title,article_body,comment_id,author,text"]
     body = "The council approved new bus lanes on High Street after a long consultation."
     on_topic = ["Bus lanes will help", "High Street traffic is awful", "The consultation was fair"]
+    # Chatter as it comes: questions to other readers, a self-label, thanks (no commas: it is
+    # a CSV). Plain one-line statements sharing nothing with a one-sentence article score
+    # about 0.35, since drift also weighs a comment's form (docs/scoring.md, known limits).
     off_topic = [
-        "Anyone watch the snooker final last night",
-        "My cat knocked over a vase",
-        "Best pizza recipe uses fresh basil",
-        "The weather at the seaside was lovely",
+        "Anyone watch the snooker final last night? What a comeback in the deciding frame",
+        "Totally unrelated but my cat knocked over a vase this morning",
+        "Does anyone have a good pizza recipe? Mine always comes out soggy",
+        "Thanks for the tip about the seaside: we loved the ice cream on the pier",
     ]
     for number, text in enumerate(on_topic + off_topic, start=1):
         rows.append(f"a1,Bus lanes approved,{body},{number},User{number},{text}")
@@ -275,7 +278,7 @@ def test_the_derail_point_is_stored_per_thread(app):
     summary = db.session.get(ThreadSummary, bus_lanes)
     assert summary.derail_comment_id is not None
     derail = db.session.get(Comment, summary.derail_comment_id)
-    assert derail.body == "Anyone watch the snooker final last night"
+    assert derail.body == off_topic[0]
 
 
 def test_two_processes_give_the_same_scores_as_one(app, monkeypatch):

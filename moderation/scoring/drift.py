@@ -411,6 +411,9 @@ class DriftResult:
     missing_terms: tuple[str, ...]
     self_label: str | None
     reasons: tuple[str, ...]
+    # Embedding cosine with the article, once `moderation.scoring.drift_model` combined the
+    # signals; None for the lexical score alone.
+    meaning_similarity: float | None = None
 
     def is_off_topic(self, threshold: float = DEFAULT_OFF_TOPIC_THRESHOLD) -> bool:
         return self.score >= threshold
@@ -424,6 +427,7 @@ class DriftResult:
             "missing_terms": list(self.missing_terms),
             "self_label": self.self_label,
             "reasons": list(self.reasons),
+            "meaning_similarity": self.meaning_similarity,
         }
 
 
