@@ -357,3 +357,32 @@ def test_corpus_statistics_stream_every_article_from_the_database(app):
     assert len(articles) == 2
     expected = CorpusStats.from_articles([tuple(row) for row in articles])
     assert scoring_runner.corpus_stats(db.session) == expected
+
+
+UNRELATED_TOPICS = [
+    ("Heatwave warning", "temperatures heat water drought summer reservoirs hosepipe"),
+    ("Striker signs", "club striker transfer fee season manager goals stadium"),
+    ("Rates held", "bank interest rates inflation mortgage lending economy"),
+    ("Wildfire spreads", "forest fire crews evacuation smoke homes hillside"),
+    ("Vaccine rollout", "clinic doses nurses appointments hospital booster"),
+]
+
+
+def test_drift_holds_when_unrelated_articles_arrive(app):
+    """Corpus statistics are rebuilt at every scoring run, over every article imported so
+    far; a comment's drift, rescored after many unrelated articles arrived, barely moves."""
+    import_seed()
+    score_stale(db.session)
+    before = {author: score.drift for author, score in scores_by_author().items()}
+    rows = ["article_id,article_title,article_body,comment_id,author,text"]
+    for number in range(40):
+        title, words = UNRELATED_TOPICS[number % len(UNRELATED_TOPICS)]
+        body = f"{words} {title.lower()} story {number} " * 5
+        rows.append(f"u{number},{title} {number},{body},u{number}c,Reader{number},{words}")
+    import_csv("\n".join(rows) + "\n")
+    summary = score_stale(db.session, rescore_all=True)
+    assert summary.comments_scored == 45
+    after = {author: score.drift for author, score in scores_by_author().items()}
+    changes = {author: abs(after[author] - before[author]) for author in before}
+    assert max(changes.values()) <= 0.1, changes
+    assert max(before, key=before.get) == max(before, key=after.get) == "thomas malthaus"
