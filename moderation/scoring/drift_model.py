@@ -148,7 +148,8 @@ def _signal_reason(name: str, value: float, signals: Mapping[str, float]) -> str
             return f"{side} the article's meaning than the thread so far"
         case "words":
             words = round(math.expm1(signals[name]))
-            return f"{'only ' if up else ''}{words} word{'s' if words != 1 else ''}"
+            plural = "s" if words != 1 else ""
+            return f"only {words} word{plural}" if up else f"{words} word{plural}, longer than most"
         case "position":
             number = round(math.expm1(signals[name])) + 1
             return f"{'late' if up else 'early'} in the thread (comment {number})"
