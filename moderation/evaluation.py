@@ -57,11 +57,10 @@ from .scoring.drift import (
     CorpusStats,
     DriftResult,
     ThreadContext,
-    article_text,
     score_drift,
     score_thread,
 )
-from .scoring.drift_model import combine, comment_signals
+from .scoring.drift_model import ArticleVectors, combine, comment_signals
 from .scoring.semantic import Embedder, default_embedder
 from .scoring.sentiment import default_scorer
 
@@ -439,7 +438,7 @@ class ScoredThread:
     article: EvalArticle
     profile: ArticleProfile
     comments: list[EvalComment]
-    article_vector: np.ndarray
+    article_vectors: ArticleVectors
     vectors: np.ndarray
     lexical: list[DriftResult]
     signals: list[dict[str, float]]
@@ -453,11 +452,15 @@ def score_threads(data: EvalData, embedder: Embedder | None = None) -> list[Scor
     stats = CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
     threads = _threads(data)
     # One call for every text: much quicker than one a thread.
-    texts = [article_text(article.title, article.body) for article in data.articles]
+    texts = [
+        text
+        for article in data.articles
+        for text in ArticleVectors.texts(article.title, article.body)
+    ]
     for article in data.articles:
         texts.extend(comment.text for comment in threads[article.article_id])
     vectors = embedder.embed(texts)
-    offset = len(data.articles)
+    offset = 3 * len(data.articles)
     scored = []
     for position, article in enumerate(data.articles):
         thread = threads[article.article_id]
@@ -465,11 +468,12 @@ def score_threads(data: EvalData, embedder: Embedder | None = None) -> list[Scor
         lexical = score_thread(_thread_order(thread), profile, stats)
         comment_vectors = vectors[offset : offset + len(thread)]
         offset += len(thread)
+        article_vectors = ArticleVectors.from_rows(vectors[3 * position : 3 * position + 3])
         signals = comment_signals(
-            [comment.text for comment in thread],
+            _thread_order(thread),
             [comment.author for comment in thread],
             lexical,
-            vectors[position],
+            article_vectors,
             comment_vectors,
         )
         results = [combine(result, values) for result, values in zip(lexical, signals, strict=True)]
@@ -478,7 +482,7 @@ def score_threads(data: EvalData, embedder: Embedder | None = None) -> list[Scor
                 article=article,
                 profile=profile,
                 comments=thread,
-                article_vector=vectors[position],
+                article_vectors=article_vectors,
                 vectors=comment_vectors,
                 lexical=lexical,
                 signals=signals,
@@ -488,21 +492,27 @@ def score_threads(data: EvalData, embedder: Embedder | None = None) -> list[Scor
     return scored
 
 
-def _swapped_score(
+def swapped_signals(
     comment: EvalComment, vector: np.ndarray, other: ScoredThread, position: int, stats: CorpusStats
-) -> float:
-    """The comment's drift as if posted under the other article after its first `position`
-    comments."""
+) -> tuple[DriftResult, dict[str, float]]:
+    """The comment's lexical result and signals as if posted under the other article after
+    its first `position` comments (the last of them standing in as parent)."""
     before = other.comments[:position]
     lexical = score_drift(comment.text, other.profile, _swapped_context(before, position), stats)
     signals = comment_signals(
-        [*(c.text for c in before), comment.text],
+        [*_thread_order(before), (comment.text, None)],
         [*(c.author for c in before), comment.author],
         [*other.lexical[:position], lexical],
-        other.article_vector,
+        other.article_vectors,
         np.vstack([other.vectors[:position], vector[np.newaxis, :]]),
     )[-1]
-    return combine(lexical, signals).score
+    return lexical, signals
+
+
+def _swapped_score(
+    comment: EvalComment, vector: np.ndarray, other: ScoredThread, position: int, stats: CorpusStats
+) -> float:
+    return combine(*swapped_signals(comment, vector, other, position, stats)).score
 
 
 def evaluate(data: EvalData, embedder: Embedder | None = None) -> EvaluationReport:

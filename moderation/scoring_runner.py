@@ -56,7 +56,7 @@ from .scoring.watchwords import compile_watchwords
 from .settings import ScoringConfig, current_scoring_config
 from .watchword_actions import apply_watchword_actions
 
-SCORER_VERSION = "5"
+SCORER_VERSION = "6"
 """Raise when any scorer's results change, so every stored score becomes stale."""
 
 BATCH_COMMENTS = 2000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -69,12 +70,34 @@ def test_every_signal_explains_itself_in_the_reasons():
     )
     chatter = results[1].reasons
     assert "shares no key terms with the article" in chatter  # the lexical reasons stay
-    assert "asks a question rather than adds to the article" in chatter
-    assert "thanks or acknowledges rather than adds" in chatter
-    assert any(reason.startswith("its meaning is far from") for reason in chatter)
+    assert has_reason(chatter, "asks a question rather than adds to the article", "+")
+    assert has_reason(chatter, "thanks or acknowledges rather than adds", "+")
+    assert has_reason(chatter, "its meaning is far from the article's", "+")
     details = results[2].reasons
-    assert "gives a link, an address or a number" in details
-    assert "its author is back in the thread: a conversation" in details
+    assert has_reason(details, "gives a link, an address or a number", "-")
+    assert has_reason(details, "its author is back in the thread: a conversation", "+")
+
+
+def has_reason(reasons, start, sign):
+    """A signal's reason is there, with its contribution in log-odds of that sign."""
+    return any(
+        reason.startswith(start) and re.search(rf"\({re.escape(sign)}\d+\.\d\)$", reason)
+        for reason in reasons
+    )
+
+
+def test_form_and_thread_signals_explain_themselves():
+    results = score(
+        [
+            "The bus lanes on High Street were approved after the consultation",
+            "lol :) ann you crack me up",
+            "You should contact the council about the bus lanes on High Street",
+        ],
+        authors=["ann", "bob", "cat"],
+    )
+    assert has_reason(results[1].reasons, "laughs or jokes", "+")
+    assert has_reason(results[1].reasons, "replies to another commenter", "+")
+    assert has_reason(results[2].reasons, "advises or answers", "-")
 
 
 def test_a_comment_keeps_its_score_when_later_comments_arrive():
@@ -92,10 +115,10 @@ def test_a_self_labelled_comment_scores_at_least_the_floor():
 def test_weights_and_typical_values_cover_the_same_signals():
     assert set(drift_model.WEIGHTS) == set(drift_model.TYPICAL) == set(drift_model.SIGNALS)
     signals = drift_model.comment_signals(
-        ["x"],
+        [("x", None)],
         [""],
         score(["x"]),
-        default_embedder().embed(["a"])[0],
+        drift_model.ArticleVectors.from_rows(default_embedder().embed(["a", "b", "a b"])),
         default_embedder().embed(["x"]),
     )
     assert set(signals[0]) == set(drift_model.SIGNALS)

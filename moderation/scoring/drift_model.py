@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -54,32 +54,50 @@ from .semantic import Embedder, cosine, default_embedder
 from .terms import tokenize
 
 # Fitted by bench/fit_drift.py (see the module docstring); paste its output here.
-INTERCEPT = -3.6302
+INTERCEPT = -2.9986
 WEIGHTS: Mapping[str, float] = {
-    "lexical_drift": 3.6443,
-    "meaning": -1.7018,
-    "meaning_vs_thread": -0.7235,
-    "words": 0.6500,
-    "words_squared": -0.2137,
-    "position": 0.2767,
-    "question": 2.1241,
-    "thanks": 2.1046,
-    "details": -1.2764,
-    "author_returns": 1.9686,
-    "self_label": 6.1754,
+    "lexical_drift": 3.8360,
+    "meaning": -2.2544,
+    "meaning_title": -0.3725,
+    "meaning_vs_thread": -0.5559,
+    "meaning_rank": -0.1274,
+    "meaning_to_thread": -1.3276,
+    "lexical_rank": -0.9966,
+    "words": 1.0081,
+    "words_squared": -0.2814,
+    "position": 0.5762,
+    "question": 2.1400,
+    "thanks": 1.8095,
+    "details": -1.0467,
+    "advice": -0.6140,
+    "laughs": 0.5894,
+    "asks_too": 1.0265,
+    "names": -1.2161,
+    "replies": 0.9798,
+    "author_returns": 1.4527,
+    "self_label": 7.3091,
 }
 # Each signal's average over the comments the weights were fitted on (both sets weighing
 # the same): a contribution is measured from there.
 TYPICAL: Mapping[str, float] = {
     "lexical_drift": 0.5855,
     "meaning": 0.2150,
+    "meaning_title": 0.1628,
     "meaning_vs_thread": -0.0240,
+    "meaning_rank": 0.4504,
+    "meaning_to_thread": 0.1982,
+    "lexical_rank": 0.5577,
     "words": 2.7936,
     "words_squared": 8.4860,
     "position": 1.8175,
     "question": 0.2031,
     "thanks": 0.0427,
     "details": 0.0263,
+    "advice": 0.1525,
+    "laughs": 0.0715,
+    "asks_too": 0.0823,
+    "names": 0.0962,
+    "replies": 0.1146,
     "author_returns": 0.1564,
     "self_label": 0.0383,
 }
@@ -92,41 +110,112 @@ _THANKS = re.compile(r"\b(?:thanks|thank\s+you|thx|thanx|cheers)\b", re.IGNORECA
 _DETAILS = re.compile(
     r"https?://|\bwww\.|[\w.+-]+@[\w-]+\.[\w.]+|\b\d[\d\s-]{5,}\d\b", re.IGNORECASE
 )
+_ADVICE = re.compile(
+    r"\b(?:you\s+(?:should|can|could|need|must|have\s+to|will)|try|go\s+to|contact|call|"
+    r"visit|check|ask|i\s+suggest|recommend|better\s+to|depends)\b",
+    re.IGNORECASE,
+)
+_LAUGHS = re.compile(r"\b(?:lol|haha\w*|hehe\w*|lmao|rofl)\b|[:;]-?[)(pPdD]\B", re.IGNORECASE)
+_ASKS_TOO = re.compile(
+    r"\b(?:me\s+too|same\s+here|i\s+am\s+(?:also\s+)?interested|pm\s+me|e-?mail\s+me|"
+    r"any\s+update|anyone|anybody|plz|please)\b",
+    re.IGNORECASE,
+)
+_NAME_WORD = re.compile(r"\w{3,}")
+
+
+@dataclass(frozen=True)
+class ArticleVectors:
+    """The meaning vectors of an article: title, body and both together."""
+
+    title: np.ndarray
+    body: np.ndarray
+    whole: np.ndarray
+
+    @staticmethod
+    def texts(title: str, body: str) -> list[str]:
+        """What `from_rows` expects embedded, in order."""
+        return [title, body, article_text(title, body)]
+
+    @classmethod
+    def from_rows(cls, rows: np.ndarray) -> ArticleVectors:
+        return cls(title=rows[0], body=rows[1], whole=rows[2])
+
+
+def _rank_among(value: float, earlier: Sequence[float]) -> float:
+    """The share of earlier values below `value` (ties half); 0.5 with none."""
+    if not earlier:
+        return 0.5
+    below = sum(1.0 if other < value else 0.5 if other == value else 0.0 for other in earlier)
+    return below / len(earlier)
+
+
+def _cosine_to_sum(vector: np.ndarray, total: np.ndarray) -> float:
+    """Cosine of a unit vector with a sum of them (the thread so far); 0 for none."""
+    length = float(np.linalg.norm(total))
+    return cosine(vector, total / length) if length > 0 else 0.0
+
+
+def _names_an_earlier_commenter(text: str, earlier_authors: set[str]) -> bool:
+    """The comment names (or @-addresses) someone who commented before it in the thread."""
+    if not earlier_authors:
+        return False
+    words = {word.casefold() for word in _NAME_WORD.findall(text)}
+    return any(author in words for author in earlier_authors)
 
 
 def comment_signals(
-    texts: Sequence[str],
+    comments: Sequence[tuple[str, int | None]],
     authors: Sequence[str],
     lexical: Sequence[DriftResult],
-    article_vector: np.ndarray,
+    article: ArticleVectors,
     vectors: np.ndarray,
 ) -> list[dict[str, float]]:
-    """Every comment's signals, in thread order; thread signals over the thread so far."""
+    """Every comment's signals, in thread order; thread signals over the thread so far:
+    `comments` are (text, index of the parent or None), as for `score_thread`."""
     signals = []
-    meaning_sum = 0.0
+    meanings: list[float] = []
+    lexical_drifts: list[float] = []
     seen_authors: set[str] = set()
-    for index, text in enumerate(texts):
-        meaning = cosine(article_vector, vectors[index])
-        meaning_sum += meaning
+    name_words: set[str] = set()
+    thread_sum = np.zeros_like(article.whole)
+    for index, (text, parent) in enumerate(comments):
+        meaning = cosine(article.whole, vectors[index])
+        split = text.split()
+        meanings.append(meaning)
+        lexical_drift = lexical[index].score
         words = math.log1p(len(tokenize(text)))
         author = authors[index].strip().casefold() if index < len(authors) else ""
+        replies = parent is not None or _names_an_earlier_commenter(text, name_words - {author})
         signals.append(
             {
-                "lexical_drift": lexical[index].score,
+                "lexical_drift": lexical_drift,
                 "meaning": meaning,
-                "meaning_vs_thread": meaning - meaning_sum / (index + 1),
+                "meaning_title": cosine(article.title, vectors[index]),
+                "meaning_vs_thread": meaning - sum(meanings) / (index + 1),
+                "meaning_rank": _rank_among(meaning, meanings[:-1]),
+                "meaning_to_thread": _cosine_to_sum(vectors[index], thread_sum),
+                "lexical_rank": _rank_among(lexical_drift, lexical_drifts),
                 "words": words,
                 "words_squared": words * words,
                 "position": math.log1p(index),
                 "question": float("?" in text),
                 "thanks": float(_THANKS.search(text) is not None),
                 "details": float(_DETAILS.search(text) is not None),
+                "advice": float(_ADVICE.search(text) is not None),
+                "laughs": float(_LAUGHS.search(text) is not None),
+                "asks_too": float(_ASKS_TOO.search(text) is not None),
+                "names": sum(word[:1].isupper() for word in split[1:]) / max(1, len(split)),
+                "replies": float(replies),
                 "author_returns": float(bool(author) and author in seen_authors),
                 "self_label": float(lexical[index].self_label is not None),
             }
         )
+        lexical_drifts.append(lexical_drift)
+        thread_sum = thread_sum + vectors[index]
         if author:
             seen_authors.add(author)
+            name_words.update(word.casefold() for word in _NAME_WORD.findall(author))
     return signals
 
 
@@ -146,6 +235,19 @@ def _signal_reason(name: str, value: float, signals: Mapping[str, float]) -> str
         case "meaning_vs_thread":
             side = "further from" if up else "closer to"
             return f"{side} the article's meaning than the thread so far"
+        case "meaning_title":
+            side = "far from" if up else "close to"
+            return f"its meaning is {side} the title's (similarity {signals[name]:.2f})"
+        # The ranks say what they saw, whichever way their weight pushes.
+        case "meaning_rank":
+            side = "closer to" if signals[name] > 0.5 else "further from"
+            return f"{side} the article's meaning than most comments before it"
+        case "lexical_rank":
+            side = "fewer" if signals[name] > 0.5 else "more"
+            return f"uses {side} of the article's words than most comments before it"
+        case "meaning_to_thread":
+            side = "far from" if signals[name] < 0.5 else "close to"
+            return f"its meaning is {side} the thread so far's (similarity {signals[name]:.2f})"
         case "words":
             words = round(math.expm1(signals[name]))
             plural = "s" if words != 1 else ""
@@ -159,6 +261,16 @@ def _signal_reason(name: str, value: float, signals: Mapping[str, float]) -> str
             return "thanks or acknowledges rather than adds"
         case "details" if not up:
             return "gives a link, an address or a number"
+        case "advice" if not up:
+            return 'advises or answers ("you should", "try", "contact")'
+        case "asks_too" if up:
+            return 'asks for the same or for contact ("me too", "anyone", "pm me")'
+        case "names" if not up:
+            return "names places, firms or people (capitalised words)"
+        case "laughs" if up:
+            return 'laughs or jokes ("lol", a smiley): chat rather than content'
+        case "replies" if up:
+            return "replies to another commenter rather than to the article"
         case "author_returns" if up:
             return "its author is back in the thread: a conversation"
     return None
@@ -183,7 +295,7 @@ def explain(signals: Mapping[str, float]) -> list[str]:
             break
         reason = _signal_reason(name, contribution, signals)
         if reason is not None:
-            reasons.append(reason)
+            reasons.append(f"{reason} ({contribution:+.1f})")
     return reasons
 
 
@@ -215,7 +327,9 @@ def score_thread(
         return []
     embedder = embedder or default_embedder()
     texts = [text for text, _ in comments]
-    vectors = embedder.embed([article_text(title, body), *texts])
+    vectors = embedder.embed([*ArticleVectors.texts(title, body), *texts])
     lexical = score_thread_lexically(comments, article, stats)
-    signals = comment_signals(texts, authors, lexical, vectors[0], vectors[1:])
+    signals = comment_signals(
+        comments, authors, lexical, ArticleVectors.from_rows(vectors), vectors[3:]
+    )
     return [combine(result, values) for result, values in zip(lexical, signals, strict=True)]

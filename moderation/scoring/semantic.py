@@ -27,6 +27,8 @@ MODEL_DIMENSIONS = 256
 # Cosines are rounded so that the last bits of a float sum (which can depend on how texts
 # were batched) never change a score.
 _COSINE_DECIMALS = 4
+# Texts tokenised at once: enough to amortise the call, few enough to keep memory small.
+_BATCH = 256
 
 
 class Embedder:
@@ -44,13 +46,37 @@ class Embedder:
             disable_download=True,
         )
 
+        # Token ids without padding: a batch is not widened to its longest text.
+        self._tokenizer = self._model.tokenizer
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+        self._vectors = self._model.embedding
+        self._buffer = np.empty((1024, MODEL_DIMENSIONS), dtype=np.float32)
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit row per text (a text without tokens gives a zero row)."""
-        if not texts:
-            return np.zeros((0, MODEL_DIMENSIONS), dtype=np.float32)
-        vectors = self._model.embed(list(texts), norm=False)
-        lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return np.divide(vectors, lengths, out=np.zeros_like(vectors), where=lengths > 0)
+        out = np.zeros((len(texts), MODEL_DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(texts), _BATCH):
+            chunk = list(texts[start : start + _BATCH])
+            encodings = self._tokenizer.encode_batch(chunk, add_special_tokens=False)
+            for offset, encoding in enumerate(encodings):
+                ids = encoding.ids
+                if ids:
+                    # The sum of the text's token vectors: its mean up to a length that the
+                    # normalisation below removes. Gathered into a reused buffer, since a
+                    # fresh array per text costs more than the sum.
+                    rows = self._buffer_for(len(ids))
+                    np.take(self._vectors, ids, axis=0, out=rows, mode="clip")
+                    rows.sum(axis=0, out=out[start + offset])
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+
+    def _buffer_for(self, length: int) -> np.ndarray:
+        if len(self._buffer) < length:
+            self._buffer = np.empty(
+                (max(length, 2 * len(self._buffer)), MODEL_DIMENSIONS), np.float32
+            )
+        return self._buffer[:length]
 
 
 @lru_cache(maxsize=1)
