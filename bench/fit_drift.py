@@ -26,10 +26,10 @@ import numpy as np
 
 from moderation.evaluation import (
     mean_average_precision,
+    paired_auc,
     parse_eval_lines,
     precision_recall,
     read_labelled_source,
-    paired_auc,
     roc_auc,
     score_threads,
     swapped_signals,

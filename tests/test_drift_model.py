@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import socket
+from pathlib import Path
 
 import pytest
+import wordllama
 
 from moderation.scoring import drift_model
 from moderation.scoring.drift import ArticleProfile, CorpusStats
@@ -130,3 +132,23 @@ def test_degenerate_threads_score(texts):
     results = score(texts)
     assert len(results) == len(texts)
     assert all(0.0 <= result.score <= 1.0 for result in results)
+
+
+def test_word_by_word_vectors_are_wordllamas_own(monkeypatch):
+    import numpy as np
+    from wordllama import WordLlama
+
+    from moderation.scoring import semantic
+
+    texts = ["The council approved new bus lanes, at last!", "Thanks :) see www.x.org", "+1"]
+    own = WordLlama.load(
+        config=semantic.MODEL_CONFIG,
+        dim=semantic.MODEL_DIMENSIONS,
+        cache_dir=Path(wordllama.__file__).resolve().parent,
+        disable_download=True,
+    ).embed(texts, norm=True)
+    # A cache smaller than one call's words is emptied and widened, with the same vectors.
+    monkeypatch.setattr(semantic, "_WORD_CACHE", 4)
+    ours = Embedder().embed(texts)
+    assert np.allclose(ours, own, atol=1e-5)
+    assert np.allclose(Embedder().embed(texts[:1])[0], ours[0], atol=1e-6)

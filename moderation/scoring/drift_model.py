@@ -54,38 +54,38 @@ from .semantic import Embedder, cosine, default_embedder
 from .terms import tokenize
 
 # Fitted by bench/fit_drift.py (see the module docstring); paste its output here.
-INTERCEPT = -2.9986
+INTERCEPT = -2.9415
 WEIGHTS: Mapping[str, float] = {
-    "lexical_drift": 3.8360,
-    "meaning": -2.2544,
-    "meaning_title": -0.3725,
-    "meaning_vs_thread": -0.5559,
-    "meaning_rank": -0.1274,
-    "meaning_to_thread": -1.3276,
-    "lexical_rank": -0.9966,
-    "words": 1.0081,
-    "words_squared": -0.2814,
-    "position": 0.5762,
-    "question": 2.1400,
-    "thanks": 1.8095,
-    "details": -1.0467,
-    "advice": -0.6140,
-    "laughs": 0.5894,
-    "asks_too": 1.0265,
-    "names": -1.2161,
-    "replies": 0.9798,
-    "author_returns": 1.4527,
-    "self_label": 7.3091,
+    "lexical_drift": 3.8542,
+    "meaning": -2.5564,
+    "meaning_title": -0.1470,
+    "meaning_vs_thread": -0.3921,
+    "meaning_rank": -0.1510,
+    "meaning_to_thread": -1.3031,
+    "lexical_rank": -0.9583,
+    "words": 0.9861,
+    "words_squared": -0.2783,
+    "position": 0.5533,
+    "question": 2.1697,
+    "thanks": 1.8465,
+    "details": -1.0587,
+    "advice": -0.5578,
+    "laughs": 0.6475,
+    "asks_too": 1.0033,
+    "names": -1.2488,
+    "replies": 0.7819,
+    "author_returns": 1.4828,
+    "self_label": 7.2604,
 }
 # Each signal's average over the comments the weights were fitted on (both sets weighing
 # the same): a contribution is measured from there.
 TYPICAL: Mapping[str, float] = {
     "lexical_drift": 0.5855,
-    "meaning": 0.2150,
+    "meaning": 0.2243,
     "meaning_title": 0.1628,
-    "meaning_vs_thread": -0.0240,
-    "meaning_rank": 0.4504,
-    "meaning_to_thread": 0.1982,
+    "meaning_vs_thread": -0.0233,
+    "meaning_rank": 0.4506,
+    "meaning_to_thread": 0.1985,
     "lexical_rank": 0.5577,
     "words": 2.7936,
     "words_squared": 8.4860,
@@ -93,11 +93,11 @@ TYPICAL: Mapping[str, float] = {
     "question": 0.2031,
     "thanks": 0.0427,
     "details": 0.0263,
-    "advice": 0.1525,
-    "laughs": 0.0715,
-    "asks_too": 0.0823,
-    "names": 0.0962,
-    "replies": 0.1146,
+    "advice": 0.1616,
+    "laughs": 0.0817,
+    "asks_too": 0.0825,
+    "names": 0.0959,
+    "replies": 0.1669,
     "author_returns": 0.1564,
     "self_label": 0.0383,
 }
@@ -106,22 +106,58 @@ SIGNALS = tuple(WEIGHTS)
 REASON_AT = 0.3
 _DECIMALS = 4
 
-_THANKS = re.compile(r"\b(?:thanks|thank\s+you|thx|thanx|cheers)\b", re.IGNORECASE)
-_DETAILS = re.compile(
-    r"https?://|\bwww\.|[\w.+-]+@[\w-]+\.[\w.]+|\b\d[\d\s-]{5,}\d\b", re.IGNORECASE
-)
-_ADVICE = re.compile(
-    r"\b(?:you\s+(?:should|can|could|need|must|have\s+to|will)|try|go\s+to|contact|call|"
-    r"visit|check|ask|i\s+suggest|recommend|better\s+to|depends)\b",
-    re.IGNORECASE,
-)
-_LAUGHS = re.compile(r"\b(?:lol|haha\w*|hehe\w*|lmao|rofl)\b|[:;]-?[)(pPdD]\B", re.IGNORECASE)
-_ASKS_TOO = re.compile(
-    r"\b(?:me\s+too|same\s+here|i\s+am\s+(?:also\s+)?interested|pm\s+me|e-?mail\s+me|"
-    r"any\s+update|anyone|anybody|plz|please)\b",
-    re.IGNORECASE,
-)
-_NAME_WORD = re.compile(r"\w{3,}")
+# The comment's form, read from its lower-case words (set look-ups) and phrases (substring
+# searches): one regular expression a cue cost more than all the other signals together.
+_WORD = re.compile(r"[a-z0-9']+")
+_CUES: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "thanks": (frozenset({"thanks", "thx", "thanx", "cheers"}), ("thank you",)),
+    "advice": (
+        frozenset({"try", "contact", "call", "visit", "check", "ask", "recommend", "depends"}),
+        ("you should", "you can", "you could", "you need", "you must", "you will", "you have")
+        + ("go to", "i suggest", "better to"),
+    ),
+    "laughs": (frozenset({"lol", "lmao", "rofl"}), ("haha", "hehe")),
+    "asks_too": (
+        frozenset({"anyone", "anybody", "plz", "please"}),
+        ("me too", "same here", "pm me", "email me", "any update", "am interested")
+        + ("also interested",),
+    ),
+}
+_SMILEY = re.compile(r"[:;]-?[)(pPdD](?!\w)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+_DIGIT = re.compile(r"\d")
+_LONG_NUMBER = re.compile(r"\b\d[\d\s-]{5,}\d\b")
+_CAPITALISED = re.compile(r"\s[A-Z]")
+
+
+def _gives_details(text: str, lower: str) -> bool:
+    """A link, an e-mail address or a long number (cheap checks first)."""
+    return (
+        "http://" in lower
+        or "https://" in lower
+        or "www." in lower
+        or ("@" in text and _EMAIL.search(text) is not None)
+        or (_DIGIT.search(text) is not None and _LONG_NUMBER.search(text) is not None)
+    )
+
+
+def _form(text: str) -> tuple[list[str], dict[str, float]]:
+    """The comment's lower-case words, and its form's cues (1 when present)."""
+    lower = text.lower()
+    words = _WORD.findall(lower)
+    present = set(words)
+    joined = f" {' '.join(words)} "
+    form = {
+        name: float(not present.isdisjoint(singles) or any(f" {p}" in joined for p in phrases))
+        for name, (singles, phrases) in _CUES.items()
+    }
+    form["laughs"] = max(form["laughs"], float(_SMILEY.search(text) is not None))
+    form["details"] = float(_gives_details(text, lower))
+    return words, form
+
+
+def _name_words(name: str) -> set[str]:
+    return {word for word in _WORD.findall(name.lower()) if len(word) >= 3}
 
 
 @dataclass(frozen=True)
@@ -156,12 +192,9 @@ def _cosine_to_sum(vector: np.ndarray, total: np.ndarray) -> float:
     return cosine(vector, total / length) if length > 0 else 0.0
 
 
-def _names_an_earlier_commenter(text: str, earlier_authors: set[str]) -> bool:
+def _names_an_earlier_commenter(words: list[str], earlier_authors: set[str]) -> bool:
     """The comment names (or @-addresses) someone who commented before it in the thread."""
-    if not earlier_authors:
-        return False
-    words = {word.casefold() for word in _NAME_WORD.findall(text)}
-    return any(author in words for author in earlier_authors)
+    return bool(earlier_authors) and not earlier_authors.isdisjoint(words)
 
 
 def comment_signals(
@@ -181,12 +214,15 @@ def comment_signals(
     thread_sum = np.zeros_like(article.whole)
     for index, (text, parent) in enumerate(comments):
         meaning = cosine(article.whole, vectors[index])
-        split = text.split()
         meanings.append(meaning)
         lexical_drift = lexical[index].score
         words = math.log1p(len(tokenize(text)))
         author = authors[index].strip().casefold() if index < len(authors) else ""
-        replies = parent is not None or _names_an_earlier_commenter(text, name_words - {author})
+        lower_words, form = _form(text)
+        own_name = _name_words(author)
+        replies = parent is not None or _names_an_earlier_commenter(
+            lower_words, name_words - own_name
+        )
         signals.append(
             {
                 "lexical_drift": lexical_drift,
@@ -200,12 +236,12 @@ def comment_signals(
                 "words_squared": words * words,
                 "position": math.log1p(index),
                 "question": float("?" in text),
-                "thanks": float(_THANKS.search(text) is not None),
-                "details": float(_DETAILS.search(text) is not None),
-                "advice": float(_ADVICE.search(text) is not None),
-                "laughs": float(_LAUGHS.search(text) is not None),
-                "asks_too": float(_ASKS_TOO.search(text) is not None),
-                "names": sum(word[:1].isupper() for word in split[1:]) / max(1, len(split)),
+                "thanks": form["thanks"],
+                "details": form["details"],
+                "advice": form["advice"],
+                "laughs": form["laughs"],
+                "asks_too": form["asks_too"],
+                "names": len(_CAPITALISED.findall(text)) / max(1, len(lower_words)),
                 "replies": float(replies),
                 "author_returns": float(bool(author) and author in seen_authors),
                 "self_label": float(lexical[index].self_label is not None),
@@ -215,7 +251,7 @@ def comment_signals(
         thread_sum = thread_sum + vectors[index]
         if author:
             seen_authors.add(author)
-            name_words.update(word.casefold() for word in _NAME_WORD.findall(author))
+            name_words.update(own_name)
     return signals
 
 

@@ -27,8 +27,11 @@ MODEL_DIMENSIONS = 256
 # Cosines are rounded so that the last bits of a float sum (which can depend on how texts
 # were batched) never change a score.
 _COSINE_DECIMALS = 4
-# Texts tokenised at once: enough to amortise the call, few enough to keep memory small.
-_BATCH = 256
+# Words tokenised at once, and how many words' vectors are kept (16 MB).
+_BATCH = 1024
+_WORD_CACHE = 16384
+# Texts whose words are looked up together (their words must all be in the cache at once).
+_TEXTS_AT_ONCE = 256
 
 
 class Embedder:
@@ -51,32 +54,47 @@ class Embedder:
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
         self._vectors = self._model.embedding
-        self._buffer = np.empty((1024, MODEL_DIMENSIONS), dtype=np.float32)
+        self._word_row: dict[str, int] = {}
+        self._word_sums = np.zeros((_WORD_CACHE, MODEL_DIMENSIONS), dtype=np.float32)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """One unit row per text (a text without tokens gives a zero row)."""
+        """One unit row per text (a text without tokens gives a zero row).
+
+        The tokenizer never merges across spaces (a token starts a word or continues
+        one), so a text's token vectors are those of its space-separated words, each
+        tokenised once and its vectors' sum kept: a comment then costs a look-up a word."""
         out = np.zeros((len(texts), MODEL_DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(texts), _BATCH):
-            chunk = list(texts[start : start + _BATCH])
-            encodings = self._tokenizer.encode_batch(chunk, add_special_tokens=False)
-            for offset, encoding in enumerate(encodings):
-                ids = encoding.ids
-                if ids:
-                    # The sum of the text's token vectors: its mean up to a length that the
-                    # normalisation below removes. Gathered into a reused buffer, since a
-                    # fresh array per text costs more than the sum.
-                    rows = self._buffer_for(len(ids))
-                    np.take(self._vectors, ids, axis=0, out=rows, mode="clip")
-                    rows.sum(axis=0, out=out[start + offset])
+        for start in range(0, len(texts), _TEXTS_AT_ONCE):
+            words_of = [text.split() for text in texts[start : start + _TEXTS_AT_ONCE]]
+            self._learn({word for words in words_of for word in words})
+            for index, words in enumerate(words_of, start):
+                if words:
+                    rows = [self._word_row[word] for word in words]
+                    self._word_sums.take(rows, axis=0).sum(axis=0, out=out[index])
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
 
-    def _buffer_for(self, length: int) -> np.ndarray:
-        if len(self._buffer) < length:
-            self._buffer = np.empty(
-                (max(length, 2 * len(self._buffer)), MODEL_DIMENSIONS), np.float32
-            )
-        return self._buffer[:length]
+    def _learn(self, words: set[str]) -> None:
+        """Tokenise the words not yet known and keep their vectors' sums."""
+        new = [word for word in words if word not in self._word_row]
+        if not new:
+            return
+        if len(self._word_row) + len(new) > _WORD_CACHE:
+            # Forget everything rather than some: a word's sum is recomputed the same way.
+            self._word_row.clear()
+            new = list(words)
+            if len(new) > len(self._word_sums):  # more words than the cache holds: widen it
+                self._word_sums = np.zeros((len(new), MODEL_DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(new), _BATCH):
+            batch = new[start : start + _BATCH]
+            for word, encoding in zip(
+                batch, self._tokenizer.encode_batch(batch, add_special_tokens=False), strict=True
+            ):
+                row = len(self._word_row)
+                self._word_sums[row] = self._vectors.take(encoding.ids, axis=0, mode="clip").sum(
+                    axis=0
+                )
+                self._word_row[word] = row
 
 
 @lru_cache(maxsize=1)
