@@ -10,32 +10,43 @@ logistic combination of signals, each of which says in a reason what it saw::
 | signal | what it measures |
 |---|---|
 | lexical_drift | the lexical score: shared key terms, other articles' subjects, self-labels |
-| meaning | embedding cosine of the comment and the article (`moderation.scoring.semantic`) |
+| meaning, meaning_title | embedding cosine of the comment and the article, and the title alone |
 | meaning_vs_thread | that cosine less its average over the thread so far (this comment included) |
+| meaning_to_thread | embedding cosine of the comment and the thread so far (0 for the first) |
+| meaning_rank, lexical_rank | the share of earlier comments it is closer to the article than |
+| | (meaning) or drifts further than (lexical score): MAP ranks within a thread |
 | words, words_squared | log(1 + number of words) and its square: a few words carry little of |
 | | the article, and very long comments wander; read together as one signal |
 | position | log(1 + comments before it): threads wander as they grow |
 | question | it asks ("?") rather than adds |
-| thanks | "thanks", "thank you": acknowledges rather than adds |
+| thanks, laughs | "thanks", "thank you"; "lol", "haha", a smiley: chat rather than content |
+| asks_too | "me too", "anyone", "pm me": asks for the same rather than answers |
 | details | gives a link, an e-mail address or a long number |
+| advice | "you should", "try", "contact": advises or answers |
+| names | share of its words written with a capital: names places, firms, people |
+| replies | has a parent, or names an earlier commenter |
 | author_returns | its author has commented earlier in the thread: a conversation |
 | self_label | it labels itself off topic ("a bit off topic, but") |
 
 Thread signals look only backwards (the thread *so far*), so a comment's drift never
 changes when later comments arrive. A reply that takes up its parent's words was already
-less of a drift in the lexical score (its thread similarity); an embedding similarity to
-the parent added nothing under cross-validation and is not a signal.
+less of a drift in the lexical score (its thread similarity); being a reply at all makes a
+comment *more* likely off topic on both sets, and that is the weight it got.
 
 **How the weights were chosen.** Not by hand, and not on one set: `bench/fit_drift.py`
 fits them by L2-regularised logistic regression over both labelled sets together (the
-236 comments labelled here and SemEval's 6,700), each set weighing the same in total, and
-measures them by five-fold cross-validation with whole threads held out (no thread is in
-training and test at once). It prints each set's held-out figures and the weights below.
+236 comments labelled here and SemEval's 6,700), each set weighing the same in total,
+from each labelled comment, each within-thread pair of an off-topic and an on-topic
+comment (which should rank higher), and each comment moved under another article (off
+topic), and measures them by five-fold cross-validation with whole threads held out (no
+thread is in training and test at once). It prints each set's held-out figures and the
+weights below; docs/scoring.md has the figures and the trade-off of the two example kinds.
 
 **Reasons.** Each signal's contribution is its weight times how far the comment's value
 is from the average comment's (`TYPICAL`), in log-odds. Those of at least `REASON_AT`
-are named, largest first, after the lexical reasons (shared and missing terms, words
-other articles are about, the thread, the self-label). A self-labelled comment still
+are named, largest first, each with its contribution ("asks a question rather than adds
+to the article (+1.7)"), after the lexical reasons (shared and missing terms, words other
+articles are about, the thread, the self-label). A self-labelled comment still
 scores at least `SELF_LABEL_FLOOR`.
 """
 
