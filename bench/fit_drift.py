@@ -45,6 +45,10 @@ SWAP_WEIGHT = 0.3
 # Pairs of an off-topic and an on-topic comment of the same thread, as examples of which of
 # two ranks higher (what MAP measures), weighing PAIR_WEIGHT times a set's labelled comments.
 PAIR_WEIGHT = 3.0
+# Comments labelled neither on nor off topic (SemEval's "PotentiallyUseful") are not
+# relevant for MAP either: pairs of one and an on-topic comment of its thread take this
+# share of the pairs' weight.
+NEITHER_SHARE = 0.0
 
 
 def signal_rows(name: str, data, swap_offsets: tuple[int, ...]) -> tuple[list, list]:
@@ -67,25 +71,36 @@ def signal_rows(name: str, data, swap_offsets: tuple[int, ...]) -> tuple[list, l
     return rows, swapped
 
 
-def within_thread_pairs(rows, total: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(off-topic comment, on-topic comment of the same thread, weight) for every such pair,
-    each set's pairs weighing `total` together."""
+def within_thread_pairs(
+    rows, total: float, neither_share: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(comment that should rank higher, on-topic comment of the same thread, weight) for
+    every off-topic and on-topic pair, and every pair of a comment labelled neither
+    (SemEval's "PotentiallyUseful": not relevant for MAP) and an on-topic one; each set's
+    pairs weighing `total` together, `neither_share` of it the second kind."""
     by_thread = defaultdict(list)
     for index, row in enumerate(rows):
-        if row[2] is not None:
-            by_thread[row[1]].append(index)
-    first, second, of_set = [], [], []
+        by_thread[row[1]].append(index)
+    first, second, kind = [], [], []
     for indexes in by_thread.values():
-        for off in (i for i in indexes if rows[i][2]):
-            for on in (i for i in indexes if not rows[i][2]):
-                first.append(off)
+        on_topic = [i for i in indexes if rows[i][2] is False]
+        for higher in indexes:
+            if rows[higher][2] is False:
+                continue
+            for on in on_topic:
+                first.append(higher)
                 second.append(on)
-                of_set.append(rows[off][0])
+                kind.append((rows[higher][0], rows[higher][2] is None))
     count = defaultdict(int)
-    for name in of_set:
-        count[name] += 1
-    weight = np.array([total / count[name] for name in of_set])
-    return np.array(first, dtype=int), np.array(second, dtype=int), weight
+    for key in kind:
+        count[key] += 1
+    weight = []
+    for name, neither in kind:
+        share = neither_share if neither else 1.0 - neither_share
+        if not count[(name, not neither)]:
+            share = 1.0
+        weight.append(total * share / count[(name, neither)])
+    return np.array(first, dtype=int), np.array(second, dtype=int), np.array(weight)
 
 
 def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -138,6 +153,12 @@ def main() -> None:
         default=SWAP_WEIGHT,
         help="weight of comments moved under another article, as off-topic examples",
     )
+    parser.add_argument(
+        "--neither-share",
+        type=float,
+        default=NEITHER_SHARE,
+        help="share of the pairs' weight given to pairs of a 'neither' and an on-topic comment",
+    )
     arguments = parser.parse_args()
     with open(DATA / "offtopic_eval.jsonl", encoding="utf-8") as handle:
         here = parse_eval_lines(handle)
@@ -177,7 +198,9 @@ def main() -> None:
     spread[spread == 0] = 1.0
     x = np.hstack([np.ones((len(raw), 1)), (raw - typical) / spread])
 
-    pairs = within_thread_pairs(rows, arguments.pair_weight * known.sum() / len(per_set))
+    pairs = within_thread_pairs(
+        rows, arguments.pair_weight * known.sum() / len(per_set), arguments.neither_share
+    )
 
     def fit_with_pairs(train: np.ndarray, pair_train: np.ndarray) -> np.ndarray:
         """The fit on the comments in `train` and the pairs in `pair_train`: each pair is

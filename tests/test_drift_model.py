@@ -6,6 +6,7 @@ import re
 import socket
 from pathlib import Path
 
+import numpy as np
 import pytest
 import wordllama
 
@@ -152,3 +153,42 @@ def test_word_by_word_vectors_are_wordllamas_own(monkeypatch):
     ours = Embedder().embed(texts)
     assert np.allclose(ours, own, atol=1e-5)
     assert np.allclose(Embedder().embed(texts[:1])[0], ours[0], atol=1e-6)
+
+
+def test_thread_signals_at_once_equal_their_definitions_comment_by_comment():
+    """Ranks, running means and cosines with the thread so far, computed for the whole
+    thread with numpy, are what each comment's definition gives."""
+    texts = [
+        "Bus lanes will help",
+        "Snooker last night? Brilliant",
+        "The council should have consulted more on High Street",
+        "Bus lanes will help",  # ties the first comment's meaning and lexical score
+        "lol",
+    ]
+    vectors = default_embedder().embed(texts)
+    article = drift_model.ArticleVectors.from_rows(
+        default_embedder().embed(drift_model.ArticleVectors.texts(TITLE, BODY))
+    )
+    lexical = score(texts)
+    signals = drift_model.comment_signals(
+        [(text, None) for text in texts], [""] * len(texts), lexical, article, vectors
+    )
+
+    def rank(value, earlier):
+        if not earlier:
+            return 0.5
+        return sum(1.0 if e < value else 0.5 if e == value else 0.0 for e in earlier) / len(earlier)
+
+    meanings = [cosine(article.whole, vector) for vector in vectors]
+    for index, values in enumerate(signals):
+        assert values["meaning"] == meanings[index]
+        assert values["meaning_title"] == cosine(article.title, vectors[index])
+        assert values["meaning_rank"] == rank(meanings[index], meanings[:index])
+        drifts = [values["lexical_drift"] for values in signals]
+        assert values["lexical_rank"] == rank(drifts[index], drifts[:index])
+        mean = sum(meanings[: index + 1]) / (index + 1)
+        assert values["meaning_vs_thread"] == pytest.approx(meanings[index] - mean)
+        so_far = vectors[:index].sum(axis=0)
+        expected = cosine(vectors[index], so_far / np.linalg.norm(so_far)) if index else 0.0
+        assert values["meaning_to_thread"] == pytest.approx(expected, abs=1e-4)
+    assert meanings[3] == meanings[0]  # the tie was there to be counted half

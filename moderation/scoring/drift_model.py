@@ -61,32 +61,32 @@ import numpy as np
 
 from .drift import SELF_LABEL_FLOOR, ArticleProfile, CorpusStats, DriftResult, article_text
 from .drift import score_thread as score_thread_lexically
-from .semantic import Embedder, cosine, default_embedder
+from .semantic import Embedder, default_embedder
 from .terms import tokenize
 
 # Fitted by bench/fit_drift.py (see the module docstring); paste its output here.
-INTERCEPT = -2.9415
+INTERCEPT = -2.9408
 WEIGHTS: Mapping[str, float] = {
-    "lexical_drift": 3.8542,
-    "meaning": -2.5564,
-    "meaning_title": -0.1470,
-    "meaning_vs_thread": -0.3921,
-    "meaning_rank": -0.1510,
-    "meaning_to_thread": -1.3031,
-    "lexical_rank": -0.9583,
-    "words": 0.9861,
-    "words_squared": -0.2783,
-    "position": 0.5533,
-    "question": 2.1697,
-    "thanks": 1.8465,
-    "details": -1.0587,
-    "advice": -0.5578,
-    "laughs": 0.6475,
-    "asks_too": 1.0033,
-    "names": -1.2488,
-    "replies": 0.7819,
-    "author_returns": 1.4828,
-    "self_label": 7.2604,
+    "lexical_drift": 3.8538,
+    "meaning": -2.5557,
+    "meaning_title": -0.1474,
+    "meaning_vs_thread": -0.3901,
+    "meaning_rank": -0.1513,
+    "meaning_to_thread": -1.3055,
+    "lexical_rank": -0.9578,
+    "words": 0.9865,
+    "words_squared": -0.2784,
+    "position": 0.5532,
+    "question": 2.1698,
+    "thanks": 1.8467,
+    "details": -1.0573,
+    "advice": -0.5579,
+    "laughs": 0.6459,
+    "asks_too": 1.0049,
+    "names": -1.2509,
+    "replies": 0.7825,
+    "author_returns": 1.4837,
+    "self_label": 7.2605,
 }
 # Each signal's average over the comments the weights were fitted on (both sets weighing
 # the same): a contribution is measured from there.
@@ -106,9 +106,9 @@ TYPICAL: Mapping[str, float] = {
     "details": 0.0263,
     "advice": 0.1616,
     "laughs": 0.0817,
-    "asks_too": 0.0825,
+    "asks_too": 0.0826,
     "names": 0.0959,
-    "replies": 0.1669,
+    "replies": 0.1674,
     "author_returns": 0.1564,
     "self_label": 0.0383,
 }
@@ -117,9 +117,9 @@ SIGNALS = tuple(WEIGHTS)
 REASON_AT = 0.3
 _DECIMALS = 4
 
-# The comment's form, read from its lower-case words (set look-ups) and phrases (substring
-# searches): one regular expression a cue cost more than all the other signals together.
-_WORD = re.compile(r"[a-z0-9']+")
+# The comment's form, read from its words as the lexical score tokenises them (set look-ups)
+# and phrases (substring searches): one regular expression a cue cost more than all the
+# other signals together.
 _CUES: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = {
     "thanks": (frozenset({"thanks", "thx", "thanx", "cheers"}), ("thank you",)),
     "advice": (
@@ -133,6 +133,12 @@ _CUES: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = {
         ("me too", "same here", "pm me", "email me", "any update", "am interested")
         + ("also interested",),
     ),
+}
+# A phrase of several words can only be there when its first word is (a cheap set test
+# before the substring search); a single-word phrase ("haha") also matches as a prefix.
+_PHRASES_BY_FIRST_WORD: Mapping[str, tuple[tuple[str | None, str], ...]] = {
+    name: tuple((p.split()[0] if " " in p else None, f" {p}") for p in phrases)
+    for name, (_, phrases) in _CUES.items()
 }
 _SMILEY = re.compile(r"[:;]-?[)(pPdD](?!\w)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
@@ -152,23 +158,28 @@ def _gives_details(text: str, lower: str) -> bool:
     )
 
 
-def _form(text: str) -> tuple[list[str], dict[str, float]]:
-    """The comment's lower-case words, and its form's cues (1 when present)."""
-    lower = text.lower()
-    words = _WORD.findall(lower)
+def _form(text: str, words: list[str]) -> dict[str, float]:
+    """The comment's form's cues (1 when present), from its text and its lower-case words."""
     present = set(words)
     joined = f" {' '.join(words)} "
     form = {
-        name: float(not present.isdisjoint(singles) or any(f" {p}" in joined for p in phrases))
-        for name, (singles, phrases) in _CUES.items()
+        name: float(
+            not present.isdisjoint(singles)
+            or any(
+                (first is None or first in present) and phrase in joined
+                for first, phrase in _PHRASES_BY_FIRST_WORD[name]
+            )
+        )
+        for name, (singles, _) in _CUES.items()
     }
-    form["laughs"] = max(form["laughs"], float(_SMILEY.search(text) is not None))
-    form["details"] = float(_gives_details(text, lower))
-    return words, form
+    smiley = (":" in text or ";" in text) and _SMILEY.search(text) is not None
+    form["laughs"] = max(form["laughs"], float(smiley))
+    form["details"] = float(_gives_details(text, text.lower()))
+    return form
 
 
 def _name_words(name: str) -> set[str]:
-    return {word for word in _WORD.findall(name.lower()) if len(word) >= 3}
+    return {word for word in tokenize(name) if len(word) >= 3}
 
 
 @dataclass(frozen=True)
@@ -189,18 +200,24 @@ class ArticleVectors:
         return cls(title=rows[0], body=rows[1], whole=rows[2])
 
 
-def _rank_among(value: float, earlier: Sequence[float]) -> float:
-    """The share of earlier values below `value` (ties half); 0.5 with none."""
-    if not earlier:
-        return 0.5
-    below = sum(1.0 if other < value else 0.5 if other == value else 0.0 for other in earlier)
-    return below / len(earlier)
+def _ranks_among_earlier(values: np.ndarray) -> np.ndarray:
+    """For each value, the share of the values before it that are lower (ties half); 0.5
+    for the first."""
+    earlier = np.tril(np.ones((len(values), len(values)), dtype=bool), k=-1)
+    below = (values[None, :] < values[:, None]) & earlier
+    tied = (values[None, :] == values[:, None]) & earlier
+    counts = np.arange(len(values))
+    shares = (below.sum(axis=1) + 0.5 * tied.sum(axis=1)) / np.maximum(counts, 1)
+    shares[0] = 0.5
+    return shares
 
 
-def _cosine_to_sum(vector: np.ndarray, total: np.ndarray) -> float:
-    """Cosine of a unit vector with a sum of them (the thread so far); 0 for none."""
-    length = float(np.linalg.norm(total))
-    return cosine(vector, total / length) if length > 0 else 0.0
+def _cosines_to_thread_so_far(vectors: np.ndarray) -> np.ndarray:
+    """Each unit row's cosine with the sum of the rows before it (0 for the first)."""
+    before = np.cumsum(vectors, axis=0, dtype=np.float64) - vectors
+    lengths = np.linalg.norm(before, axis=1)
+    dots = np.einsum("ij,ij->i", vectors, before)
+    return np.round(np.divide(dots, lengths, out=np.zeros_like(dots), where=lengths > 0), 4)
 
 
 def _names_an_earlier_commenter(words: list[str], earlier_authors: set[str]) -> bool:
@@ -216,35 +233,41 @@ def comment_signals(
     vectors: np.ndarray,
 ) -> list[dict[str, float]]:
     """Every comment's signals, in thread order; thread signals over the thread so far:
-    `comments` are (text, index of the parent or None), as for `score_thread`."""
+    `comments` are (text, index of the parent or None), as for `score_thread`. The
+    thread's cosines, ranks and running means are computed at once with numpy."""
+    if not comments:
+        return []
+    vectors = vectors[: len(comments)]
+    # One product for both cosines with the article; rounded as `cosine` rounds.
+    to_article = np.round((vectors @ np.stack([article.whole, article.title]).T).astype(float), 4)
+    meanings = to_article[:, 0]
+    lexical_drifts = np.array([result.score for result in lexical])
+    running_mean = np.cumsum(meanings) / np.arange(1, len(meanings) + 1)
+    meaning_ranks = _ranks_among_earlier(meanings)
+    lexical_ranks = _ranks_among_earlier(lexical_drifts)
+    to_thread = _cosines_to_thread_so_far(vectors)
     signals = []
-    meanings: list[float] = []
-    lexical_drifts: list[float] = []
     seen_authors: set[str] = set()
     name_words: set[str] = set()
-    thread_sum = np.zeros_like(article.whole)
     for index, (text, parent) in enumerate(comments):
-        meaning = cosine(article.whole, vectors[index])
-        meanings.append(meaning)
-        lexical_drift = lexical[index].score
-        words = math.log1p(len(tokenize(text)))
+        words = tokenize(text)
+        length = math.log1p(len(words))
         author = authors[index].strip().casefold() if index < len(authors) else ""
-        lower_words, form = _form(text)
+        form = _form(text, words)
         own_name = _name_words(author)
-        replies = parent is not None or _names_an_earlier_commenter(
-            lower_words, name_words - own_name
-        )
+        replies = parent is not None or _names_an_earlier_commenter(words, name_words - own_name)
+        meaning = float(meanings[index])
         signals.append(
             {
-                "lexical_drift": lexical_drift,
+                "lexical_drift": float(lexical_drifts[index]),
                 "meaning": meaning,
-                "meaning_title": cosine(article.title, vectors[index]),
-                "meaning_vs_thread": meaning - sum(meanings) / (index + 1),
-                "meaning_rank": _rank_among(meaning, meanings[:-1]),
-                "meaning_to_thread": _cosine_to_sum(vectors[index], thread_sum),
-                "lexical_rank": _rank_among(lexical_drift, lexical_drifts),
-                "words": words,
-                "words_squared": words * words,
+                "meaning_title": float(to_article[index, 1]),
+                "meaning_vs_thread": meaning - float(running_mean[index]),
+                "meaning_rank": float(meaning_ranks[index]),
+                "meaning_to_thread": float(to_thread[index]),
+                "lexical_rank": float(lexical_ranks[index]),
+                "words": length,
+                "words_squared": length * length,
                 "position": math.log1p(index),
                 "question": float("?" in text),
                 "thanks": form["thanks"],
@@ -252,14 +275,12 @@ def comment_signals(
                 "advice": form["advice"],
                 "laughs": form["laughs"],
                 "asks_too": form["asks_too"],
-                "names": len(_CAPITALISED.findall(text)) / max(1, len(lower_words)),
+                "names": len(_CAPITALISED.findall(text)) / max(1, len(words)),
                 "replies": float(replies),
                 "author_returns": float(bool(author) and author in seen_authors),
                 "self_label": float(lexical[index].self_label is not None),
             }
         )
-        lexical_drifts.append(lexical_drift)
-        thread_sum = thread_sum + vectors[index]
         if author:
             seen_authors.add(author)
             name_words.update(own_name)
