@@ -48,15 +48,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from .importers.records import ParsedSource
 from .scoring.drift import (
     DEFAULT_OFF_TOPIC_THRESHOLD,
     ArticleProfile,
     CorpusStats,
+    DriftResult,
     ThreadContext,
     score_drift,
     score_thread,
 )
+from .scoring.drift_model import ArticleVectors, combine, comment_signals
+from .scoring.semantic import Embedder, default_embedder
 from .scoring.sentiment import default_scorer
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -150,6 +155,7 @@ class EvalComment:
     # None: labelled neither (SemEval's "PotentiallyUseful") or not labelled at all.
     off_topic: bool | None
     sentiment: str | None = None
+    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,7 @@ def parse_eval_lines(lines: Iterable[str]) -> EvalData:
                         text=entry["text"],
                         off_topic=bool(entry["off_topic"]),
                         sentiment=entry["sentiment"],
+                        author=str(entry.get("author") or ""),
                     )
                 )
             else:
@@ -236,6 +243,7 @@ def labelled_source_data(parsed: ParsedSource, labels: Mapping[str, bool | None]
             parent_id=comment.parent_external_id,
             text=comment.body,
             off_topic=labels.get(comment.external_id or ""),
+            author=comment.author_name,
         )
         for comment in parsed.comments
         if comment.kind == "comment"
@@ -423,37 +431,114 @@ def _threads(data: EvalData) -> dict[str, list[EvalComment]]:
     return threads
 
 
-def evaluate(data: EvalData) -> EvaluationReport:
+@dataclass
+class ScoredThread:
+    """A thread of an evaluation set as the scorer sees it: signals and results."""
+
+    article: EvalArticle
+    profile: ArticleProfile
+    comments: list[EvalComment]
+    article_vectors: ArticleVectors
+    vectors: np.ndarray
+    lexical: list[DriftResult]
+    signals: list[dict[str, float]]
+    results: list[DriftResult]
+
+
+def score_threads(data: EvalData, embedder: Embedder | None = None) -> list[ScoredThread]:
+    """Every thread scored as the batch runner scores it (`drift_model`), keeping what the
+    scores are made of; corpus statistics over the set's own articles."""
+    embedder = embedder or default_embedder()
+    stats = CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
+    threads = _threads(data)
+    # One call for every text: much quicker than one a thread.
+    texts = [
+        text
+        for article in data.articles
+        for text in ArticleVectors.texts(article.title, article.body)
+    ]
+    for article in data.articles:
+        texts.extend(comment.text for comment in threads[article.article_id])
+    vectors = embedder.embed(texts)
+    offset = 3 * len(data.articles)
+    scored = []
+    for position, article in enumerate(data.articles):
+        thread = threads[article.article_id]
+        profile = ArticleProfile.build(article.title, article.body, stats)
+        lexical = score_thread(_thread_order(thread), profile, stats)
+        comment_vectors = vectors[offset : offset + len(thread)]
+        offset += len(thread)
+        article_vectors = ArticleVectors.from_rows(vectors[3 * position : 3 * position + 3])
+        signals = comment_signals(
+            _thread_order(thread),
+            [comment.author for comment in thread],
+            lexical,
+            article_vectors,
+            comment_vectors,
+        )
+        results = [combine(result, values) for result, values in zip(lexical, signals, strict=True)]
+        scored.append(
+            ScoredThread(
+                article=article,
+                profile=profile,
+                comments=thread,
+                article_vectors=article_vectors,
+                vectors=comment_vectors,
+                lexical=lexical,
+                signals=signals,
+                results=results,
+            )
+        )
+    return scored
+
+
+def swapped_signals(
+    comment: EvalComment, vector: np.ndarray, other: ScoredThread, position: int, stats: CorpusStats
+) -> tuple[DriftResult, dict[str, float]]:
+    """The comment's lexical result and signals as if posted under the other article after
+    its first `position` comments (the last of them standing in as parent)."""
+    before = other.comments[:position]
+    lexical = score_drift(comment.text, other.profile, _swapped_context(before, position), stats)
+    signals = comment_signals(
+        [*_thread_order(before), (comment.text, None)],
+        [*(c.author for c in before), comment.author],
+        [*other.lexical[:position], lexical],
+        other.article_vectors,
+        np.vstack([other.vectors[:position], vector[np.newaxis, :]]),
+    )[-1]
+    return lexical, signals
+
+
+def _swapped_score(
+    comment: EvalComment, vector: np.ndarray, other: ScoredThread, position: int, stats: CorpusStats
+) -> float:
+    return combine(*swapped_signals(comment, vector, other, position, stats)).score
+
+
+def evaluate(data: EvalData, embedder: Embedder | None = None) -> EvaluationReport:
     """Run all measurements on parsed evaluation data: the swap test and sentiment too when
     every comment has an off-topic and a sentiment label (the evaluation format)."""
-    stats = CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
-    profiles = {
-        article.article_id: ArticleProfile.build(article.title, article.body, stats)
-        for article in data.articles
-    }
-    threads = _threads(data)
+    threads = score_threads(data, embedder)
     complete = all(
         comment.off_topic is not None and comment.sentiment is not None for comment in data.comments
     )
+    stats = CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
     own_scores: list[float] = []
     swapped_scores: list[float] = []
     labels: list[bool | None] = []
     ranked_threads: list[tuple[list[float], list[bool]]] = []
-    for position, article in enumerate(data.articles):
-        thread = threads[article.article_id]
-        results = score_thread(_thread_order(thread), profiles[article.article_id], stats)
-        scores = [result.score for result in results]
+    for position, thread in enumerate(threads):
+        scores = [result.score for result in thread.results]
         own_scores.extend(scores)
-        labels.extend(comment.off_topic for comment in thread)
-        ranked_threads.append((scores, [comment.off_topic is False for comment in thread]))
+        labels.extend(comment.off_topic for comment in thread.comments)
+        ranked_threads.append((scores, [comment.off_topic is False for comment in thread.comments]))
         if not complete:
             continue
-        other = data.articles[(position + 1) % len(data.articles)]
-        other_thread = threads[other.article_id]
-        for index, comment in enumerate(thread):
-            context = _swapped_context(other_thread, index)
-            swapped = score_drift(comment.text, profiles[other.article_id], context, stats)
-            swapped_scores.append(swapped.score)
+        other = threads[(position + 1) % len(threads)]
+        for index, comment in enumerate(thread.comments):
+            swapped_scores.append(
+                _swapped_score(comment, thread.vectors[index], other, index, stats)
+            )
 
     known = [
         (score, label) for score, label in zip(own_scores, labels, strict=True) if label is not None

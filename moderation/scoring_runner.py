@@ -45,23 +45,20 @@ from .models import (
     ThreadSummary,
     utcnow,
 )
-from .scoring.drift import (
-    ArticleProfile,
-    CorpusStats,
-    find_derail_point,
-    score_thread,
-)
+from .scoring.drift import ArticleProfile, CorpusStats, find_derail_point
+from .scoring.drift_model import score_thread
 from .scoring.duplicates import DuplicateInfo, fingerprint_of_normalised, normalise_for_matching
 from .scoring.flags import compute_flags, duplicate_flag
 from .scoring.near_duplicates import band_keys, near_duplicate_keys_of_normalised
 from .scoring.priority import compute_priority
+from .scoring.semantic import Embedder, default_embedder
 from .scoring.sentiment import SentimentScorer
 from .scoring.watchwords import compile_watchwords
 from .settings import ScoringConfig, current_scoring_config
 from .watchword_actions import apply_watchword_actions
 from .webhooks.events import emit_comments_scored
 
-SCORER_VERSION = "6"
+SCORER_VERSION = "7"
 """Raise when any scorer's results change, so every stored score becomes stale."""
 
 BATCH_COMMENTS = 2000
@@ -109,6 +106,7 @@ class ThreadTask:
     parent_indexes: list[int | None]
     stale: list[bool]
     content_hashes: list[str]
+    authors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -181,9 +179,11 @@ class ThreadScorer:
     near_duplicates: bool = True
     """Compute MinHash signatures (off only to measure what they cost, bench_neardup.py)."""
     sentiment: SentimentScorer = field(init=False)
+    embedder: Embedder = field(init=False)
 
     def __post_init__(self) -> None:
         self.analysis_hash = self.config.analysis_hash()
+        self.embedder = default_embedder()
         self.sentiment = _sentiment_scorer(
             self.config.positive_threshold, self.config.negative_threshold
         )
@@ -193,7 +193,13 @@ class ThreadScorer:
         """Score a thread; ``scored_at`` is the time as the database driver takes it."""
         profile = ArticleProfile.build(task.title, task.body, self.stats)
         drifts = score_thread(
-            list(zip(task.texts, task.parent_indexes, strict=True)), profile, self.stats
+            list(zip(task.texts, task.parent_indexes, strict=True)),
+            task.title,
+            task.body,
+            profile,
+            self.stats,
+            authors=task.authors,
+            embedder=self.embedder,
         )
         scores, flags, signatures, band_keys = [], [], [], []
         for index, drift in enumerate(drifts):
@@ -406,7 +412,7 @@ def _load_tasks(
     session: so.Session, article_ids: Sequence[int], stale, rescore_all: bool
 ) -> list[ThreadTask]:
     articles = {
-        row.id: ThreadTask(row.id, row.title, row.body, [], [], [], [], [], [])
+        row.id: ThreadTask(row.id, row.title, row.body, [], [], [], [], [], [], [])
         for row in session.execute(
             sa.select(Article.id, Article.title, Article.body).where(Article.id.in_(article_ids))
         )
@@ -420,6 +426,7 @@ def _load_tasks(
             Comment.kind,
             Comment.parent_id,
             Comment.content_hash,
+            Comment.author_name,
             is_stale.label("is_stale"),
         )
         .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
@@ -436,6 +443,7 @@ def _load_tasks(
         task.parent_indexes.append(index_in_thread.get(row.parent_id))
         task.stale.append(bool(row.is_stale))
         task.content_hashes.append(row.content_hash)
+        task.authors.append(row.author_name or "")
     return list(articles.values())
 
 

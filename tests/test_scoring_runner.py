@@ -261,11 +261,14 @@ def test_the_derail_point_is_stored_per_thread(app):
     rows = ["article_id,article_title,article_body,comment_id,author,text"]
     body = "The council approved new bus lanes on High Street after a long consultation."
     on_topic = ["Bus lanes will help", "High Street traffic is awful", "The consultation was fair"]
+    # Chatter as it comes: questions to other readers, a self-label, thanks (no commas: it is
+    # a CSV). Plain one-line statements sharing nothing with a one-sentence article score
+    # about 0.35, since drift also weighs a comment's form (docs/scoring.md, known limits).
     off_topic = [
-        "Anyone watch the snooker final last night",
-        "My cat knocked over a vase",
-        "Best pizza recipe uses fresh basil",
-        "The weather at the seaside was lovely",
+        "Anyone watch the snooker final last night? What a comeback in the deciding frame",
+        "Totally unrelated but my cat knocked over a vase this morning",
+        "Does anyone have a good pizza recipe? Mine always comes out soggy",
+        "Thanks for the tip about the seaside: we loved the ice cream on the pier",
     ]
     for number, text in enumerate(on_topic + off_topic, start=1):
         rows.append(f"a1,Bus lanes approved,{body},{number},User{number},{text}")
@@ -275,7 +278,7 @@ def test_the_derail_point_is_stored_per_thread(app):
     summary = db.session.get(ThreadSummary, bus_lanes)
     assert summary.derail_comment_id is not None
     derail = db.session.get(Comment, summary.derail_comment_id)
-    assert derail.body == "Anyone watch the snooker final last night"
+    assert derail.body == off_topic[0]
 
 
 def test_two_processes_give_the_same_scores_as_one(app, monkeypatch):
@@ -417,3 +420,32 @@ def test_reprioritised_priorities_equal_scoring_afresh(app, weights):
     assert score_stale(db.session, rescore_all=True).comments_scored == len(reprioritised)
     assert _every_priority() == reprioritised
     assert any(reasons for _, reasons, _ in reprioritised.values())
+
+
+UNRELATED_TOPICS = [
+    ("Heatwave warning", "temperatures heat water drought summer reservoirs hosepipe"),
+    ("Striker signs", "club striker transfer fee season manager goals stadium"),
+    ("Rates held", "bank interest rates inflation mortgage lending economy"),
+    ("Wildfire spreads", "forest fire crews evacuation smoke homes hillside"),
+    ("Vaccine rollout", "clinic doses nurses appointments hospital booster"),
+]
+
+
+def test_drift_holds_when_unrelated_articles_arrive(app):
+    """Corpus statistics are rebuilt at every scoring run, over every article imported so
+    far; a comment's drift, rescored after many unrelated articles arrived, barely moves."""
+    import_seed()
+    score_stale(db.session)
+    before = {author: score.drift for author, score in scores_by_author().items()}
+    rows = ["article_id,article_title,article_body,comment_id,author,text"]
+    for number in range(40):
+        title, words = UNRELATED_TOPICS[number % len(UNRELATED_TOPICS)]
+        body = f"{words} {title.lower()} story {number} " * 5
+        rows.append(f"u{number},{title} {number},{body},u{number}c,Reader{number},{words}")
+    import_csv("\n".join(rows) + "\n")
+    summary = score_stale(db.session, rescore_all=True)
+    assert summary.comments_scored == 45
+    after = {author: score.drift for author, score in scores_by_author().items()}
+    changes = {author: abs(after[author] - before[author]) for author in before}
+    assert max(changes.values()) <= 0.1, changes
+    assert max(before, key=before.get) == max(before, key=after.get) == "thomas malthaus"

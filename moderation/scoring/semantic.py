@@ -1,0 +1,108 @@
+"""Meaning, not only shared words: static text embeddings for off-topic drift.
+
+Shared words miss that "Get in!!! Finally a proper number nine" is about a striker's
+transfer, or that "the cheapest I know is 1600" answers a question about renting a car.
+Embeddings place texts with related meanings near each other whatever words they use.
+
+The model is WordLlama's ``l2_supercat`` (256 dimensions, 16 MB of token vectors distilled
+from a large language model, MIT licence). It ships inside the ``wordllama`` wheel, and is
+loaded from the package's own folder with downloads disabled: nothing is fetched, ever;
+a missing file is an error, not a download. A text's vector is the average of its tokens'
+vectors, normalised, so embedding is a table look-up and a sum: thousands of comments a
+second on one core, and the same text always gives the same vector.
+
+Pure apart from loading the model once per process (`default_embedder`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_CONFIG = "l2_supercat"
+MODEL_DIMENSIONS = 256
+# Cosines are rounded so that the last bits of a float sum (which can depend on how texts
+# were batched) never change a score.
+_COSINE_DECIMALS = 4
+# Words tokenised at once, and how many words' vectors are kept (16 MB).
+_BATCH = 1024
+_WORD_CACHE = 16384
+# Texts whose words are looked up together (their words must all be in the cache at once).
+_TEXTS_AT_ONCE = 256
+
+
+class Embedder:
+    """Unit vectors for texts, from the model shipped in the wordllama package."""
+
+    def __init__(self) -> None:
+        import wordllama
+        from wordllama import WordLlama
+
+        package_folder = Path(wordllama.__file__).resolve().parent
+        self._model = WordLlama.load(
+            config=MODEL_CONFIG,
+            dim=MODEL_DIMENSIONS,
+            cache_dir=package_folder,
+            disable_download=True,
+        )
+
+        # Token ids without padding: a batch is not widened to its longest text.
+        self._tokenizer = self._model.tokenizer
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+        self._vectors = self._model.embedding
+        self._word_row: dict[str, int] = {}
+        self._word_sums = np.zeros((_WORD_CACHE, MODEL_DIMENSIONS), dtype=np.float32)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit row per text (a text without tokens gives a zero row).
+
+        The tokenizer never merges across spaces (a token starts a word or continues
+        one), so a text's token vectors are those of its space-separated words, each
+        tokenised once and its vectors' sum kept: a comment then costs a look-up a word."""
+        out = np.zeros((len(texts), MODEL_DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(texts), _TEXTS_AT_ONCE):
+            words_of = [text.split() for text in texts[start : start + _TEXTS_AT_ONCE]]
+            self._learn({word for words in words_of for word in words})
+            for index, words in enumerate(words_of, start):
+                if words:
+                    rows = [self._word_row[word] for word in words]
+                    self._word_sums.take(rows, axis=0).sum(axis=0, out=out[index])
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+
+    def _learn(self, words: set[str]) -> None:
+        """Tokenise the words not yet known and keep their vectors' sums."""
+        new = [word for word in words if word not in self._word_row]
+        if not new:
+            return
+        if len(self._word_row) + len(new) > _WORD_CACHE:
+            # Forget everything rather than some: a word's sum is recomputed the same way.
+            self._word_row.clear()
+            new = list(words)
+            if len(new) > len(self._word_sums):  # more words than the cache holds: widen it
+                self._word_sums = np.zeros((len(new), MODEL_DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(new), _BATCH):
+            batch = new[start : start + _BATCH]
+            for word, encoding in zip(
+                batch, self._tokenizer.encode_batch(batch, add_special_tokens=False), strict=True
+            ):
+                row = len(self._word_row)
+                self._word_sums[row] = self._vectors.take(encoding.ids, axis=0, mode="clip").sum(
+                    axis=0
+                )
+                self._word_row[word] = row
+
+
+@lru_cache(maxsize=1)
+def default_embedder() -> Embedder:
+    """The process's embedder, loaded on first use (a third of a second)."""
+    return Embedder()
+
+
+def cosine(left: np.ndarray, right: np.ndarray) -> float:
+    """Cosine of two unit vectors, rounded; 0 when either is a zero row."""
+    return round(float(np.dot(left, right)), _COSINE_DECIMALS)
