@@ -195,8 +195,11 @@ class _Ingester:
         self.chunk_size = chunk_size
         self.counts = _Counts()
         self.article_ids: dict[str, int] = {}
+        self.article_keys_seen: set[str] = set()
+        self.unresolved_articles: dict[str, dict] = {}
+        """Articles of the chunk not yet looked up, by key: looked up when it is written."""
         self.new_articles: dict[str, dict] = {}
-        """Articles of the chunk not yet in the database, by key: written with the chunk."""
+        """Articles of the chunk not in the database, by key: written with the chunk."""
         self.article_changes: dict[int, dict] = {}
         self.pending: dict[tuple[str, str], PreparedComment] = {}
         self.comment_changes: dict[int, tuple[sa.Row, PreparedComment]] = {}
@@ -252,39 +255,49 @@ class _Ingester:
     # Articles -----------------------------------------------------------------
 
     def _add_article(self, record: ArticleRecord) -> None:
-        if record.key in self.article_ids or record.key in self.new_articles:
+        if record.key in self.article_keys_seen:
             return  # the first definition in a file wins
+        self.article_keys_seen.add(record.key)
         site = record.site or self.default_site
-        content_hash = article_hash(record)
         fields = {
             "url": record.url,
             "title": record.title,
             "author": record.author,
             "published_at": record.published_at,
             "body": record.body,
-            "content_hash": content_hash,
+            "content_hash": article_hash(record),
         }
-        # Statements built once (below the class) and run on the connection: building
-        # and running them through the session cost more than the queries themselves.
+        # Looked up with the rest of the chunk's articles when it is written: one query,
+        # not a round trip per article.
+        self.unresolved_articles[record.key] = {"site": site, "key": record.key} | fields
+
+    def _resolve_articles(self) -> None:
+        """Find the chunk's articles already stored; the rest are new (inserted next)."""
+        unresolved, self.unresolved_articles = self.unresolved_articles, {}
+        pairs = [(values["site"], key) for key, values in unresolved.items()]
         connection = self.session.connection()
-        existing = connection.execute(_FIND_ARTICLE, {"site": site, "key": record.key}).first()
-        if existing is None:
-            self.new_articles[record.key] = {"site": site, "key": record.key} | fields
-            return
-        self.article_ids[record.key] = existing.id
-        if existing.content_hash != content_hash:
-            self.article_changes[existing.id] = fields | {"updated_at": utcnow()}
-            self.counts.articles_updated += 1
+        for start in range(0, len(pairs), LOOKUP_IDS):
+            rows = connection.execute(_FIND_ARTICLES, {"pairs": pairs[start : start + LOOKUP_IDS]})
+            for row in rows:
+                values = unresolved.pop(row.key)
+                self.article_ids[row.key] = row.id
+                if row.content_hash != values["content_hash"]:
+                    fields = {name: values[name] for name in ARTICLE_FIELDS}
+                    self.article_changes[row.id] = fields | {"updated_at": utcnow()}
+                    self.counts.articles_updated += 1
+        self.new_articles.update(unresolved)
 
     def _insert_new_articles(self) -> None:
-        connection = self.session.connection()
+        if not self.new_articles:
+            return
         now = utcnow()
-        for key, values in self.new_articles.items():
-            created = {"created_at": now, "updated_at": now, "import_batch_id": self.batch_id}
-            self.article_ids[key] = connection.execute(
-                _INSERT_ARTICLE, values | created
-            ).scalar_one()
-            self.counts.articles_new += 1
+        created = {"created_at": now, "updated_at": now, "import_batch_id": self.batch_id}
+        rows = self.session.connection().execute(
+            _INSERT_ARTICLES, [values | created for values in self.new_articles.values()]
+        )
+        for key, article_id in rows:
+            self.article_ids[key] = article_id
+        self.counts.articles_new += len(self.new_articles)
         self.new_articles = {}
 
     # Comments -----------------------------------------------------------------
@@ -299,11 +312,14 @@ class _Ingester:
 
     def _commit_chunk(self) -> None:
         """Write the chunk gathered so far, account for it, record progress, commit."""
-        if not self.pending and not self.new_articles:
+        if not self.pending and not self.unresolved_articles:
             return
         if self.sqlite:
             self._leave_others_a_turn()
+        else:
+            self.session.execute(_ASYNCHRONOUS_COMMIT)
         started = time.perf_counter()
+        self._resolve_articles()
         self._insert_new_articles()
         pending, self.pending = self.pending, {}
         known = self._known_comments(pending)
@@ -534,10 +550,21 @@ _LINK_PARENTS = (
 _ORPHANS = sa.select(Comment.external_id, Comment.parent_external_id).where(
     _UNLINKED, Comment.import_batch_id == sa.bindparam("batch_id")
 )
-_FIND_ARTICLE = sa.select(Article.id, Article.content_hash).where(
-    Article.site == sa.bindparam("site"), Article.key == sa.bindparam("key")
+ARTICLE_FIELDS = ("url", "title", "author", "published_at", "body", "content_hash")
+_FIND_ARTICLES = sa.select(Article.id, Article.site, Article.key, Article.content_hash).where(
+    sa.tuple_(Article.site, Article.key).in_(sa.bindparam("pairs", expanding=True))
 )
-_INSERT_ARTICLE = sa.insert(Article).returning(Article.id)
+_INSERT_ARTICLES = sa.insert(Article).returning(
+    Article.key, Article.id, sort_by_parameter_order=True
+)
+_ASYNCHRONOUS_COMMIT = sa.text("SET LOCAL synchronous_commit = off")
+"""PostgreSQL, for an import's chunk transactions only: the commit returns before its WAL
+is flushed to disk, so a crash of the server can lose the last chunks committed, never
+part of one (the WAL still orders them). That is safe here because nothing counts on a
+chunk until the batch succeeds: its rows are hidden while the batch is "running", and
+a batch left running by a crash is marked failed and its rows removed on the next
+import's start (:mod:`moderation.interrupted_imports`). The final transaction, which
+marks the batch succeeded, commits synchronously: after it the import is durable."""
 
 
 @dataclass
