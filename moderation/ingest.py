@@ -417,6 +417,14 @@ class _Ingester:
         keys = [(self.article_ids[key], external_id) for key, external_id in pending]
         known: dict[tuple[int, str], sa.Row] = {}
         connection = self.session.connection()
+        if not self.sqlite:
+            # Two arrays, one statement text: the driver prepares it once, and nothing is
+            # rendered per id (an IN list of a chunk's ids cost more to build than to run).
+            article_ids, external_ids = zip(*keys, strict=True) if keys else ((), ())
+            rows = connection.execute(
+                _KNOWN_BY_ARRAYS, {"article_ids": list(article_ids), "ids": list(external_ids)}
+            )
+            return {(row.article_id, row.external_id): row for row in rows}
         for start in range(0, len(keys), LOOKUP_IDS):
             # Each article with its own ids: "article IN (...) AND id IN (...)" would look
             # up every id under every article of the chunk, several times the work.
@@ -531,6 +539,14 @@ def _known_comments_query(articles: int) -> sa.Select:
         )
     )
 
+
+_KNOWN_BY_ARRAYS = sa.text(
+    "SELECT c.id, c.article_id, c.external_id, c.content_hash, c.body, c.source_status,"
+    " c.import_batch_id FROM comments AS c JOIN unnest(CAST(:article_ids AS integer[]),"
+    " CAST(:ids AS varchar[])) AS k (article_id, external_id)"
+    " ON c.article_id = k.article_id AND c.external_id = k.external_id"
+)
+"""PostgreSQL: the stored comments among a chunk's (article, id) pairs, by the unique index."""
 
 _parent = so.aliased(Comment)
 _UNLINKED = sa.and_(Comment.parent_id.is_(None), Comment.parent_external_id.is_not(None))
