@@ -28,10 +28,14 @@ endpoint wants them: :mod:`moderation.webhooks.events`).
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import BinaryIO
@@ -72,15 +76,18 @@ class _Counts:
     skipped: int = 0
     problems: list[dict] = field(default_factory=list)
     problems_total: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Problems come from the records being gathered and from the chunk being written."""
 
     def add_problem(self, problem: Problem) -> None:
-        if problem.kind == "skipped":
-            self.skipped += 1
-        self.problems_total += 1
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append(
-                {"line": problem.line, "kind": problem.kind, "message": problem.message}
-            )
+        with self.lock:
+            if problem.kind == "skipped":
+                self.skipped += 1
+            self.problems_total += 1
+            if len(self.problems) < MAX_PROBLEMS_KEPT:
+                self.problems.append(
+                    {"line": problem.line, "kind": problem.kind, "message": problem.message}
+                )
 
 
 COMMENT_COLUMNS = (
@@ -215,26 +222,38 @@ class _Ingester:
         self.status_counts: Counter[str] = Counter()
         self.articles_with_new_comments: set[int] = set()
         self.chunks_committed = 0
+        # PostgreSQL: chunks are written by this thread, one at a time, while the records
+        # of the next are gathered (no database work): the server's work on a chunk then
+        # overlaps this process's on the next, instead of each waiting for the other.
+        self.writer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
+        self.writing: Future | None = None
         # Comments this file inserts get ids above this one; those below are accounted for.
         self.accounted_up_to = self._highest_comment_id()
         self.first_new_after = self.accounted_up_to
 
     def feed(self, records: Iterable[Record | PreparedComment]) -> None:
-        for record in records:
-            if isinstance(record, PreparedComment):
-                self._add_comment(record)
-            elif isinstance(record, ArticleRecord):
-                self._add_article(record)
-            elif isinstance(record, CommentRecord):
-                # prepare_comments leaves only these unprepared.
-                self.counts.add_problem(
-                    Problem(
-                        f"comment refers to unknown article {record.article_key!r}", record.line
+        try:
+            for record in records:
+                if isinstance(record, PreparedComment):
+                    self._add_comment(record)
+                elif isinstance(record, ArticleRecord):
+                    self._add_article(record)
+                elif isinstance(record, CommentRecord):
+                    # prepare_comments leaves only these unprepared.
+                    self.counts.add_problem(
+                        Problem(
+                            f"comment refers to unknown article {record.article_key!r}",
+                            record.line,
+                        )
                     )
-                )
-            else:
-                self.counts.add_problem(record)
-        self._commit_chunk()
+                else:
+                    self.counts.add_problem(record)
+            self._commit_chunk()
+        finally:
+            # Nothing else may use the session while a chunk is being written; a failure
+            # already on its way out wins over the write's own.
+            self._wait_for_write(raising=sys.exc_info()[0] is None)
+            self.writer_thread.shutdown()
 
     def finish(self) -> None:
         """The file's last writes, in the transaction that marks its batch succeeded:
@@ -271,9 +290,8 @@ class _Ingester:
         # not a round trip per article.
         self.unresolved_articles[record.key] = {"site": site, "key": record.key} | fields
 
-    def _resolve_articles(self) -> None:
+    def _resolve_articles(self, unresolved: dict[str, dict]) -> None:
         """Find the chunk's articles already stored; the rest are new (inserted next)."""
-        unresolved, self.unresolved_articles = self.unresolved_articles, {}
         pairs = [(values["site"], key) for key, values in unresolved.items()]
         connection = self.session.connection()
         for start in range(0, len(pairs), LOOKUP_IDS):
@@ -311,17 +329,44 @@ class _Ingester:
             self._commit_chunk()
 
     def _commit_chunk(self) -> None:
-        """Write the chunk gathered so far, account for it, record progress, commit."""
+        """Hand the chunk gathered so far to be written: on SQLite now, on PostgreSQL in the
+        writer thread once the previous chunk is in, while this one gathers the next."""
         if not self.pending and not self.unresolved_articles:
             return
+        pending, self.pending = self.pending, {}
+        articles, self.unresolved_articles = self.unresolved_articles, {}
+        if self.sqlite:
+            self._write_chunk(pending, articles)
+            return
+        self._wait_for_write()
+        # In a copy of this thread's context: Flask's application context finds the session.
+        in_context = contextvars.copy_context().run
+        self.writing = self.writer_thread.submit(in_context, self._write_chunk, pending, articles)
+
+    def _wait_for_write(self, raising: bool = True) -> None:
+        """Wait for the chunk being written, if any; raise what stopped it unless told not."""
+        writing, self.writing = self.writing, None
+        if writing is None:
+            return
+        error = writing.exception()
+        # Dropped before raising: the error's traceback holds this frame, which would hold
+        # the error, a cycle that keeps the file's parser open until the garbage collector.
+        writing = None
+        if error is not None and raising:
+            try:
+                raise error
+            finally:
+                error = None
+
+    def _write_chunk(self, pending: dict, articles: dict[str, dict]) -> None:
+        """Write one chunk, account for it, record progress, commit."""
         if self.sqlite:
             self._leave_others_a_turn()
         else:
             self.session.execute(_ASYNCHRONOUS_COMMIT)
         started = time.perf_counter()
-        self._resolve_articles()
+        self._resolve_articles(articles)
         self._insert_new_articles()
-        pending, self.pending = self.pending, {}
         known = self._known_comments(pending)
         new_comments, changed = [], []
         for (article_key, external_id), comment in pending.items():
