@@ -12,7 +12,8 @@ prints how many, and the longest and 99th-percentile wait. The CPU time printed 
 the import process's and its parser's (user + system), not the database server's:
 on a shared machine it is the steadier figure. On a PostgreSQL server on this machine
 the script also prints the server's CPU time for the import: that of the database's
-backend processes, read from /proc while they run.
+backend processes (autovacuum's too; with --decide, the moderator's), read from /proc
+while they run.
 
 Each import runs as the real ``moderation import`` command in a child process
 on a fresh database, so the peak resident memory printed is that of the import

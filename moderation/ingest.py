@@ -18,8 +18,10 @@ comment is kept small: a large file is parsed in a second process
 (:mod:`moderation.parse_worker`) while this one writes; articles are found and
 inserted by statements built once; new comments go in through one bulk writer
 per database (:func:`comment_writer`): multi-row INSERTs on SQLite, each reply
-finding its parent as it goes in (:func:`comment_insert`), COPY on PostgreSQL
-(:mod:`moderation.copy_comments`); on SQLite the search index, status counts and
+finding its parent as it goes in (:func:`comment_insert`), binary COPY on PostgreSQL
+(:mod:`moderation.copy_comments`), where a thread of its own writes each chunk while
+the next is gathered and a chunk's articles and known comments are found in one
+statement each; on SQLite the search index, status counts and
 report notes take each chunk's new comments in a few statements
 (:mod:`moderation.imported_rows`). The
 file's ``comment.created`` webhook events go into the outbox at its end (only when an
