@@ -10,7 +10,10 @@ With --decide, a moderator decides comments of an earlier import in a loop, each
 decision on a connection of its own, for as long as the import runs; the script
 prints how many, and the longest and 99th-percentile wait. The CPU time printed is
 the import process's and its parser's (user + system), not the database server's:
-on a shared machine it is the steadier figure.
+on a shared machine it is the steadier figure. On a PostgreSQL server on this machine
+the script also prints the server's CPU time for the import: that of the database's
+backend processes (autovacuum's too; with --decide, the moderator's), read from /proc
+while they run.
 
 Each import runs as the real ``moderation import`` command in a child process
 on a fresh database, so the peak resident memory printed is that of the import
@@ -24,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import importlib.util
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -55,6 +60,50 @@ def run_import(export: Path, url: str, log: Path, while_running=None) -> tuple[f
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"import failed:\n{log.read_text()}")
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+class ServerCpu:
+    """CPU seconds of the backends serving ``url``'s database while ``watch`` runs, from
+    /proc (a server on this machine): sampled every 0.1 s, the last reading of each."""
+
+    def __init__(self, url: str):
+        import sqlalchemy as sa
+
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        self.seconds: dict[int, float] = {}
+        self.stop = threading.Event()
+
+    def _sample(self, connection) -> None:
+        pids = connection.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).scalars()
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile, or the server is not on this machine
+            self.seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> ServerCpu:
+        def loop() -> None:
+            with self.engine.connect() as connection:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                while not self.stop.wait(0.1):
+                    self._sample(connection)
+
+        self.thread = threading.Thread(target=loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.engine.dispose()
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
 
 
 def fresh_database(url: str | None, folder: str) -> str:
@@ -152,13 +201,17 @@ def main() -> None:
             if arguments.decide:
                 seed_for_decisions(folder, url)
                 waits, busy, loop = decide_while_importing(url)
-            elapsed, cpu, peak_kib = run_import(export, url, Path(folder, "import.log"), loop)
+            postgresql = arguments.database_url is not None
+            with ServerCpu(url) if postgresql else contextlib.nullcontext() as server:
+                elapsed, cpu, peak_kib = run_import(export, url, Path(folder, "import.log"), loop)
             database = url.split(":", 1)[0]
+            server_cpu = f"; server CPU {server.total:.1f} s" if postgresql else ""
             print(
                 f"import wxr into {database}: {articles} articles x {COMMENTS_PER_ARTICLE} "
                 f"comments ({comments} comments, {size_mb:.0f} MB): {elapsed:.1f} s, "
                 f"{comments / elapsed:,.0f} comments/s; CPU {cpu:.1f} s, "
                 f"{comments / cpu:,.0f} comments per CPU second; peak RSS {peak_kib / 1024:.0f} MB"
+                f"{server_cpu}; load average {os.getloadavg()[0]:.1f}"
             )
             if waits:
                 waits.sort()

@@ -18,8 +18,10 @@ comment is kept small: a large file is parsed in a second process
 (:mod:`moderation.parse_worker`) while this one writes; articles are found and
 inserted by statements built once; new comments go in through one bulk writer
 per database (:func:`comment_writer`): multi-row INSERTs on SQLite, each reply
-finding its parent as it goes in (:func:`comment_insert`), COPY on PostgreSQL
-(:mod:`moderation.copy_comments`); on SQLite the search index, status counts and
+finding its parent as it goes in (:func:`comment_insert`), binary COPY on PostgreSQL
+(:mod:`moderation.copy_comments`), where a thread of its own writes each chunk while
+the next is gathered and a chunk's articles and known comments are found in one
+statement each; on SQLite the search index, status counts and
 report notes take each chunk's new comments in a few statements
 (:mod:`moderation.imported_rows`). The
 file's ``comment.created`` webhook events go into the outbox at its end (only when an
@@ -28,10 +30,14 @@ endpoint wants them: :mod:`moderation.webhooks.events`).
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import BinaryIO
@@ -72,15 +78,18 @@ class _Counts:
     skipped: int = 0
     problems: list[dict] = field(default_factory=list)
     problems_total: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Problems come from the records being gathered and from the chunk being written."""
 
     def add_problem(self, problem: Problem) -> None:
-        if problem.kind == "skipped":
-            self.skipped += 1
-        self.problems_total += 1
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append(
-                {"line": problem.line, "kind": problem.kind, "message": problem.message}
-            )
+        with self.lock:
+            if problem.kind == "skipped":
+                self.skipped += 1
+            self.problems_total += 1
+            if len(self.problems) < MAX_PROBLEMS_KEPT:
+                self.problems.append(
+                    {"line": problem.line, "kind": problem.kind, "message": problem.message}
+                )
 
 
 COMMENT_COLUMNS = (
@@ -195,8 +204,11 @@ class _Ingester:
         self.chunk_size = chunk_size
         self.counts = _Counts()
         self.article_ids: dict[str, int] = {}
+        self.article_keys_seen: set[str] = set()
+        self.unresolved_articles: dict[str, dict] = {}
+        """Articles of the chunk not yet looked up, by key: looked up when it is written."""
         self.new_articles: dict[str, dict] = {}
-        """Articles of the chunk not yet in the database, by key: written with the chunk."""
+        """Articles of the chunk not in the database, by key: written with the chunk."""
         self.article_changes: dict[int, dict] = {}
         self.pending: dict[tuple[str, str], PreparedComment] = {}
         self.comment_changes: dict[int, tuple[sa.Row, PreparedComment]] = {}
@@ -212,26 +224,38 @@ class _Ingester:
         self.status_counts: Counter[str] = Counter()
         self.articles_with_new_comments: set[int] = set()
         self.chunks_committed = 0
+        # PostgreSQL: chunks are written by this thread, one at a time, while the records
+        # of the next are gathered (no database work): the server's work on a chunk then
+        # overlaps this process's on the next, instead of each waiting for the other.
+        self.writer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
+        self.writing: Future | None = None
         # Comments this file inserts get ids above this one; those below are accounted for.
         self.accounted_up_to = self._highest_comment_id()
         self.first_new_after = self.accounted_up_to
 
     def feed(self, records: Iterable[Record | PreparedComment]) -> None:
-        for record in records:
-            if isinstance(record, PreparedComment):
-                self._add_comment(record)
-            elif isinstance(record, ArticleRecord):
-                self._add_article(record)
-            elif isinstance(record, CommentRecord):
-                # prepare_comments leaves only these unprepared.
-                self.counts.add_problem(
-                    Problem(
-                        f"comment refers to unknown article {record.article_key!r}", record.line
+        try:
+            for record in records:
+                if isinstance(record, PreparedComment):
+                    self._add_comment(record)
+                elif isinstance(record, ArticleRecord):
+                    self._add_article(record)
+                elif isinstance(record, CommentRecord):
+                    # prepare_comments leaves only these unprepared.
+                    self.counts.add_problem(
+                        Problem(
+                            f"comment refers to unknown article {record.article_key!r}",
+                            record.line,
+                        )
                     )
-                )
-            else:
-                self.counts.add_problem(record)
-        self._commit_chunk()
+                else:
+                    self.counts.add_problem(record)
+            self._commit_chunk()
+        finally:
+            # Nothing else may use the session while a chunk is being written; a failure
+            # already on its way out wins over the write's own.
+            self._wait_for_write(raising=sys.exc_info()[0] is None)
+            self.writer_thread.shutdown()
 
     def finish(self) -> None:
         """The file's last writes, in the transaction that marks its batch succeeded:
@@ -252,39 +276,48 @@ class _Ingester:
     # Articles -----------------------------------------------------------------
 
     def _add_article(self, record: ArticleRecord) -> None:
-        if record.key in self.article_ids or record.key in self.new_articles:
+        if record.key in self.article_keys_seen:
             return  # the first definition in a file wins
+        self.article_keys_seen.add(record.key)
         site = record.site or self.default_site
-        content_hash = article_hash(record)
         fields = {
             "url": record.url,
             "title": record.title,
             "author": record.author,
             "published_at": record.published_at,
             "body": record.body,
-            "content_hash": content_hash,
+            "content_hash": article_hash(record),
         }
-        # Statements built once (below the class) and run on the connection: building
-        # and running them through the session cost more than the queries themselves.
+        # Looked up with the rest of the chunk's articles when it is written: one query,
+        # not a round trip per article.
+        self.unresolved_articles[record.key] = {"site": site, "key": record.key} | fields
+
+    def _resolve_articles(self, unresolved: dict[str, dict]) -> None:
+        """Find the chunk's articles already stored; the rest are new (inserted next)."""
+        pairs = [(values["site"], key) for key, values in unresolved.items()]
         connection = self.session.connection()
-        existing = connection.execute(_FIND_ARTICLE, {"site": site, "key": record.key}).first()
-        if existing is None:
-            self.new_articles[record.key] = {"site": site, "key": record.key} | fields
-            return
-        self.article_ids[record.key] = existing.id
-        if existing.content_hash != content_hash:
-            self.article_changes[existing.id] = fields | {"updated_at": utcnow()}
-            self.counts.articles_updated += 1
+        for start in range(0, len(pairs), LOOKUP_IDS):
+            rows = connection.execute(_FIND_ARTICLES, {"pairs": pairs[start : start + LOOKUP_IDS]})
+            for row in rows:
+                values = unresolved.pop(row.key)
+                self.article_ids[row.key] = row.id
+                if row.content_hash != values["content_hash"]:
+                    fields = {name: values[name] for name in ARTICLE_FIELDS}
+                    self.article_changes[row.id] = fields | {"updated_at": utcnow()}
+                    self.counts.articles_updated += 1
+        self.new_articles.update(unresolved)
 
     def _insert_new_articles(self) -> None:
-        connection = self.session.connection()
+        if not self.new_articles:
+            return
         now = utcnow()
-        for key, values in self.new_articles.items():
-            created = {"created_at": now, "updated_at": now, "import_batch_id": self.batch_id}
-            self.article_ids[key] = connection.execute(
-                _INSERT_ARTICLE, values | created
-            ).scalar_one()
-            self.counts.articles_new += 1
+        created = {"created_at": now, "updated_at": now, "import_batch_id": self.batch_id}
+        rows = self.session.connection().execute(
+            _INSERT_ARTICLES, [values | created for values in self.new_articles.values()]
+        )
+        for key, article_id in rows:
+            self.article_ids[key] = article_id
+        self.counts.articles_new += len(self.new_articles)
         self.new_articles = {}
 
     # Comments -----------------------------------------------------------------
@@ -298,14 +331,44 @@ class _Ingester:
             self._commit_chunk()
 
     def _commit_chunk(self) -> None:
-        """Write the chunk gathered so far, account for it, record progress, commit."""
-        if not self.pending and not self.new_articles:
+        """Hand the chunk gathered so far to be written: on SQLite now, on PostgreSQL in the
+        writer thread once the previous chunk is in, while this one gathers the next."""
+        if not self.pending and not self.unresolved_articles:
             return
+        pending, self.pending = self.pending, {}
+        articles, self.unresolved_articles = self.unresolved_articles, {}
+        if self.sqlite:
+            self._write_chunk(pending, articles)
+            return
+        self._wait_for_write()
+        # In a copy of this thread's context: Flask's application context finds the session.
+        in_context = contextvars.copy_context().run
+        self.writing = self.writer_thread.submit(in_context, self._write_chunk, pending, articles)
+
+    def _wait_for_write(self, raising: bool = True) -> None:
+        """Wait for the chunk being written, if any; raise what stopped it unless told not."""
+        writing, self.writing = self.writing, None
+        if writing is None:
+            return
+        error = writing.exception()
+        # Dropped before raising: the error's traceback holds this frame, which would hold
+        # the error, a cycle that keeps the file's parser open until the garbage collector.
+        writing = None
+        if error is not None and raising:
+            try:
+                raise error
+            finally:
+                error = None
+
+    def _write_chunk(self, pending: dict, articles: dict[str, dict]) -> None:
+        """Write one chunk, account for it, record progress, commit."""
         if self.sqlite:
             self._leave_others_a_turn()
+        else:
+            self.session.execute(_ASYNCHRONOUS_COMMIT)
         started = time.perf_counter()
+        self._resolve_articles(articles)
         self._insert_new_articles()
-        pending, self.pending = self.pending, {}
         known = self._known_comments(pending)
         new_comments, changed = [], []
         for (article_key, external_id), comment in pending.items():
@@ -401,6 +464,14 @@ class _Ingester:
         keys = [(self.article_ids[key], external_id) for key, external_id in pending]
         known: dict[tuple[int, str], sa.Row] = {}
         connection = self.session.connection()
+        if not self.sqlite:
+            # Two arrays, one statement text: the driver prepares it once, and nothing is
+            # rendered per id (an IN list of a chunk's ids cost more to build than to run).
+            article_ids, external_ids = zip(*keys, strict=True) if keys else ((), ())
+            rows = connection.execute(
+                _KNOWN_BY_ARRAYS, {"article_ids": list(article_ids), "ids": list(external_ids)}
+            )
+            return {(row.article_id, row.external_id): row for row in rows}
         for start in range(0, len(keys), LOOKUP_IDS):
             # Each article with its own ids: "article IN (...) AND id IN (...)" would look
             # up every id under every article of the chunk, several times the work.
@@ -516,6 +587,14 @@ def _known_comments_query(articles: int) -> sa.Select:
     )
 
 
+_KNOWN_BY_ARRAYS = sa.text(
+    "SELECT c.id, c.article_id, c.external_id, c.content_hash, c.body, c.source_status,"
+    " c.import_batch_id FROM comments AS c JOIN unnest(CAST(:article_ids AS integer[]),"
+    " CAST(:ids AS varchar[])) AS k (article_id, external_id)"
+    " ON c.article_id = k.article_id AND c.external_id = k.external_id"
+)
+"""PostgreSQL: the stored comments among a chunk's (article, id) pairs, by the unique index."""
+
 _parent = so.aliased(Comment)
 _UNLINKED = sa.and_(Comment.parent_id.is_(None), Comment.parent_external_id.is_not(None))
 _LINK_PARENTS = (
@@ -534,10 +613,21 @@ _LINK_PARENTS = (
 _ORPHANS = sa.select(Comment.external_id, Comment.parent_external_id).where(
     _UNLINKED, Comment.import_batch_id == sa.bindparam("batch_id")
 )
-_FIND_ARTICLE = sa.select(Article.id, Article.content_hash).where(
-    Article.site == sa.bindparam("site"), Article.key == sa.bindparam("key")
+ARTICLE_FIELDS = ("url", "title", "author", "published_at", "body", "content_hash")
+_FIND_ARTICLES = sa.select(Article.id, Article.site, Article.key, Article.content_hash).where(
+    sa.tuple_(Article.site, Article.key).in_(sa.bindparam("pairs", expanding=True))
 )
-_INSERT_ARTICLE = sa.insert(Article).returning(Article.id)
+_INSERT_ARTICLES = sa.insert(Article).returning(
+    Article.key, Article.id, sort_by_parameter_order=True
+)
+_ASYNCHRONOUS_COMMIT = sa.text("SET LOCAL synchronous_commit = off")
+"""PostgreSQL, for an import's chunk transactions only: the commit returns before its WAL
+is flushed to disk, so a crash of the server can lose the last chunks committed, never
+part of one (the WAL still orders them). That is safe here because nothing counts on a
+chunk until the batch succeeds: its rows are hidden while the batch is "running", and
+a batch left running by a crash is marked failed and its rows removed on the next
+import's start (:mod:`moderation.interrupted_imports`). The final transaction, which
+marks the batch succeeded, commits synchronously: after it the import is durable."""
 
 
 @dataclass

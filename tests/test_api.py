@@ -255,14 +255,14 @@ def test_article_fields_a_post_leaves_out_keep_their_stored_values(app, tokens):
 
 def test_a_post_racing_another_for_the_same_new_article_is_tried_again(app, tokens, monkeypatch):
     assert tokens["ingest"].post("/comments", json=[record(1)]).status_code == 200
-    real_find, real_import = ingest._FIND_ARTICLE, posted_records.import_parsed
+    real_find, real_import = ingest._FIND_ARTICLES, posted_records.import_parsed
     attempts = []
 
     def racing_import(*args, **kwargs):
         attempts.append(1)
         # The first attempt looks for the article before the other request has stored it.
         lookup = real_find.where(sa.false()) if len(attempts) == 1 else real_find
-        monkeypatch.setattr(ingest, "_FIND_ARTICLE", lookup)
+        monkeypatch.setattr(ingest, "_FIND_ARTICLES", lookup)
         return real_import(*args, **kwargs)
 
     monkeypatch.setattr(posted_records, "import_parsed", racing_import)

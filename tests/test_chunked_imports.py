@@ -249,3 +249,28 @@ def test_site_reports_leave_out_a_running_import_and_count_it_once_it_ends(app):
     )
     assert outcome.succeeded and during == [3, 3, 3, 3]
     assert rollup_figures().comments == 38
+
+
+def test_on_postgresql_chunks_are_written_by_a_thread_of_their_own_one_at_a_time(app):
+    """So that the server's work on one chunk overlaps the gathering of the next; SQLite,
+    with one writer at a time, writes them in the importing thread."""
+    import threading
+
+    writers: list[str] = []
+    progress: list[int] = []
+
+    def note(batch: ImportBatch) -> None:
+        writers.append(threading.current_thread().name)
+        progress.append(batch.chunks_committed)
+
+    outcome = import_parsed(
+        db.session,
+        "threads.csv",
+        lambda: StreamParse(io.BytesIO(csv_bytes(thread("a1", 1, 25, "tram"))), "threads.csv"),
+        chunk_size=10,
+        on_chunk=note,
+    )
+    assert outcome.succeeded and progress == [1, 2, 3]
+    in_own_thread = [name != threading.current_thread().name for name in writers]
+    assert in_own_thread == [db.engine.dialect.name == "postgresql"] * 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 25
