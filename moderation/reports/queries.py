@@ -318,13 +318,14 @@ def author_rows(
 ) -> Page:
     """Per author (by name): volume, mean sentiment, off-topic share, rejection rate.
 
-    Without dates, added up from the author summaries (refreshed first); with dates,
-    counted from the comments in the range.
+    Added up from the author summaries (refreshed first): without dates, from the
+    per-site ones; with dates, from the days in the range, and the articles of the
+    authors shown counted from their comments (they do not add up over days).
     """
+    summaries.refresh_authors(session, off_topic_threshold, zone)
     if report_filter.is_dated:
-        grouped = counted_authors(report_filter, off_topic_threshold, zone)
+        grouped = summed_author_days(report_filter)
     else:
-        summaries.refresh_authors(session, off_topic_threshold)
         grouped = summed_authors(report_filter.site)
     grouped = grouped.subquery("per_author")
     query = (
@@ -335,10 +336,14 @@ def author_rows(
     if limit is not None:
         query = query.limit(limit)
     result = session.execute(query).mappings().all()
+    if report_filter.is_dated:
+        articles = authors_articles(session, [row["author"] for row in result], report_filter, zone)
+    else:
+        articles = {row["author"]: row["articles"] for row in result}
     rows = []
     for row in result:
         figures = Figures.from_row(row)
-        values = {"author": row["author"], "articles": row["articles"], **figures.as_row()}
+        values = {"author": row["author"], "articles": articles[row["author"]], **figures.as_row()}
         rows.append({column.key: values[column.key] for column in AUTHOR_TABLE_COLUMNS})
     table = ReportTable(
         "authors",
@@ -373,6 +378,35 @@ def summed_authors(site: str | None) -> sa.Select:
         s.author_name.label("author"), sa.func.sum(s.articles).label("articles"), *_bucket_sums(s)
     ).group_by(s.author_name)
     return query if site is None else query.where(s.site == site)
+
+
+def summed_author_days(report_filter: ReportFilter) -> sa.Select:
+    """Per author, the figures but articles of their reader comments in the filter's days,
+    added up from the author days (local days of the zone they were counted in)."""
+    d = summaries.AuthorDay
+    query = sa.select(d.author_name.label("author"), *_bucket_sums(d)).group_by(d.author_name)
+    if report_filter.since is not None:
+        query = query.where(d.day >= report_filter.since)
+    if report_filter.until is not None:
+        query = query.where(d.day <= report_filter.until)
+    return query if report_filter.site is None else query.where(d.site == report_filter.site)
+
+
+def authors_articles(
+    session: so.Session, authors: list[str], report_filter: ReportFilter, zone: ZoneInfo
+) -> dict[str, int]:
+    """On how many articles each of ``authors`` has reader comments in the filter."""
+    articles = dict.fromkeys(authors, 0)
+    for start in range(0, len(authors), summaries.CHUNK):
+        chunk = authors[start : start + summaries.CHUNK]
+        query = _filtered(
+            sa.select(Comment.author_name, sa.func.count(sa.distinct(Comment.article_id))),
+            report_filter,
+            zone,
+        )
+        query = query.where(READER_COMMENT, Comment.author_name.in_(chunk))
+        articles.update(tuple(row) for row in session.execute(query.group_by(Comment.author_name)))
+    return articles
 
 
 def _bucket_columns(moment: sa.ColumnElement, size: int) -> list:
