@@ -79,3 +79,18 @@ def note_report_changes(session: so.Session, article_ids: Iterable[int]) -> None
             ),
             notes,
         )
+
+
+def note_author_changes(session: so.Session, author_names: Iterable[str]) -> None:
+    """Note the authors for the author summaries' next refresh, as the triggers do."""
+    notes = [{"name": name} for name in author_names]
+    if notes:
+        session.execute(
+            sa.text(
+                # Cast: PostgreSQL cannot tell the parameter's type from its two uses.
+                "INSERT INTO report_author_changes (author_name) SELECT CAST(:name AS VARCHAR)"
+                " WHERE NOT EXISTS (SELECT 1 FROM report_author_changes"
+                " WHERE author_name = CAST(:name AS VARCHAR))"
+            ),
+            notes,
+        )

@@ -41,7 +41,7 @@ import sqlalchemy.orm as so
 
 from .copy_comments import CopyComments
 from .driver_insert import ROWS_PER_STATEMENT, DriverInsert
-from .imported_rows import account_for_imported, note_report_changes
+from .imported_rows import account_for_imported, note_author_changes, note_report_changes
 from .importers import Format
 from .importers.records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
 from .interrupted_imports import mark_interrupted_imports, remove_batch_rows, this_process
@@ -211,6 +211,7 @@ class _Ingester:
         self.committed_at = 0.0
         self.status_counts: Counter[str] = Counter()
         self.articles_with_new_comments: set[int] = set()
+        self.authors_with_new_comments: set[str] = set()
         self.chunks_committed = 0
         # Comments this file inserts get ids above this one; those below are accounted for.
         self.accounted_up_to = self._highest_comment_id()
@@ -247,6 +248,7 @@ class _Ingester:
         self._link_parents()
         # A report refresh while the import ran left its hidden comments out.
         note_report_changes(self.session, self.articles_with_new_comments)
+        note_author_changes(self.session, self.authors_with_new_comments)
         emit_comments_created(self.session, self.batch_id, self.first_new_after)
 
     # Articles -----------------------------------------------------------------
@@ -353,6 +355,9 @@ class _Ingester:
             self.accounted_up_to = self._highest_comment_id()
             self.status_counts.update(chunk_statuses)
             self.articles_with_new_comments.update(article_id for article_id, _ in new_comments)
+            self.authors_with_new_comments.update(
+                comment.author_name for _, comment in new_comments
+            )
             self.counts.comments_new += len(rows)
             self.counts.pingbacks += sum(
                 comment.kind != CommentKind.COMMENT for _, comment in new_comments

@@ -26,6 +26,7 @@ from ..models import (
     ThreadSummary,
     User,
 )
+from ..running_imports import visible_comments
 from . import buckets, rollup, summaries
 from .figures import (
     FIGURE_COLUMNS,
@@ -658,7 +659,8 @@ def article_report(
     if found is None:
         return None
     article = ArticleInfo(**found._mapping)
-    in_article = Comment.article_id == article_id
+    # The comments of a running import stay out, as everywhere else.
+    in_article = sa.and_(Comment.article_id == article_id, *visible_comments(session))
     figures = Figures.from_row(
         session.execute(_scored_comments(*figure_columns(off_topic_threshold)).where(in_article))
         .mappings()
@@ -679,11 +681,11 @@ def article_report(
         derail=derail,
         mean_drift=mean_drift,
         histogram=_histogram(session, in_article),
-        timeline=_article_timeline(session, article, zone),
+        timeline=_article_timeline(session, article, zone, in_article),
         outcomes=_outcomes(figures),
         most_negative=_extremes(session, in_article, negative=True),
         most_positive=_extremes(session, in_article, negative=False),
-        subthreads=_subthreads(session, article_id),
+        subthreads=_subthreads(session, in_article),
     )
 
 
@@ -773,12 +775,14 @@ def _histogram(session: so.Session, in_article) -> ReportTable:
     )
 
 
-def _article_timeline(session: so.Session, article: ArticleInfo, zone: ZoneInfo) -> ReportTable:
+def _article_timeline(
+    session: so.Session, article: ArticleInfo, zone: ZoneInfo, in_article
+) -> ReportTable:
     """Hourly for the first :data:`HOURLY_DAYS` local days from publication, then daily."""
     size = buckets.bucket_seconds(zone)
     rows = session.execute(
         _scored_comments(*_bucket_columns(comment_time(), size))
-        .where(Comment.article_id == article.id, READER_COMMENT)
+        .where(in_article, READER_COMMENT)
         .group_by(sa.literal_column("bucket"))
     ).all()
     columns = [
@@ -878,7 +882,7 @@ def _extremes(session: so.Session, in_article, negative: bool) -> ReportTable:
     )
 
 
-def _subthreads(session: so.Session, article_id: int) -> ReportTable:
+def _subthreads(session: so.Session, in_article) -> ReportTable:
     """Top-level comments with their replies (at any depth), most negative mean first."""
     thread = (
         sa.select(Comment.id.label("root_id"), Comment.id.label("id"))
@@ -886,7 +890,7 @@ def _subthreads(session: so.Session, article_id: int) -> ReportTable:
         # SQLite would otherwise walk the parent index through every top-level comment
         # of the site instead of the article's few.
         .where(
-            Comment.article_id == article_id,
+            in_article,
             sa.func.coalesce(Comment.parent_id, 0) == 0,
             READER_COMMENT,
         )
@@ -908,6 +912,7 @@ def _subthreads(session: so.Session, article_id: int) -> ReportTable:
         .select_from(thread)
         .join(Comment, Comment.id == thread.c.id)
         .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
+        .where(in_article)
         .group_by(thread.c.root_id)
         .having(count_where(READER_COMMENT) >= 2, mean.is_not(None))
         .subquery("per_root")

@@ -38,6 +38,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from ..models import Article, Comment, CommentScore, Decision, UTCDateTime, utcnow
+from ..running_imports import visible_comments
 from . import buckets, rollup
 from .figures import READER_COMMENT, comment_time
 from .filters import local_midnight_utc
@@ -168,12 +169,15 @@ def _recount_authors(
 ) -> None:
     """Replace the summaries and days of ``names`` (None: of every author) with fresh counts."""
     target = ["author_name", "site", "articles", *COUNTED_COLUMNS]
-    query = author_recount_query(threshold)
+    # A running import's comments stay out; its end notes their authors again.
+    visible = visible_comments(session)
+    query = author_recount_query(threshold).where(*visible)
+    per_bucket = _author_bucket_counts(threshold, zone).where(*visible)
     if names is None:
         session.execute(sa.delete(AuthorSummary))
         session.execute(sa.insert(AuthorSummary).from_select(target, query))
         session.execute(sa.delete(AuthorDay))
-        _insert_author_days(session, session.execute(_author_bucket_counts(threshold, zone)), zone)
+        _insert_author_days(session, session.execute(per_bucket), zone)
         return
     for start in range(0, len(names), CHUNK):
         chunk = names[start : start + CHUNK]
@@ -184,9 +188,7 @@ def _recount_authors(
             )
         )
         session.execute(sa.delete(AuthorDay).where(AuthorDay.author_name.in_(chunk)))
-        rows = session.execute(
-            _author_bucket_counts(threshold, zone).where(Comment.author_name.in_(chunk))
-        )
+        rows = session.execute(per_bucket.where(Comment.author_name.in_(chunk)))
         _insert_author_days(session, rows, zone)
 
 
