@@ -29,7 +29,6 @@ endpoint wants them: :mod:`moderation.webhooks.events`).
 from __future__ import annotations
 
 import functools
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -49,15 +48,10 @@ from .models import Article, Comment, CommentKind, CommentRevision, ImportBatch,
 from .prepare import PreparedComment, StreamParse, article_hash, prepare_comments
 from .reply_loops import cut_reply_loops
 from .webhooks.events import emit_comments_created
+from .write_turns import WriteTurns
 
 MAX_PROBLEMS_KEPT = 200
 LOOKUP_IDS = 2000
-SQLITE_WRITE_SECONDS = 0.2
-"""SQLite, one writer at a time: how long a chunk's write transaction should take."""
-SQLITE_FIRST_CHUNK = 1000
-SQLITE_MIN_CHUNK = 200
-SQLITE_GAP_SECONDS = 0.1
-"""SQLite: how long the database is left free between chunks, at least."""
 """Comments looked up in one query: well below the databases' limits on parameters."""
 
 
@@ -192,7 +186,6 @@ class _Ingester:
         self.on_chunk = on_chunk
         self.batch_id = batch_id
         self.default_site = default_site
-        self.chunk_size = chunk_size
         self.counts = _Counts()
         self.article_ids: dict[str, int] = {}
         self.new_articles: dict[str, dict] = {}
@@ -204,11 +197,8 @@ class _Ingester:
         end, in the transaction that marks the batch succeeded, since a failed import
         must leave them as they were."""
         self.writer = comment_writer(session.get_bind().dialect)
-        self.sqlite = session.get_bind().dialect.name == "sqlite"
-        self.max_chunk_size = chunk_size
-        if self.sqlite:
-            self.chunk_size = min(chunk_size, SQLITE_FIRST_CHUNK)
-        self.committed_at = 0.0
+        # SQLite: chunks written in turns of about 0.2 s, leaving others the database.
+        self.turns = WriteTurns(session.get_bind().dialect.name == "sqlite", chunk_size)
         self.status_counts: Counter[str] = Counter()
         self.articles_with_new_comments: set[int] = set()
         self.authors_with_new_comments: set[str] = set()
@@ -296,16 +286,14 @@ class _Ingester:
         if key in self.pending:
             self._commit_chunk()  # a repeat within one chunk is compared like any known one
         self.pending[key] = comment
-        if len(self.pending) >= self.chunk_size:
+        if len(self.pending) >= self.turns.size:
             self._commit_chunk()
 
     def _commit_chunk(self) -> None:
         """Write the chunk gathered so far, account for it, record progress, commit."""
         if not self.pending and not self.new_articles:
             return
-        if self.sqlite:
-            self._leave_others_a_turn()
-        started = time.perf_counter()
+        self.turns.start()
         self._insert_new_articles()
         pending, self.pending = self.pending, {}
         known = self._known_comments(pending)
@@ -379,25 +367,9 @@ class _Ingester:
             execution_options={"synchronize_session": False},
         )
         self.session.commit()
-        self.committed_at = time.perf_counter()
-        if self.sqlite:
-            self._fit_chunk_to(self.committed_at - started)
+        self.turns.committed()
         if self.on_chunk is not None:
             self.on_chunk(self.session.get(ImportBatch, self.batch_id, populate_existing=True))
-
-    def _leave_others_a_turn(self) -> None:
-        """SQLite: leave the database free for a while after each commit. A writer kept
-        waiting retries on a timer, at most every 100 ms: given less, it could miss every
-        gap between chunks."""
-        free_for = time.perf_counter() - self.committed_at
-        if free_for < SQLITE_GAP_SECONDS:
-            time.sleep(SQLITE_GAP_SECONDS - free_for)
-
-    def _fit_chunk_to(self, seconds: float) -> None:
-        """SQLite: size the next chunk so that writing it takes about SQLITE_WRITE_SECONDS,
-        however loaded the machine, within [SQLITE_MIN_CHUNK, the configured size]."""
-        wanted = self.chunk_size * SQLITE_WRITE_SECONDS / max(seconds, 1e-3)
-        self.chunk_size = int(min(self.max_chunk_size, max(SQLITE_MIN_CHUNK, wanted)))
 
     def _highest_comment_id(self) -> int:
         return self.session.scalar(sa.select(sa.func.max(Comment.id))) or 0
