@@ -1,10 +1,12 @@
 """SQLite has one writer at a time: a long job writes in short turns that others can
 wait out (a decision waits for the lock up to its busy timeout).
 
-A writer kept waiting retries on a timer, at most every 100 ms: given less, it could miss
-every gap between turns. So a job leaves the database free :data:`GAP_SECONDS` after each
-commit, and sizes its next unit of work (comments imported, comments removed) to take
-about :data:`WRITE_SECONDS`, however loaded the machine.
+A writer kept waiting retries on a timer, at most every 100 ms: given a gap of 100 ms, a
+retry woken late on a busy machine misses it, and waits another turn (measured: waits of
+1.5 s, several gaps missed in a row). So a job leaves the database free
+:data:`GAP_SECONDS` after each commit, and sizes its next unit of work (comments
+imported, comments removed) to take about :data:`WRITE_SECONDS`, however loaded the
+machine.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import time
 
 WRITE_SECONDS = 0.2
 """How long one turn's write transaction should take."""
-GAP_SECONDS = 0.1
-"""How long the database is left free between turns, at least."""
+GAP_SECONDS = 0.15
+"""How long the database is left free between turns, at least: a retry's period and some."""
 
 
 class WriteTurns:

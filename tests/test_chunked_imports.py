@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 
+import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -251,11 +252,17 @@ def test_site_reports_leave_out_a_running_import_and_count_it_once_it_ends(app):
     assert rollup_figures().comments == 38
 
 
-def test_author_reports_leave_out_a_running_import_and_count_it_once_it_ends(app):
+@pytest.mark.parametrize("many_authors", [False, True])
+def test_author_reports_leave_out_a_running_import_and_count_it_once_it_ends(
+    app, monkeypatch, many_authors
+):
     from datetime import UTC, datetime
 
-    from moderation.reports import queries
+    from moderation.reports import queries, summaries
     from moderation.reports.filters import ReportFilter
+
+    if many_authors:  # so many that the import's end asks for a full recount
+        monkeypatch.setattr(summaries, "FULL_RECOUNT_ABOVE", 1)
 
     assert import_stream(db.session, io.BytesIO(csv_bytes(thread("a1", 1, 3, "bus"))), "a.csv")
     today = datetime.now(UTC).date()
@@ -279,6 +286,8 @@ def test_author_reports_leave_out_a_running_import_and_count_it_once_it_ends(app
         on_chunk=refresh_reports,
     )
     assert outcome.succeeded and during == [(3, 3)] * 3
+    recounted = summaries.refresh_authors(db.session, 0.5, queries.UTC_ZONE)
+    assert recounted == (-1 if many_authors else 3)
     assert (total(db.session, undated), total(db.session, in_days)) == (28, 28)
 
 
