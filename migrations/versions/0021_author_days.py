@@ -1,4 +1,4 @@
-"""reports: authors per local day, for date ranges; comments indexed by import batch
+"""reports: authors per local day, for date ranges
 
 Revision ID: 0021
 Revises: 0017
@@ -11,9 +11,6 @@ of days is one stretch of the table. A comment's time now matters to its
 author's summaries, so the comment update triggers of 0017 also note the author when
 ``posted_at`` or ``created_at`` changes. The days start empty and the zone unset, so the
 first report counts every author once.
-
-``ix_comments_import_batch_id``: an import links its replies and a failed one deletes its
-rows by batch, which without it read every comment.
 """
 
 import sqlalchemy as sa
@@ -98,11 +95,9 @@ def upgrade():
     with op.batch_alter_table("report_summary_state") as batch:
         batch.add_column(sa.Column("author_zone", sa.String(length=100), nullable=True))
     _comment_update_notes(NEW_COLUMNS)
-    op.create_index("ix_comments_import_batch_id", "comments", ["import_batch_id"])
 
 
 def downgrade():
-    op.drop_index("ix_comments_import_batch_id", table_name="comments")
     _comment_update_notes(OLD_COLUMNS)
     with op.batch_alter_table("report_summary_state") as batch:
         batch.drop_column("author_zone")
