@@ -310,7 +310,7 @@ def run_cases(app, repeats: int, only: list[str]) -> None:
     def recount_summaries():
         session.execute(sa.delete(summaries.SummaryState))
         session.commit()
-        summaries.refresh_authors(session, threshold)
+        summaries.refresh_authors(session, threshold, zone)
         summaries.refresh_moderators(session, zone)
 
     for name, recount in (
@@ -326,7 +326,7 @@ def run_cases(app, repeats: int, only: list[str]) -> None:
     cases[0:0] = [
         ("article", "rollup: refresh after a decision", lambda: rollup.refresh(session, threshold)),
         ("article", "authors: refresh after a decision",
-         lambda: summaries.refresh_authors(session, threshold)),
+         lambda: summaries.refresh_authors(session, threshold, zone)),
         ("article", "moderators: refresh after a decision",
          lambda: summaries.refresh_moderators(session, zone)),
     ]  # fmt: skip

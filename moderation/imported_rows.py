@@ -19,6 +19,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .reports import summaries
+
 NEW_ROWS = "FROM comments WHERE id > :after_id AND import_batch_id = :batch_id"
 
 
@@ -76,6 +78,25 @@ def note_report_changes(session: so.Session, article_ids: Iterable[int]) -> None
             sa.text(
                 "INSERT INTO report_changes (article_id) SELECT :article_id WHERE NOT EXISTS"
                 " (SELECT 1 FROM report_changes WHERE article_id = :article_id)"
+            ),
+            notes,
+        )
+
+
+def note_author_changes(session: so.Session, author_names: Iterable[str]) -> None:
+    """Note the authors for the author summaries' next refresh, as the triggers do. So many
+    that the refresh would recount every author anyway: ask for that instead (one row
+    written, rather than a note each in the import's last transaction)."""
+    notes = [{"name": name} for name in author_names]
+    if len(notes) > summaries.FULL_RECOUNT_ABOVE:
+        session.execute(sa.update(summaries.SummaryState).values(author_zone=None))
+    elif notes:
+        session.execute(
+            sa.text(
+                # Cast: PostgreSQL cannot tell the parameter's type from its two uses.
+                "INSERT INTO report_author_changes (author_name) SELECT CAST(:name AS VARCHAR)"
+                " WHERE NOT EXISTS (SELECT 1 FROM report_author_changes"
+                " WHERE author_name = CAST(:name AS VARCHAR))"
             ),
             notes,
         )

@@ -34,7 +34,6 @@ import contextvars
 import functools
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,7 +46,7 @@ import sqlalchemy.orm as so
 
 from .copy_comments import CopyComments
 from .driver_insert import ROWS_PER_STATEMENT, DriverInsert
-from .imported_rows import account_for_imported, note_report_changes
+from .imported_rows import account_for_imported, note_author_changes, note_report_changes
 from .importers import Format
 from .importers.records import ArticleRecord, CommentRecord, ImportFormatError, Problem, Record
 from .interrupted_imports import mark_interrupted_imports, remove_batch_rows, this_process
@@ -55,15 +54,10 @@ from .models import Article, Comment, CommentKind, CommentRevision, ImportBatch,
 from .prepare import PreparedComment, StreamParse, article_hash, prepare_comments
 from .reply_loops import cut_reply_loops
 from .webhooks.events import emit_comments_created
+from .write_turns import WriteTurns
 
 MAX_PROBLEMS_KEPT = 200
 LOOKUP_IDS = 2000
-SQLITE_WRITE_SECONDS = 0.2
-"""SQLite, one writer at a time: how long a chunk's write transaction should take."""
-SQLITE_FIRST_CHUNK = 1000
-SQLITE_MIN_CHUNK = 200
-SQLITE_GAP_SECONDS = 0.1
-"""SQLite: how long the database is left free between chunks, at least."""
 """Comments looked up in one query: well below the databases' limits on parameters."""
 
 
@@ -201,7 +195,6 @@ class _Ingester:
         self.on_chunk = on_chunk
         self.batch_id = batch_id
         self.default_site = default_site
-        self.chunk_size = chunk_size
         self.counts = _Counts()
         self.article_ids: dict[str, int] = {}
         self.article_keys_seen: set[str] = set()
@@ -216,13 +209,12 @@ class _Ingester:
         end, in the transaction that marks the batch succeeded, since a failed import
         must leave them as they were."""
         self.writer = comment_writer(session.get_bind().dialect)
+        # SQLite: chunks written in turns of about 0.2 s, leaving others the database.
         self.sqlite = session.get_bind().dialect.name == "sqlite"
-        self.max_chunk_size = chunk_size
-        if self.sqlite:
-            self.chunk_size = min(chunk_size, SQLITE_FIRST_CHUNK)
-        self.committed_at = 0.0
+        self.turns = WriteTurns(self.sqlite, chunk_size)
         self.status_counts: Counter[str] = Counter()
         self.articles_with_new_comments: set[int] = set()
+        self.authors_with_new_comments: set[str] = set()
         self.chunks_committed = 0
         # PostgreSQL: chunks are written by this thread, one at a time, while the records
         # of the next are gathered (no database work): the server's work on a chunk then
@@ -271,6 +263,7 @@ class _Ingester:
         self._link_parents()
         # A report refresh while the import ran left its hidden comments out.
         note_report_changes(self.session, self.articles_with_new_comments)
+        note_author_changes(self.session, self.authors_with_new_comments)
         emit_comments_created(self.session, self.batch_id, self.first_new_after)
 
     # Articles -----------------------------------------------------------------
@@ -327,7 +320,7 @@ class _Ingester:
         if key in self.pending:
             self._commit_chunk()  # a repeat within one chunk is compared like any known one
         self.pending[key] = comment
-        if len(self.pending) >= self.chunk_size:
+        if len(self.pending) >= self.turns.size:
             self._commit_chunk()
 
     def _commit_chunk(self) -> None:
@@ -362,11 +355,9 @@ class _Ingester:
 
     def _write_chunk(self, pending: dict, articles: dict[str, dict]) -> None:
         """Write one chunk, account for it, record progress, commit."""
-        if self.sqlite:
-            self._leave_others_a_turn()
-        else:
+        self.turns.start()
+        if not self.sqlite:
             self.session.execute(_ASYNCHRONOUS_COMMIT)
-        started = time.perf_counter()
         self._resolve_articles(articles)
         self._insert_new_articles()
         known = self._known_comments(pending)
@@ -416,6 +407,9 @@ class _Ingester:
             self.accounted_up_to = self._highest_comment_id()
             self.status_counts.update(chunk_statuses)
             self.articles_with_new_comments.update(article_id for article_id, _ in new_comments)
+            self.authors_with_new_comments.update(
+                comment.author_name for _, comment in new_comments
+            )
             self.counts.comments_new += len(rows)
             self.counts.pingbacks += sum(
                 comment.kind != CommentKind.COMMENT for _, comment in new_comments
@@ -437,25 +431,9 @@ class _Ingester:
             execution_options={"synchronize_session": False},
         )
         self.session.commit()
-        self.committed_at = time.perf_counter()
-        if self.sqlite:
-            self._fit_chunk_to(self.committed_at - started)
+        self.turns.committed()
         if self.on_chunk is not None:
             self.on_chunk(self.session.get(ImportBatch, self.batch_id, populate_existing=True))
-
-    def _leave_others_a_turn(self) -> None:
-        """SQLite: leave the database free for a while after each commit. A writer kept
-        waiting retries on a timer, at most every 100 ms: given less, it could miss every
-        gap between chunks."""
-        free_for = time.perf_counter() - self.committed_at
-        if free_for < SQLITE_GAP_SECONDS:
-            time.sleep(SQLITE_GAP_SECONDS - free_for)
-
-    def _fit_chunk_to(self, seconds: float) -> None:
-        """SQLite: size the next chunk so that writing it takes about SQLITE_WRITE_SECONDS,
-        however loaded the machine, within [SQLITE_MIN_CHUNK, the configured size]."""
-        wanted = self.chunk_size * SQLITE_WRITE_SECONDS / max(seconds, 1e-3)
-        self.chunk_size = int(min(self.max_chunk_size, max(SQLITE_MIN_CHUNK, wanted)))
 
     def _highest_comment_id(self) -> int:
         return self.session.scalar(sa.select(sa.func.max(Comment.id))) or 0

@@ -102,6 +102,8 @@ class Comment(db.Model):
     """Raised by every change of status, so two moderators cannot overwrite each other."""
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     import_batch_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("import_batches.id"))
+    """Not indexed: a batch's rows are one run of ids, which its queries read by id from
+    where they start (an index led SQLite to read a million rows for a batch's orphans)."""
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 

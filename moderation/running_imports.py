@@ -3,10 +3,9 @@
 An import commits its file a chunk at a time (see :mod:`moderation.ingest`), so
 that moderators' decisions never wait for a whole file. Its committed comments
 are in the table while it runs, but whole-or-nothing holds from the user's view:
-the queue, its search and counts, bulk actions and the site-wide reports' rollup
-leave out every comment of a batch still running, until it succeeds (a single
-article's report and the author pages read comments directly and do not filter
-them); a failed one removes them
+the queue, its search and counts, bulk actions, the reports (the site-wide rollup,
+the author summaries, one article's report) and the author pages leave out every
+comment of a batch still running, until it succeeds; a failed one removes them
 (:mod:`moderation.interrupted_imports`). Its new articles are in the table too,
 without comments to show.
 

@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 
+import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -274,3 +275,65 @@ def test_on_postgresql_chunks_are_written_by_a_thread_of_their_own_one_at_a_time
     in_own_thread = [name != threading.current_thread().name for name in writers]
     assert in_own_thread == [db.engine.dialect.name == "postgresql"] * 3
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 25
+
+
+@pytest.mark.parametrize("many_authors", [False, True])
+def test_author_reports_leave_out_a_running_import_and_count_it_once_it_ends(
+    app, monkeypatch, many_authors
+):
+    from datetime import UTC, datetime
+
+    from moderation.reports import queries, summaries
+    from moderation.reports.filters import ReportFilter
+
+    if many_authors:  # so many that the import's end asks for a full recount
+        monkeypatch.setattr(summaries, "FULL_RECOUNT_ABOVE", 1)
+
+    assert import_stream(db.session, io.BytesIO(csv_bytes(thread("a1", 1, 3, "bus"))), "a.csv")
+    today = datetime.now(UTC).date()
+    in_days, undated = ReportFilter(today, today), ReportFilter()
+    during: list[tuple[int, int]] = []
+
+    def total(session, report_filter) -> int:
+        page = queries.author_rows(session, report_filter, 0.5)
+        return sum(row["comments"] for row in page.table.rows)
+
+    def refresh_reports(batch: ImportBatch) -> None:
+        with so.Session(db.engine) as other:
+            during.append((total(other, undated), total(other, in_days)))
+            other.commit()
+
+    outcome = import_parsed(
+        db.session,
+        "more.csv",
+        lambda: StreamParse(io.BytesIO(csv_bytes(thread("a1", 10, 25, "tram"))), "more.csv"),
+        chunk_size=10,
+        on_chunk=refresh_reports,
+    )
+    assert outcome.succeeded and during == [(3, 3)] * 3
+    recounted = summaries.refresh_authors(db.session, 0.5, queries.UTC_ZONE)
+    assert recounted == (-1 if many_authors else 3)
+    assert (total(db.session, undated), total(db.session, in_days)) == (28, 28)
+
+
+def test_one_article_report_and_the_author_page_leave_out_a_running_import(app, auth):
+    from moderation.reports import queries
+    from moderation.reports.queries import UTC_ZONE
+
+    assert import_stream(db.session, io.BytesIO(csv_bytes(thread("a1", 1, 3, "bus"))), "a.csv")
+    later = import_stream(db.session, io.BytesIO(csv_bytes(thread("a1", 10, 6, "tram"))), "b.csv")
+    article_id = db.session.scalar(sa.select(Article.id))
+    auth.login_as("analyst")
+
+    def seen() -> tuple[int, str]:
+        report = queries.article_report(db.session, article_id, 0.5, UTC_ZONE)
+        page = auth.client.get("/author?name=author1").get_data(as_text=True)
+        return report.figures.comments, page.split("<dt>Comments</dt><dd>")[1].split(" ")[0]
+
+    assert seen() == (9, "3")
+    # The later import still running, as one whose chunks are committed is.
+    db.session.execute(
+        sa.update(ImportBatch).where(ImportBatch.id == later.batch.id).values(status="running")
+    )
+    db.session.commit()
+    assert seen() == (3, "1")

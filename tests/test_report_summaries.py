@@ -89,6 +89,16 @@ def move_a_decision(rng: random.Random) -> None:
         db.session.commit()
 
 
+def move_a_comment(rng: random.Random) -> None:
+    """A comment's time set some days back (a re-import that gives its date)."""
+    comment = db.session.scalars(sa.select(Comment).order_by(sa.func.random()).limit(1)).first()
+    if comment is not None:
+        comment.posted_at = datetime.now(UTC) - timedelta(
+            days=rng.randint(0, 6), hours=rng.random() * 24
+        )
+        db.session.commit()
+
+
 def delete_a_comment() -> None:
     comment = db.session.scalars(sa.select(Comment).order_by(sa.func.random()).limit(1)).first()
     if comment is not None:
@@ -104,6 +114,12 @@ def summary_rows() -> tuple[list, list]:
     ).scalars()
     author_rows = [
         {c.key: getattr(row, c.key) for c in summaries.AuthorSummary.__table__.c} for row in authors
+    ]
+    author_days = db.session.execute(
+        sa.select(summaries.AuthorDay).order_by(*summaries.AuthorDay.__table__.primary_key.columns)
+    ).scalars()
+    author_rows += [
+        {c.key: getattr(row, c.key) for c in summaries.AuthorDay.__table__.c} for row in author_days
     ]
     days = db.session.execute(
         sa.select(
@@ -122,9 +138,7 @@ def by_author(query: sa.Select) -> dict[str, dict]:
     return {row["author"]: dict(row) for row in rows}
 
 
-def assert_same_authors(site: str | None) -> None:
-    summed = by_author(queries.summed_authors(site))
-    counted = by_author(queries.counted_authors(ReportFilter(site=site), THRESHOLD, KATHMANDU))
+def assert_same_author_figures(summed: dict[str, dict], counted: dict[str, dict]) -> None:
     assert summed.keys() == counted.keys()
     for author, row in counted.items():
         mean = row.pop("mean_compound")
@@ -133,6 +147,28 @@ def assert_same_authors(site: str | None) -> None:
         assert other == row, author
         assert (mean is None) == (other_mean is None)
         assert mean is None or other_mean == pytest.approx(mean, abs=1e-9)
+
+
+def assert_same_authors(site: str | None) -> None:
+    summed = by_author(queries.summed_authors(site))
+    counted = by_author(queries.counted_authors(ReportFilter(site=site), THRESHOLD, KATHMANDU))
+    assert_same_author_figures(summed, counted)
+
+
+def assert_same_authors_in_days(rng: random.Random) -> None:
+    """Over a range of days, the author days added up (and the articles counted for the
+    authors) equal the figures counted from the comments."""
+    today = datetime.now(UTC).astimezone(KATHMANDU).date()
+    for _ in range(8):
+        since = today - timedelta(days=rng.randint(0, 7))
+        until = since + timedelta(days=rng.randint(0, 3))
+        report_filter = ReportFilter(since, until, rng.choice([None, ""]))
+        summed = by_author(queries.summed_author_days(report_filter))
+        articles = queries.authors_articles(db.session, list(summed), report_filter, KATHMANDU)
+        for author, row in summed.items():
+            row["articles"] = articles[author]
+        counted = by_author(queries.counted_authors(report_filter, THRESHOLD, KATHMANDU))
+        assert_same_author_figures(summed, counted)
 
 
 def assert_same_moderator_days() -> None:
@@ -159,22 +195,24 @@ def test_incremental_summaries_equal_a_full_recount(app, seed):
         (0.15, lambda step: undo_one(rng, moderators)),
         (0.15, lambda step: rescore(rng)),
         (0.05, lambda step: move_a_decision(rng)),
+        (0.1, lambda step: move_a_comment(rng)),
         (0.05, lambda step: delete_a_comment()),
     ]
     weights = [weight for weight, _ in actions]
     for step in range(40):
         rng.choices(actions, weights=weights)[0][1](step)
         if rng.random() < 0.4:
-            summaries.refresh_authors(db.session, THRESHOLD)
+            summaries.refresh_authors(db.session, THRESHOLD, KATHMANDU)
             summaries.refresh_moderators(db.session, KATHMANDU)
-    summaries.refresh_authors(db.session, THRESHOLD)
+    summaries.refresh_authors(db.session, THRESHOLD, KATHMANDU)
     summaries.refresh_moderators(db.session, KATHMANDU)
     incremental = summary_rows()
     assert incremental[0] and incremental[1]
+    assert_same_authors_in_days(rng)
 
     db.session.execute(sa.delete(summaries.SummaryState))
     db.session.commit()
-    assert summaries.refresh_authors(db.session, THRESHOLD) == -1
+    assert summaries.refresh_authors(db.session, THRESHOLD, KATHMANDU) == -1
     assert summaries.refresh_moderators(db.session, KATHMANDU) == -1
     full = summary_rows()
     assert [{**row, "compound_sum": pytest.approx(row["compound_sum"])} for row in full[0]] == (
@@ -195,12 +233,12 @@ def test_a_decision_recounts_one_author_and_one_moderator_day(app):
     moderator = User(username="m", role="moderator", password_hash="x")
     db.session.add(moderator)
     db.session.commit()
-    summaries.refresh_authors(db.session, THRESHOLD)
+    summaries.refresh_authors(db.session, THRESHOLD, KATHMANDU)
     summaries.refresh_moderators(db.session, KATHMANDU)
-    assert summaries.refresh_authors(db.session, THRESHOLD) == 0  # nothing noted since
+    assert summaries.refresh_authors(db.session, THRESHOLD, KATHMANDU) == 0  # nothing noted since
     comment = db.session.scalar(sa.select(Comment).where(Comment.author_name == "bo"))
     decisions.decide(db.session, comment.id, comment.version, "rejected", moderator)
-    assert summaries.refresh_authors(db.session, THRESHOLD) == 1
+    assert summaries.refresh_authors(db.session, THRESHOLD, KATHMANDU) == 1
     assert summaries.refresh_moderators(db.session, KATHMANDU) == 1
     page = queries.author_rows(db.session, ReportFilter(), THRESHOLD)
     bo = next(row for row in page.table.rows if row["author"] == "bo")
@@ -209,4 +247,18 @@ def test_a_decision_recounts_one_author_and_one_moderator_day(app):
     today = datetime.now(UTC).astimezone(KATHMANDU).date()
     assert [(r["day"], r["moderator"], r["rejected"]) for r in table.rows] == [(today, "m", 1)]
     # A new threshold changes off-topic counts: every author again.
-    assert summaries.refresh_authors(db.session, 0.9) == -1
+    assert summaries.refresh_authors(db.session, 0.9, KATHMANDU) == -1
+
+
+def test_a_comment_moved_in_time_recounts_its_author_days(app):
+    import_stream(db.session, io.BytesIO((HEADER + "a1,T,B,1,ann,Great\n").encode()), "one.csv")
+    summaries.refresh_authors(db.session, THRESHOLD, KATHMANDU)
+    comment = db.session.scalar(sa.select(Comment))
+    comment.posted_at = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    db.session.commit()
+    assert summaries.refresh_authors(db.session, THRESHOLD, KATHMANDU) == 1
+    march = ReportFilter(datetime(2024, 3, 1).date(), datetime(2024, 3, 31).date())
+    page = queries.author_rows(db.session, march, THRESHOLD, zone=KATHMANDU)
+    assert [(row["author"], row["comments"], row["articles"]) for row in page.table.rows] == [
+        ("ann", 1, 1)
+    ]

@@ -588,3 +588,20 @@ def test_generated_export_round_trips(tmp_path: Path) -> None:
     ids = {c.external_id for c in parsed.comments}
     assert all(c.parent_external_id in ids for c in parsed.comments if c.parent_external_id)
     assert parse_file(generator.write_wxr(tmp_path / "again.xml", 3, 5, seed=7)) == parsed
+
+
+def test_an_export_of_over_ten_million_lines_parses_with_its_line_numbers() -> None:
+    """The line breaks of records already parsed reach the outer parser, which counts lines;
+    as text they would make one node over libxml2's 10 MB limit."""
+    blank = b"\n" * 12_000
+    items = b"".join(
+        b"<item><title>t</title><wp:post_id>%d</wp:post_id>%s<wp:comment><wp:comment_id>%d"
+        b"</wp:comment_id><wp:comment_content>hi</wp:comment_content></wp:comment></item>\n"
+        % (n, blank, n)
+        for n in range(1, 900)
+    )
+    raw = b'<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>\n' + items
+    raw += b"<item><title>last</title><wp:post_id>900</wp:post_id></item></channel></rss>"
+    parsed = parse_bytes(raw)
+    assert len(parsed.comments) == 899 and parsed.problems == []
+    assert parsed.comments[-1].line == 1 + 898 * 12_001 + 1 + 12_000

@@ -142,8 +142,10 @@ class RecordReader:
             for group in _record_runs(splitter.feed(chunk) if chunk else splitter.close()):
                 if group[0].record:
                     yield from self._parse_records(group, record_parser, document)
-                    # The skeleton parser keeps counting lines as if it had read the records.
-                    data = b"\n" * sum(piece.data.count(b"\n") for piece in group)
+                    # The skeleton parser keeps counting lines as if it had read the records:
+                    # their newlines, in a comment of their own (dropped), since as text
+                    # they would add up to one node over libxml2's 10 MB limit on text.
+                    data = _newlines(sum(piece.data.count(b"\n") for piece in group))
                 else:
                     data = group[0].data
                 yield from self._parse_skeleton(skeleton, data, document, at_end=False)
@@ -505,3 +507,8 @@ def read_utc_datetime(
     if parsed is None:
         return None, date_notice(value, field, line, out_of_range=True)
     return parsed, None
+
+
+def _newlines(count: int) -> bytes:
+    """``count`` line breaks as a comment (nothing when none)."""
+    return b"<!--" + b"\n" * count + b"-->" if count else b""

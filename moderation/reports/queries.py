@@ -26,6 +26,7 @@ from ..models import (
     ThreadSummary,
     User,
 )
+from ..running_imports import visible_comments
 from . import buckets, rollup, summaries
 from .figures import (
     FIGURE_COLUMNS,
@@ -318,13 +319,14 @@ def author_rows(
 ) -> Page:
     """Per author (by name): volume, mean sentiment, off-topic share, rejection rate.
 
-    Without dates, added up from the author summaries (refreshed first); with dates,
-    counted from the comments in the range.
+    Added up from the author summaries (refreshed first): without dates, from the
+    per-site ones; with dates, from the days in the range, and the articles of the
+    authors shown counted from their comments (they do not add up over days).
     """
+    summaries.refresh_authors(session, off_topic_threshold, zone)
     if report_filter.is_dated:
-        grouped = counted_authors(report_filter, off_topic_threshold, zone)
+        grouped = summed_author_days(report_filter)
     else:
-        summaries.refresh_authors(session, off_topic_threshold)
         grouped = summed_authors(report_filter.site)
     grouped = grouped.subquery("per_author")
     query = (
@@ -335,10 +337,14 @@ def author_rows(
     if limit is not None:
         query = query.limit(limit)
     result = session.execute(query).mappings().all()
+    if report_filter.is_dated:
+        articles = authors_articles(session, [row["author"] for row in result], report_filter, zone)
+    else:
+        articles = {row["author"]: row["articles"] for row in result}
     rows = []
     for row in result:
         figures = Figures.from_row(row)
-        values = {"author": row["author"], "articles": row["articles"], **figures.as_row()}
+        values = {"author": row["author"], "articles": articles[row["author"]], **figures.as_row()}
         rows.append({column.key: values[column.key] for column in AUTHOR_TABLE_COLUMNS})
     table = ReportTable(
         "authors",
@@ -373,6 +379,35 @@ def summed_authors(site: str | None) -> sa.Select:
         s.author_name.label("author"), sa.func.sum(s.articles).label("articles"), *_bucket_sums(s)
     ).group_by(s.author_name)
     return query if site is None else query.where(s.site == site)
+
+
+def summed_author_days(report_filter: ReportFilter) -> sa.Select:
+    """Per author, the figures but articles of their reader comments in the filter's days,
+    added up from the author days (local days of the zone they were counted in)."""
+    d = summaries.AuthorDay
+    query = sa.select(d.author_name.label("author"), *_bucket_sums(d)).group_by(d.author_name)
+    if report_filter.since is not None:
+        query = query.where(d.day >= report_filter.since)
+    if report_filter.until is not None:
+        query = query.where(d.day <= report_filter.until)
+    return query if report_filter.site is None else query.where(d.site == report_filter.site)
+
+
+def authors_articles(
+    session: so.Session, authors: list[str], report_filter: ReportFilter, zone: ZoneInfo
+) -> dict[str, int]:
+    """On how many articles each of ``authors`` has reader comments in the filter."""
+    articles = dict.fromkeys(authors, 0)
+    for start in range(0, len(authors), summaries.CHUNK):
+        chunk = authors[start : start + summaries.CHUNK]
+        query = _filtered(
+            sa.select(Comment.author_name, sa.func.count(sa.distinct(Comment.article_id))),
+            report_filter,
+            zone,
+        )
+        query = query.where(READER_COMMENT, Comment.author_name.in_(chunk))
+        articles.update(tuple(row) for row in session.execute(query.group_by(Comment.author_name)))
+    return articles
 
 
 def _bucket_columns(moment: sa.ColumnElement, size: int) -> list:
@@ -624,7 +659,8 @@ def article_report(
     if found is None:
         return None
     article = ArticleInfo(**found._mapping)
-    in_article = Comment.article_id == article_id
+    # The comments of a running import stay out, as everywhere else.
+    in_article = sa.and_(Comment.article_id == article_id, *visible_comments(session))
     figures = Figures.from_row(
         session.execute(_scored_comments(*figure_columns(off_topic_threshold)).where(in_article))
         .mappings()
@@ -645,11 +681,11 @@ def article_report(
         derail=derail,
         mean_drift=mean_drift,
         histogram=_histogram(session, in_article),
-        timeline=_article_timeline(session, article, zone),
+        timeline=_article_timeline(session, article, zone, in_article),
         outcomes=_outcomes(figures),
         most_negative=_extremes(session, in_article, negative=True),
         most_positive=_extremes(session, in_article, negative=False),
-        subthreads=_subthreads(session, article_id),
+        subthreads=_subthreads(session, in_article),
     )
 
 
@@ -739,12 +775,14 @@ def _histogram(session: so.Session, in_article) -> ReportTable:
     )
 
 
-def _article_timeline(session: so.Session, article: ArticleInfo, zone: ZoneInfo) -> ReportTable:
+def _article_timeline(
+    session: so.Session, article: ArticleInfo, zone: ZoneInfo, in_article
+) -> ReportTable:
     """Hourly for the first :data:`HOURLY_DAYS` local days from publication, then daily."""
     size = buckets.bucket_seconds(zone)
     rows = session.execute(
         _scored_comments(*_bucket_columns(comment_time(), size))
-        .where(Comment.article_id == article.id, READER_COMMENT)
+        .where(in_article, READER_COMMENT)
         .group_by(sa.literal_column("bucket"))
     ).all()
     columns = [
@@ -844,7 +882,7 @@ def _extremes(session: so.Session, in_article, negative: bool) -> ReportTable:
     )
 
 
-def _subthreads(session: so.Session, article_id: int) -> ReportTable:
+def _subthreads(session: so.Session, in_article) -> ReportTable:
     """Top-level comments with their replies (at any depth), most negative mean first."""
     thread = (
         sa.select(Comment.id.label("root_id"), Comment.id.label("id"))
@@ -852,7 +890,7 @@ def _subthreads(session: so.Session, article_id: int) -> ReportTable:
         # SQLite would otherwise walk the parent index through every top-level comment
         # of the site instead of the article's few.
         .where(
-            Comment.article_id == article_id,
+            in_article,
             sa.func.coalesce(Comment.parent_id, 0) == 0,
             READER_COMMENT,
         )
@@ -874,6 +912,7 @@ def _subthreads(session: so.Session, article_id: int) -> ReportTable:
         .select_from(thread)
         .join(Comment, Comment.id == thread.c.id)
         .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
+        .where(in_article)
         .group_by(thread.c.root_id)
         .having(count_where(READER_COMMENT) >= 2, mean.is_not(None))
         .subquery("per_root")

@@ -7,19 +7,22 @@ takes seconds; reading the groups counted in advance takes milliseconds.
   :mod:`.figures` over the author's reader comments there, and on how many
   articles). Summed over sites they are the author's figures everywhere: an
   article is on one site, so article counts add up too.
+- :class:`AuthorDay` holds the same counts per local day of the report zone, for
+  reports over a range of days (the articles an author commented on in a range are
+  counted from the comments, for the authors shown: they do not add up over days).
 - :class:`ModeratorDay` holds how many decisions (undos apart) one moderator
   made with each outcome on one local day of the report zone.
 
 Staying right, as :mod:`.rollup` does. Triggers (migration 0017) note the
-author of every comment inserted, deleted or changed in status, kind, author or
-article, and of every score written or removed, in ``report_author_changes``;
+author of every comment inserted, deleted or changed in status, kind, author,
+article or time (0018), and of every score written or removed, in ``report_author_changes``;
 and the moderator and time of every decision added, removed or changed, in
 ``report_decision_changes``. :func:`refresh_authors` and
 :func:`refresh_moderators` recount exactly the noted authors, and the noted
 moderators' noted days, and delete the notes they read; a report calls them
 before it reads, and :func:`refresh` (all report summaries at once) runs after a
 scoring run. A changed off-topic threshold recounts every author once, a
-changed report zone every moderator. Refreshes take turns on the one row of
+changed report zone every author's days and every moderator. Refreshes take turns on the one row of
 ``report_summary_state``.
 """
 
@@ -35,8 +38,9 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from ..models import Article, Comment, CommentScore, Decision, UTCDateTime, utcnow
+from ..running_imports import visible_comments
 from . import buckets, rollup
-from .figures import READER_COMMENT
+from .figures import READER_COMMENT, comment_time
 from .filters import local_midnight_utc
 from .rollup import COUNTED_COLUMNS, CountedFigures, counted_columns
 from .sql import epoch_bucket
@@ -46,6 +50,7 @@ CHUNK = 500
 FULL_RECOUNT_ABOVE = 5000
 """More noted authors, or moderator days, than this are recounted in one pass."""
 NOTES_DELETED_PER_STATEMENT = 5000
+INSERTED_PER_STATEMENT = 10_000
 
 
 class AuthorSummary(CountedFigures, db.Model):
@@ -56,6 +61,18 @@ class AuthorSummary(CountedFigures, db.Model):
     author_name: so.Mapped[str] = so.mapped_column(sa.String(300), primary_key=True)
     site: so.Mapped[str] = so.mapped_column(sa.String(200), primary_key=True)
     articles: so.Mapped[int]
+
+
+class AuthorDay(CountedFigures, db.Model):
+    """One author's figures on one site and local day (of ``SummaryState.author_zone``)."""
+
+    __tablename__ = "report_author_days"
+    # SQLite keeps the rows in day order: a range of days is one stretch of the table.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+    author_name: so.Mapped[str] = so.mapped_column(sa.String(300), primary_key=True)
+    site: so.Mapped[str] = so.mapped_column(sa.String(200), primary_key=True)
 
 
 class AuthorChange(db.Model):
@@ -92,13 +109,16 @@ class DecisionChange(db.Model):
 
 
 class SummaryState(db.Model):
-    """One row: the threshold and zone the summaries were counted with; the last refresh."""
+    """One row: the threshold and zones the summaries were counted with; the last refresh."""
 
     __tablename__ = "report_summary_state"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
     off_topic_threshold: so.Mapped[float | None]
     zone: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    """The moderator days' zone."""
+    author_zone: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    """The author days' zone."""
     refreshed_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime)
 
 
@@ -144,13 +164,20 @@ def author_recount_query(off_topic_threshold: float) -> sa.Select:
     )
 
 
-def _recount_authors(session: so.Session, names: list[str] | None, threshold: float) -> None:
-    """Replace the summaries of ``names`` (None: of every author) with fresh counts."""
+def _recount_authors(
+    session: so.Session, names: list[str] | None, threshold: float, zone: ZoneInfo
+) -> None:
+    """Replace the summaries and days of ``names`` (None: of every author) with fresh counts."""
     target = ["author_name", "site", "articles", *COUNTED_COLUMNS]
-    query = author_recount_query(threshold)
+    # A running import's comments stay out; its end notes their authors again.
+    visible = visible_comments(session)
+    query = author_recount_query(threshold).where(*visible)
+    per_bucket = _author_bucket_counts(threshold, zone).where(*visible)
     if names is None:
         session.execute(sa.delete(AuthorSummary))
         session.execute(sa.insert(AuthorSummary).from_select(target, query))
+        session.execute(sa.delete(AuthorDay))
+        _insert_author_days(session, session.execute(per_bucket), zone)
         return
     for start in range(0, len(names), CHUNK):
         chunk = names[start : start + CHUNK]
@@ -160,15 +187,59 @@ def _recount_authors(session: so.Session, names: list[str] | None, threshold: fl
                 target, query.where(Comment.author_name.in_(chunk))
             )
         )
+        session.execute(sa.delete(AuthorDay).where(AuthorDay.author_name.in_(chunk)))
+        rows = session.execute(per_bucket.where(Comment.author_name.in_(chunk)))
+        _insert_author_days(session, rows, zone)
 
 
-def refresh_authors(session: so.Session, off_topic_threshold: float) -> int:
-    """Bring the author summaries up to date (committed); returns how many authors were
-    recounted, -1 for all. Cheap when nothing changed: a look at the notes and the state."""
+def _author_bucket_counts(off_topic_threshold: float, zone: ZoneInfo) -> sa.Select:
+    """Each author's counts per site and UTC bucket (of the zone's size: a bucket lies in
+    one local day), from the comments (filter it by author)."""
+    bucket = epoch_bucket(comment_time(), buckets.bucket_seconds(zone)).label("bucket")
+    return (
+        sa.select(Comment.author_name, Article.site, bucket, *counted_columns(off_topic_threshold))
+        .select_from(Comment)
+        .join(Article, Article.id == Comment.article_id)
+        .outerjoin(CommentScore, CommentScore.comment_id == Comment.id)
+        .where(READER_COMMENT)
+        .group_by(Comment.author_name, Article.site, sa.literal_column("bucket"))
+    )
+
+
+def _insert_author_days(session: so.Session, rows: Iterable, zone: ZoneInfo) -> None:
+    """Bucket counts added up per (author, site, local day), inserted."""
+    size = buckets.bucket_seconds(zone)
+    days: dict[tuple, list] = {}
+    for author_name, site, bucket, *counts in rows:
+        day = buckets.local_day(buckets.bucket_start(int(bucket), size), zone)
+        sums = days.get((author_name, site, day))
+        if sums is None:
+            days[(author_name, site, day)] = list(counts)
+        else:
+            for index, count in enumerate(counts):
+                sums[index] += count
+    batch = []
+    for (author_name, site, day), counts in days.items():
+        batch.append(
+            {"author_name": author_name, "site": site, "day": day,
+             **dict(zip(COUNTED_COLUMNS, counts, strict=True))}
+        )  # fmt: skip
+        if len(batch) == INSERTED_PER_STATEMENT:
+            session.execute(sa.insert(AuthorDay), batch)
+            batch = []
+    if batch:
+        session.execute(sa.insert(AuthorDay), batch)
+
+
+def refresh_authors(session: so.Session, off_topic_threshold: float, zone: ZoneInfo) -> int:
+    """Bring the author summaries and days (in ``zone``) up to date (committed); returns how
+    many authors were recounted, -1 for all. Cheap when nothing changed: a look at the
+    notes and the state."""
     state = session.get(SummaryState, 1)
     if (
         state is not None
         and state.off_topic_threshold == off_topic_threshold
+        and state.author_zone == zone.key
         and not _has_notes(session, AuthorChange)
     ):
         return 0
@@ -178,14 +249,19 @@ def refresh_authors(session: so.Session, off_topic_threshold: float) -> int:
         state = _take_turn(session)
         notes = session.execute(sa.select(AuthorChange.id, AuthorChange.author_name)).all()
         names = sorted({note.author_name for note in notes})
-        if state.off_topic_threshold != off_topic_threshold or len(names) > FULL_RECOUNT_ABOVE:
-            _recount_authors(session, None, off_topic_threshold)
+        if (
+            state.off_topic_threshold != off_topic_threshold
+            or state.author_zone != zone.key
+            or len(names) > FULL_RECOUNT_ABOVE
+        ):
+            _recount_authors(session, None, off_topic_threshold, zone)
             recounted = -1
         else:
-            _recount_authors(session, names, off_topic_threshold)
+            _recount_authors(session, names, off_topic_threshold, zone)
             recounted = len(names)
         _delete_notes(session, AuthorChange, [note.id for note in notes])
         state.off_topic_threshold = off_topic_threshold
+        state.author_zone = zone.key
         session.commit()
     except Exception:
         session.rollback()
@@ -288,5 +364,5 @@ def refresh_moderators(session: so.Session, zone: ZoneInfo) -> int:
 def refresh(session: so.Session, off_topic_threshold: float, zone: ZoneInfo) -> None:
     """Bring every report summary up to date: the article buckets, authors, moderators."""
     rollup.refresh(session, off_topic_threshold)
-    refresh_authors(session, off_topic_threshold)
+    refresh_authors(session, off_topic_threshold, zone)
     refresh_moderators(session, zone)

@@ -14,6 +14,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from .. import author_rules
 from ..extensions import db
 from ..models import Article, Comment, CommentScore, Decision, ModerationStatus, User
+from ..running_imports import visible_comments
 from .access import DECIDERS, EVERYONE, requires
 from .responses import respond
 
@@ -42,16 +43,21 @@ def author_name_or_404() -> str:
     name = request.args.get("name")
     if name is None or "\x00" in name:
         abort(404)
-    if not db.session.scalar(sa.select(sa.exists().where(Comment.author_name == name))):
+    if not db.session.scalar(sa.select(sa.exists().where(*author_comments(name)))):
         abort(404)
     return name
+
+
+def author_comments(name: str) -> list[sa.ColumnElement[bool]]:
+    """The author's comments, but those of imports still running (hidden everywhere)."""
+    return [Comment.author_name == name, *visible_comments(db.session)]
 
 
 @bp.route("/author")
 @requires(EVERYONE)
 def author():
     name = author_name_or_404()
-    by_author = Comment.author_name == name
+    by_author = sa.and_(*author_comments(name))
     total = db.session.scalar(sa.select(sa.func.count()).where(by_author))
     averages = db.session.execute(
         sa.select(sa.func.avg(CommentScore.compound), sa.func.avg(CommentScore.drift))

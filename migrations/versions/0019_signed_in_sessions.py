@@ -1,7 +1,7 @@
 """sessions: one row per signed-in browser, so that signing out ends that one only
 
-Revision ID: 0022
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07 01:00:00
 
 Session cookies made before this name no row and are signed out once.
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0022"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
