@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 from filled_database import open_filled, timed, weighted  # noqa: E402
 
-from moderation.accounts import hash_password  # noqa: E402
+from moderation.accounts import hash_password, start_session  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Comment, User  # noqa: E402
 from moderation.web.access import Account  # noqa: E402
@@ -148,7 +148,7 @@ def main() -> None:
             user = User(username="bench", role="admin", password_hash=hash_password("x" * 12))
             db.session.add(user)
             db.session.commit()
-        session_id = Account(user).get_id()
+        session_id = Account(user, start_session(db.session, user)).get_id()
         pending = db.session.scalar(sa.select(sa.func.count()).where(Comment.status == "pending"))
         deep = db.session.execute(
             sa.select(Comment.priority, Comment.id)

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 from filled_database import open_filled, timed_with_cpu, weighted  # noqa: E402
 
+from moderation.accounts import start_session  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Comment, Decision, User  # noqa: E402
 from moderation.web.access import Account  # noqa: E402
@@ -220,7 +221,7 @@ def run_cases(app, repeats: int, only: list[str]) -> None:
         user = User(username="bench-analyst", role="analyst", password_hash="x")
         db.session.add(user)
         db.session.commit()
-    session_id = Account(user).get_id()
+    session_id = Account(user, start_session(db.session, user)).get_id()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
     # A busy article: the report's cost grows with its comments.
     article_id = db.session.execute(
