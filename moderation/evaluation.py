@@ -445,11 +445,13 @@ class ScoredThread:
     results: list[DriftResult]
 
 
-def score_threads(data: EvalData, embedder: Embedder | None = None) -> list[ScoredThread]:
+def score_threads(
+    data: EvalData, embedder: Embedder | None = None, stats: CorpusStats | None = None
+) -> list[ScoredThread]:
     """Every thread scored as the batch runner scores it (`drift_model`), keeping what the
-    scores are made of; corpus statistics over the set's own articles."""
+    scores are made of; corpus statistics over the set's own articles (unless given)."""
     embedder = embedder or default_embedder()
-    stats = CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
+    stats = stats or _corpus_stats(data)
     threads = _threads(data)
     # One call for every text: much quicker than one a thread.
     texts = [
@@ -492,6 +494,10 @@ def score_threads(data: EvalData, embedder: Embedder | None = None) -> list[Scor
     return scored
 
 
+def _corpus_stats(data: EvalData) -> CorpusStats:
+    return CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
+
+
 def swapped_signals(
     comment: EvalComment, vector: np.ndarray, other: ScoredThread, position: int, stats: CorpusStats
 ) -> tuple[DriftResult, dict[str, float]]:
@@ -518,11 +524,11 @@ def _swapped_score(
 def evaluate(data: EvalData, embedder: Embedder | None = None) -> EvaluationReport:
     """Run all measurements on parsed evaluation data: the swap test and sentiment too when
     every comment has an off-topic and a sentiment label (the evaluation format)."""
-    threads = score_threads(data, embedder)
+    stats = _corpus_stats(data)
+    threads = score_threads(data, embedder, stats)
     complete = all(
         comment.off_topic is not None and comment.sentiment is not None for comment in data.comments
     )
-    stats = CorpusStats.from_articles([(article.title, article.body) for article in data.articles])
     own_scores: list[float] = []
     swapped_scores: list[float] = []
     labels: list[bool | None] = []

@@ -359,7 +359,9 @@ def author_rows(
 def counted_authors(
     report_filter: ReportFilter, off_topic_threshold: float, zone: ZoneInfo
 ) -> sa.Select:
-    """Per author, the figures of their reader comments in the filter, from the comments."""
+    """Per author, the figures of their reader comments in the filter, counted from the
+    comments: what :func:`summed_authors` and :func:`summed_author_days` add up from the
+    summaries, and the reference the tests hold them to (no page reads it any more)."""
     grouped = _filtered(
         _scored_comments(
             Comment.author_name.label("author"),
