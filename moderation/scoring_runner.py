@@ -663,13 +663,13 @@ def _reprioritise_batch(
     for (comment_id, compound, label, drift, drift_reasons, flags,
          stored, stored_reasons, comment_priority) in rows:  # fmt: skip
         if flags == "[]" and adds_nothing(compound, label, drift, threshold):
-            priority = Priority(0.0, [])  # most comments: skip the JSON and the full sum
+            priority = Priority(0.0, [])  # nothing to add: skip the JSON and the full sum
         else:
             priority = stored_priority(
                 compound, label, drift, orjson.loads(drift_reasons), orjson.loads(flags), config
             )
         change = {"row_id": comment_id, "new_priority": priority.score, "new_hash": full_hash}
-        if priority.reasons != (orjson.loads(stored_reasons) if stored_reasons != "[]" else []):
+        if priority.reasons != orjson.loads(stored_reasons):
             new_reasons.append({**change, "new_reasons": priority.reasons})
         elif priority.score != stored:
             new_scores.append(change)

@@ -158,7 +158,7 @@ def adds_nothing(
     """True when, without flags, :func:`compute_priority` would certainly give 0 and no
     reason: the sentiment is not negative and the drift is not over the threshold.
 
-    A shortcut for re-prioritising a million stored scores, most of which have nothing to
+    A shortcut for re-prioritising a million stored scores, many of which have nothing to
     add; False means only "compute it" (odd values such as None or NaN always take the full
     path), so the two never disagree.
     """
