@@ -63,16 +63,17 @@ class QueueRow(NamedTuple):
     """None: not scored yet."""
 
 
-def signals(score) -> Signals | None:
-    if score is None:
+def signals(row) -> Signals | None:
+    """The badges of a row of :data:`moderation.queue.ROW_COLUMNS`; None: not scored."""
+    if row.scored is None:
         return None
-    flags = score.flags or []
+    flags = row.flags or []
     return Signals(
-        f"{score.priority:.2f}",
-        score.sentiment_label,
-        f"{score.compound:+.2f}",
-        f"{score.drift:.2f}",
-        score.drift >= 0.5,
+        f"{row.score_priority:.2f}",
+        row.sentiment_label,
+        f"{row.compound:+.2f}",
+        f"{row.drift:.2f}",
+        row.drift >= 0.5,
         tuple((reason_text(flag), flag_text(flag)) for flag in flags[:SHOWN_FLAGS]),
         max(len(flags) - SHOWN_FLAGS, 0),
     )
@@ -89,39 +90,38 @@ def flag_text(flag: object) -> str:
 
 
 def queue_rows(
-    items,
+    rows,
     decision_forms: Callable,
     reasons: list[str],
     next_url: str,
     author_rules: Mapping[str, str],
     decide: bool = False,
 ) -> list[QueueRow]:
-    """The rows of a page of :class:`moderation.queue.QueueItem`; the URLs and decision
-    forms they share looked up once for the page."""
+    """What each of a page's rows (of :data:`moderation.queue.ROW_COLUMNS`) shows; the
+    URLs and decision forms they share looked up once for the page."""
     context_url = fast.id_url_maker("comments.context", "comment_id")
     details_url = fast.id_url_maker("queue.row_details", "comment_id")
     forms = fast.per_comment_maker(decision_forms, reasons, next_url) if decide else None
-    rows = []
-    for item in items:
-        comment = item.comment
-        comment_id = int(comment.id)
-        posted = comment.posted_at
-        body = comment.body
-        rows.append(
+    shown = []
+    for row in rows:
+        comment_id = int(row.id)
+        posted = row.posted_at
+        body = row.body
+        shown.append(
             QueueRow(
                 comment_id,
-                int(comment.version),
-                comment.status,
-                comment.author_name or "(anonymous)",
-                author_rules.get(comment.author_name),
+                int(row.version),
+                row.status,
+                row.author_name or "(anonymous)",
+                author_rules.get(row.author_name),
                 first_line(body) or "(no text)",
                 posted.isoformat() if posted else "",
                 format_time(posted),
                 paragraphs(body),
                 context_url(comment_id),
                 details_url(comment_id),
-                Markup(forms(comment)) if forms is not None else "",
-                signals(item.score),
+                Markup(forms(row)) if forms is not None else "",
+                signals(row),
             )
         )
-    return rows
+    return shown
