@@ -145,7 +145,6 @@ def index():
             else None
         ),
         here=request.full_path,
-        author_rules=rules_for(db.session, [row.author_name for row in page.items]),
     )
     return html, 400 if problems else 200
 

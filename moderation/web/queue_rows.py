@@ -94,7 +94,6 @@ def queue_rows(
     decision_forms: Callable,
     reasons: list[str],
     next_url: str,
-    author_rules: Mapping[str, str],
     decide: bool = False,
 ) -> list[QueueRow]:
     """What each of a page's rows (of :data:`moderation.queue.ROW_COLUMNS`) shows; the
@@ -113,7 +112,7 @@ def queue_rows(
                 int(row.version),
                 row.status,
                 row.author_name or "(anonymous)",
-                author_rules.get(row.author_name),
+                row.author_rule,
                 first_line(body) or "(no text)",
                 posted.isoformat() if posted else "",
                 format_time(posted),
