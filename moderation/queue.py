@@ -355,19 +355,19 @@ def tab_counts(session: so.Session, view: QueueFilter) -> list[TabCount]:
 
 def status_counts(session: so.Session) -> dict[str, int]:
     """How many comments have each status, from the trigger-kept counter table."""
-    rows = session.execute(
-        sa.select(
-            CommentStatusCount.status,
-            sa.func.sum(CommentStatusCount.delta),
-            sa.func.count(),
-        ).group_by(CommentStatusCount.status)
-    ).all()
+    rows = session.execute(_STATUS_COUNTS).all()
     if sum(row[2] for row in rows) > COMPACT_COUNTS_ABOVE:
         compact_status_counts(session)
     counts = {row[0]: int(row[1]) for row in rows if row[1]}
     for status, hidden in running_status_counts(session).items():
         counts[status] = counts.get(status, 0) - hidden
     return {status: count for status, count in counts.items() if count}
+
+
+_STATUS_COUNTS = sa.select(
+    CommentStatusCount.status, sa.func.sum(CommentStatusCount.delta), sa.func.count()
+).group_by(CommentStatusCount.status)
+"""Built once: every queue page asks it, and building it cost more than running it."""
 
 
 def compact_status_counts(session: so.Session) -> None:

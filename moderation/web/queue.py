@@ -100,14 +100,16 @@ class BulkForm(FlaskForm):
     submit = SubmitField("Apply")
 
 
+ACTIVE_REASONS = (
+    sa.select(RejectReason.label)
+    .where(RejectReason.active.is_(True))
+    .order_by(RejectReason.position, RejectReason.label)
+)
+"""Built once: every queue page and decision asks it."""
+
+
 def reject_reasons() -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(RejectReason.label)
-            .where(RejectReason.active.is_(True))
-            .order_by(RejectReason.position, RejectReason.label)
-        )
-    )
+    return list(db.session.scalars(ACTIVE_REASONS))
 
 
 def reason_choices() -> list:
