@@ -25,7 +25,7 @@ import functools
 import math
 import re
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -145,7 +145,12 @@ class QueueFilter:
 
     def to_args(self, **changes) -> dict[str, str]:
         """The query-string arguments for this filter (with ``changes``), defaults left out."""
-        values = asdict(replace(self, **changes))
+        # Not dataclasses.asdict, which deep-copies every value: a queue page asks this
+        # about ten times (its tabs, its forms, its pager).
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        if not changes.keys() <= values.keys():
+            raise TypeError(f"not a filter field: {sorted(changes.keys() - values.keys())}")
+        values.update(changes)
         return {
             key: value.isoformat() if isinstance(value, date) else str(value)
             for key, value in values.items()

@@ -234,6 +234,11 @@ def test_filter_round_trips_through_the_url():
     )  # fmt: skip
     assert queue.QueueFilter.from_args(MultiDict(view.to_args())) == view
     assert queue.QueueFilter().to_args() == {}
+    assert view.to_args(tab="pending", q=None) == {
+        key: value for key, value in view.to_args().items() if key not in ("tab", "q")
+    }
+    with pytest.raises(TypeError):
+        view.to_args(page=2)
 
 
 def test_unfiltered_counts_come_from_the_trigger_kept_table(app):
