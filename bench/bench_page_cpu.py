@@ -1,7 +1,8 @@
 """CPU time per queue request, in-process: what one server process spends on a page.
 
 Run: ``python bench/bench_page_cpu.py --db PATH`` (from the repository root, venv active)
-on a database filled by bench/bench_load.py (or bench_queue.py). It signs in through the
+on a SQLite database filled as bench/bench_load.py fills it (filled first, with
+``--comments N``, default 1,000,000, if it has no comments yet). It signs in through the
 sign-in form with Flask's test client, then sends each case ``--requests`` times and prints
 the CPU milliseconds per request (``time.process_time``: on SQLite it includes the
 database engine's work) beside the wall milliseconds, both as the median of ``--rounds``
@@ -27,9 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
+from bench_queue import fill  # noqa: E402
+from filled_database import open_filled  # noqa: E402
 
 import moderation  # noqa: E402
-from moderation import create_app  # noqa: E402
 from moderation.accounts import hash_password  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Comment, User  # noqa: E402
@@ -58,7 +60,9 @@ def signed_in_client(app):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", type=Path, required=True, help="a filled SQLite database")
+    parser.add_argument("--db", type=Path, required=True, help="SQLite file to fill or reuse")
+    parser.add_argument("--comments", type=int, default=1_000_000)
+    parser.add_argument("--articles", type=int, default=5_000)
     parser.add_argument("--requests", type=int, default=200, help="per case and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--decisions", action="store_true", help="also POST decisions (writes)")
@@ -66,7 +70,7 @@ def main() -> None:
     parser.add_argument("--profile", help="profile this case instead of timing it")
     options = parser.parse_args()
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{options.db}", "SECRET_KEY": "bench"})
+    app, _ = open_filled(options.db, "bench-page-cpu-", options.comments, options.articles, fill)
     print(f"code: {Path(moderation.__file__).parent}")
     with app.app_context():
         article = db.session.scalar(
