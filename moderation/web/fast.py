@@ -3,7 +3,7 @@
 A page of 50 comments builds about 500 URLs and 250 CSRF fields; through
 ``url_for`` and ``csrf_token`` that was a third of the page's time. Its decision
 forms, the same for every comment but for its id and version, were another third:
-:func:`per_comment` renders them once.
+:func:`per_comment_maker` renders them once.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from urllib.parse import quote_plus
 
 from flask import request, url_for
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 
 _SENTINEL = 2147483646  # an id no URL otherwise contains
 _VERSION_SENTINEL = 2147483645  # nor a version
@@ -70,26 +69,18 @@ def query_url(endpoint: str, name: str, value: str | None, **fixed: str) -> str:
 
 
 class _StandIn(NamedTuple):
-    """A comment as :func:`per_comment`'s macros may see it: id, version and status."""
+    """A comment as :func:`per_comment_maker`'s macros may see it: id, version and status."""
 
     id: int
     version: int
     status: str
 
 
-def per_comment(macro, comment, *args) -> Markup:
-    """``macro(comment, *args)`` for a macro that reads only the comment's id, version and
-    status: rendered once per request, status and ``args`` with stand-in numbers, then
-    filled in by replacement (ids and versions are integers: nothing to escape)."""
-    pattern = _per_comment_pattern(macro, comment.status, args)
-    if pattern is None:  # pragma: no cover - args holding a stand-in number
-        return macro(comment, *args)
-    return Markup(_filled(pattern, comment))
-
-
 def per_comment_maker(macro, *args) -> Callable[[object], str]:
-    """:func:`per_comment` with ``macro`` and ``args`` fixed, for a loop over many
-    comments: returns a function of the comment, giving the markup as a string."""
+    """A function of a comment giving ``str(macro(comment, *args))``, for a macro that
+    reads only the comment's id, version and status: rendered once per request, status
+    and ``args`` with stand-in numbers, then filled in by replacement (ids and versions
+    are integers: nothing to escape)."""
     patterns: dict[str, str | None] = {}
 
     def render(comment) -> str:
