@@ -21,9 +21,14 @@ import sqlalchemy.orm as so
 
 from .models import Comment, ImportBatch
 
+# Built once: every queue page asks both, and building a statement cost more than
+# running it.
+_RUNNING_IDS = sa.select(ImportBatch.id).where(ImportBatch.status == "running")
+_RUNNING_COUNTS = sa.select(ImportBatch.status_counts).where(ImportBatch.status == "running")
+
 
 def running_batch_ids(session: so.Session) -> list[int]:
-    return list(session.scalars(sa.select(ImportBatch.id).where(ImportBatch.status == "running")))
+    return list(session.scalars(_RUNNING_IDS))
 
 
 def visible_comments(session: so.Session) -> list[sa.ColumnElement[bool]]:
@@ -38,8 +43,6 @@ def running_status_counts(session: so.Session) -> Counter[str]:
     """How many committed comments of running imports have each status: what the counter
     table holds of them, which the queue's tab counts subtract."""
     total: Counter[str] = Counter()
-    for counts in session.scalars(
-        sa.select(ImportBatch.status_counts).where(ImportBatch.status == "running")
-    ):
+    for counts in session.scalars(_RUNNING_COUNTS):
         total.update(counts or {})
     return total

@@ -26,6 +26,8 @@ pytestmark = pytest.mark.slow
         ("bench_reprioritise.py", [*SMALL, "--repeats", "1", "--db", "{tmp}/p.sqlite"],
          "target 30 s"),
         ("bench_export.py", [*SMALL, "--db", "{tmp}/e.sqlite"], "export one month csv"),
+        ("bench_page_cpu.py", [*SMALL, "--requests", "2", "--rounds", "1", "--decisions",
+                               "--db", "{tmp}/c.sqlite"], "decision"),
         ("bench_parse.py", ["--articles", "5", "--comments", "10"], "10,000-comment page"),
         ("bench_api.py", ["--comments", "200", "--port", "{port}"], "API list while ingesting"),
         ("bench_neardup.py", ["--articles", "6"], "planted variants grouped"),

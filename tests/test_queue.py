@@ -51,16 +51,31 @@ def expected_order(rows):
     ]
 
 
+def page_ids(view, cursor=None, limit=queue.PAGE_SIZE):
+    """The ids of a page, and its next cursor: the same from the queue's objects and its
+    rows (the web page's), or this fails."""
+    page = queue.queue_page(db.session, view, cursor, limit=limit)
+    rows = queue.queue_row_page(db.session, view, cursor, limit=limit)
+    ids = [item.comment.id for item in page.items]
+    assert [row.id for row in rows.items] == ids
+    assert rows.next_cursor == page.next_cursor
+    for item, row in zip(page.items, rows.items, strict=True):
+        score = item.score
+        assert row.scored == (score.comment_id if score else None)
+        assert row.score_priority == (score.priority if score else None)
+    return ids, page.next_cursor
+
+
 def all_pages(view, limit):
     ids, cursor, pages = [], None, 0
     while True:
-        page = queue.queue_page(db.session, view, cursor, limit=limit)
-        ids += [item.comment.id for item in page.items]
+        page_of_ids, next_cursor = page_ids(view, cursor, limit=limit)
+        ids += page_of_ids
         pages += 1
         assert pages < 1000
-        if page.next_cursor is None:
+        if next_cursor is None:
             return ids
-        cursor = queue.Cursor.decode(page.next_cursor.encode())
+        cursor = queue.Cursor.decode(next_cursor.encode())
 
 
 def test_pending_is_ordered_by_priority_then_age_with_unscored_last(app):
@@ -100,7 +115,7 @@ def test_filters(app, scored_thread):
 
     def listed(**args):
         view = queue.QueueFilter.from_args(MultiDict(args))
-        return sorted(i.comment.id for i in queue.queue_page(db.session, view).items)
+        return sorted(page_ids(view)[0])
 
     assert listed(article=str(scored_thread.other_article.id)) == [scored_thread.unscored.id]
     assert listed(sentiment="negative") == sorted([ids[1], ids[3]])
@@ -219,6 +234,11 @@ def test_filter_round_trips_through_the_url():
     )  # fmt: skip
     assert queue.QueueFilter.from_args(MultiDict(view.to_args())) == view
     assert queue.QueueFilter().to_args() == {}
+    assert view.to_args(tab="pending", q=None) == {
+        key: value for key, value in view.to_args().items() if key not in ("tab", "q")
+    }
+    with pytest.raises(TypeError):
+        view.to_args(page=2)
 
 
 def test_unfiltered_counts_come_from_the_trigger_kept_table(app):

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.models import Comment, Decision, RejectReason
+from moderation.models import AuthorRule, Comment, CommentScore, Decision, RejectReason
 
 JSON = {"Accept": "application/json"}
 
@@ -54,6 +54,62 @@ def test_queue_lists_pending_by_priority_with_what_a_row_shows(auth, scored_thre
         assert expected in html, expected
     # What an opened row fetches is not on the page.
     assert "smart +1.70" not in html and "drift reason 1" not in html
+
+
+def row_of(html, comment_id) -> str:
+    """One row's markup, from its <article> to its end."""
+    start = html.index(f'<article class="comment" id="comment-{comment_id}"')
+    return html[start : html.index("</article>", start)]
+
+
+def test_every_field_of_a_queue_row_is_escaped(auth, scored_thread, users):
+    hostile = scored_thread.hostile
+    hostile.author_name = '<b onmouseover="alert(3)">M&M\'s</b>'
+    hostile.body = 'Line <script>alert("1")</script> & more\nsecond "line"\n\n<i>Para</i> two'
+    db.session.get(CommentScore, hostile.id).flags = [
+        {"reason": '"><script>alert(6)</script>'},  # no code: the reason, cut
+        {"code": '<u>"c"</u>', "reason": "coded"},
+        "x&y",
+        "fourth",
+    ]
+    db.session.add(
+        AuthorRule(author_name=hostile.author_name, rule="ban", set_by_id=users["admin"].id)
+    )
+    db.session.commit()
+    auth.login_as("moderator")
+    row = row_of(auth.client.get("/queue").get_data(as_text=True), hostile.id)
+    for expected in [
+        '<span class="row-author">&lt;b onmouseover=&#34;alert(3)&#34;&gt;M&amp;M&#39;s&lt;/b&gt;'
+        ' <span class="badge author-rule author-rule-ban"',
+        '<span class="row-text">Line &lt;script&gt;alert(&#34;1&#34;)&lt;/script&gt; &amp; more'
+        "</span>",  # the first line only
+        "<p>Line &lt;script&gt;alert(&#34;1&#34;)&lt;/script&gt; &amp; more<br>"
+        "second &#34;line&#34;</p>",
+        "<p>&lt;i&gt;Para&lt;/i&gt; two</p>",
+        '<span class="badge flag" title="&#34;&gt;&lt;script&gt;alert(6)&lt;/script&gt;">'
+        "&#34;&gt;&lt;script&gt;a…</span>",  # cut to 12 characters, the title in full
+        '<span class="badge flag" title="coded">&lt;u&gt;&#34;c&#34;&lt;/u&gt;</span>',
+        '<span class="badge flag" title="x&amp;y">x&amp;y</span>',
+        '<span class="badge flag">+1</span>',  # the fourth flag, counted
+    ]:
+        assert expected in row, expected
+    assert "<script" not in row and "<b " not in row and "<i>" not in row and "<u>" not in row
+
+
+def test_a_queue_rows_first_line_is_cut_and_an_unscored_row_says_so(auth, scored_thread):
+    scored_thread.comments[0].body = "\n  " + "word " * 100 + "\nnext line"
+    db.session.commit()
+    auth.login_as("analyst")  # no decisions, no selection
+    html = auth.client.get("/queue").get_data(as_text=True)
+    line = re.search(
+        r'<span class="row-text">([^<]*)</span>', row_of(html, scored_thread.comments[0].id)
+    )[1]
+    assert line == ("word " * 60)[:299] + "…"
+    unscored = row_of(html, scored_thread.unscored.id)
+    assert '<span class="signals"><span class="badge" title="Not scored yet">unscored</span>' in (
+        unscored
+    )
+    assert 'name="selected"' not in html and "decide-form" not in html
 
 
 def row_details(auth, comment_id) -> str:

@@ -18,7 +18,7 @@ from werkzeug.routing import IntegerConverter
 
 from ..database import database_is_busy
 from ..decision_export import EXPORT_ACTIONS
-from . import fast, text
+from . import fast, queue_rows, text
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -95,7 +95,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["id_url"] = fast.id_url
     app.jinja_env.globals["query_url"] = fast.query_url
     app.jinja_env.globals["csrf_value"] = fast.csrf_value
-    app.jinja_env.globals["per_comment"] = fast.per_comment
+    app.jinja_env.globals["queue_rows"] = queue_rows.queue_rows
     app.jinja_env.globals["decision_buttons"] = queue.decision_buttons
     app.jinja_env.globals["decision_export_actions"] = EXPORT_ACTIONS
 

@@ -100,14 +100,16 @@ class BulkForm(FlaskForm):
     submit = SubmitField("Apply")
 
 
+ACTIVE_REASONS = (
+    sa.select(RejectReason.label)
+    .where(RejectReason.active.is_(True))
+    .order_by(RejectReason.position, RejectReason.label)
+)
+"""Built once: every queue page and decision asks it."""
+
+
 def reject_reasons() -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(RejectReason.label)
-            .where(RejectReason.active.is_(True))
-            .order_by(RejectReason.position, RejectReason.label)
-        )
-    )
+    return list(db.session.scalars(ACTIVE_REASONS))
 
 
 def reason_choices() -> list:
@@ -123,8 +125,8 @@ def index():
     # page shows the view without it, which is also what its bulk form applies to.
     view, problems = queue_queries.QueueFilter.read(request.args, flags=flag_codes)
     cursor = queue_queries.Cursor.decode(request.args.get("after"))
-    page = queue_queries.queue_page(
-        db.session, view, cursor, limit=current_app.config["QUEUE_PAGE_SIZE"], rows_only=True
+    page = queue_queries.queue_row_page(
+        db.session, view, cursor, limit=current_app.config["QUEUE_PAGE_SIZE"]
     )
     article = db.session.get(Article, view.article) if view.article else None
     html = render_template(
@@ -145,7 +147,6 @@ def index():
             else None
         ),
         here=request.full_path,
-        author_rules=rules_for(db.session, [item.comment.author_name for item in page.items]),
     )
     return html, 400 if problems else 200
 
