@@ -15,8 +15,9 @@ turns that into SQL that the indexes can serve on a million comments.
 * The comments of an import still running are left out of every view and count
   (:mod:`.running_imports`).
 * Free-text search uses the database's own index, stemmed for English: FTS5 with the
-  porter tokenizer on SQLite, ``to_tsvector('english', body)`` with a GIN index on
-  PostgreSQL (migrations 0004 and 0008); :mod:`.search_syntax` reads the search box.
+  porter tokenizer on SQLite; on PostgreSQL the stored ``comments.body_search``
+  (``to_tsvector('english', body)``, generated) with a GIN index (migrations 0004,
+  0008 and 0020); :mod:`.search_syntax` reads the search box.
 """
 
 from __future__ import annotations
@@ -62,13 +63,13 @@ COMPACT_COUNTS_ABOVE = 64
 SEARCH_FROM_MATCHES_UP_TO = 2000
 """A search matching at most this many comments starts from the matches."""
 POSTGRES_FROM_MATCHES_UP_TO = 5000
-"""PostgreSQL: the same, higher: each comment its walk passes costs a to_tsvector of its
-body (at 1M comments, the two ways cost the same at about 5,000 matches)."""
+"""PostgreSQL: the same, higher: its walk of the queue index reads each row it passes."""
 SEARCH_COUNT_SAMPLE = 5000
 """Filtered counts of a search look at this many matches at most."""
 
-# Objects migration 0004 creates by hand, which autogenerate must not propose to drop.
-_HAND_MADE = re.compile(r"^(comments_fts(_\w+)?|ix_comments_body_search)$")
+# Objects migrations 0004 and 0020 make by hand, which autogenerate must not propose to
+# drop: the search tables (SQLite), the search column and its index (PostgreSQL).
+_HAND_MADE = re.compile(r"^(comments_fts(_\w+)?|ix_comments_body_search|body_search)$")
 
 
 def include_in_autogenerate(name: str | None, type_: str, parent_names: dict) -> bool:
@@ -429,14 +430,15 @@ def search_condition(
     if not terms:
         return sa.false(), False
     if session.get_bind().dialect.name == "postgresql":
-        vector = sa.literal_column("to_tsvector('english', comments.body)")
+        # Stored (migration 0020): reading it costs what reading any column costs.
+        vector = sa.literal_column("comments.body_search")
         matching = vector.bool_op("@@")(search_syntax.tsquery(terms))
         if sample is not None:
             return matching, False  # counting: the planner starts from the GIN index
-        # The planner prices each body's to_tsvector far too low: for a term in 0.25% of
-        # 1M comments it walked the queue index computing 60,000 of them (0.8 s). Few
-        # matches: taken from the GIN index first, and the page picked from those by id.
-        # Many: walking the queue index finds a page soon, as it should.
+        # The planner prices the walk of the queue index too low: for a term in 0.25% of
+        # 1M comments it walked 60,000 rows (0.8 s when each computed its to_tsvector,
+        # before 0020). Few matches: taken from the GIN index first, and the page picked
+        # from those by id. Many: walking the queue index finds a page soon, as it should.
         ids = session.scalars(
             sa.select(Comment.id).where(matching).limit(POSTGRES_FROM_MATCHES_UP_TO + 1)
         ).all()

@@ -307,5 +307,6 @@ def test_matching_targets_follow_the_view(app, scored_thread):
 def test_autogenerate_ignores_the_hand_made_search_objects():
     for name in ["comments_fts", "comments_fts_data", "ix_comments_body_search"]:
         assert not queue.include_in_autogenerate(name, "table", {})
+    assert not queue.include_in_autogenerate("body_search", "column", {"table_name": "comments"})
     for name in ["comments", "comment_status_counts", "ix_comments_queue"]:
         assert queue.include_in_autogenerate(name, "table", {})
