@@ -205,6 +205,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="alternate the two runs N times")
     arguments = parser.parse_args()
     comments = arguments.articles * COMMENTS_PER_ARTICLE
+    if comments <= CAMPAIGNS * VARIANTS:
+        # Every comment would be planted, leaving no ordinary ones to measure false groups on.
+        fewest = CAMPAIGNS * VARIANTS // COMMENTS_PER_ARTICLE + 1
+        parser.error(f"--articles must be at least {fewest} ({CAMPAIGNS * VARIANTS} are planted)")
     bodies, planted = plan(comments)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)

@@ -51,7 +51,7 @@ from .scoring.drift_model import score_thread
 from .scoring.duplicates import DuplicateInfo, fingerprint_of_normalised, normalise_for_matching
 from .scoring.flags import compute_flags, duplicate_flag
 from .scoring.near_duplicates import band_keys, near_duplicate_keys_of_normalised
-from .scoring.priority import compute_priority
+from .scoring.priority import Priority, adds_nothing, compute_priority
 from .scoring.semantic import Embedder, default_embedder
 from .scoring.sentiment import SentimentScorer
 from .scoring.watchwords import compile_watchwords
@@ -659,11 +659,15 @@ def _reprioritise_batch(
     if not rows:
         return None
     new_scores, new_reasons, new_comments = [], [], []
+    threshold = config.off_topic_threshold
     for (comment_id, compound, label, drift, drift_reasons, flags,
          stored, stored_reasons, comment_priority) in rows:  # fmt: skip
-        priority = stored_priority(
-            compound, label, drift, orjson.loads(drift_reasons), orjson.loads(flags), config
-        )
+        if flags == "[]" and adds_nothing(compound, label, drift, threshold):
+            priority = Priority(0.0, [])  # nothing to add: skip the JSON and the full sum
+        else:
+            priority = stored_priority(
+                compound, label, drift, orjson.loads(drift_reasons), orjson.loads(flags), config
+            )
         change = {"row_id": comment_id, "new_priority": priority.score, "new_hash": full_hash}
         if priority.reasons != orjson.loads(stored_reasons):
             new_reasons.append({**change, "new_reasons": priority.reasons})

@@ -14,6 +14,7 @@ from moderation.scoring.flags import Flag, FlagConfig
 from moderation.scoring.priority import (
     Priority,
     PriorityWeights,
+    adds_nothing,
     compute_priority,
     config_hash,
     weights_from_mapping,
@@ -232,3 +233,29 @@ def test_adding_a_flag_never_lowers_priority(compound, label, drift, flags, extr
     before = compute_priority(compound, label, drift, [], flags, WEIGHTS).score
     after = compute_priority(compound, label, drift, [], [*flags, extra], WEIGHTS).score
     assert after >= before
+
+
+ODD_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.none(), st.integers(-2, 2), st.just("0.5")
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    compound=ODD_NUMBERS,
+    label=st.sampled_from(["negative", "neutral", "positive", ""]),
+    drift=ODD_NUMBERS,
+    threshold=st.one_of(st.floats(-1, 2), st.just(float("nan"))),
+)
+def test_adds_nothing_only_when_the_full_sum_gives_nothing(compound, label, drift, threshold):
+    full = compute_priority(compound, label, drift, ["far off"], [], WEIGHTS, threshold)
+    if adds_nothing(compound, label, drift, threshold):
+        assert full == Priority(0.0, [])
+
+
+def test_adds_nothing_spots_the_ordinary_comment_and_not_the_others():
+    assert adds_nothing(0.4, "positive", 0.2, 0.6)
+    assert adds_nothing(0.0, "negative", 0.6, 0.6)  # at the threshold is not over it
+    assert not adds_nothing(-0.3, "negative", 0.2, 0.6)
+    assert not adds_nothing(0.4, "positive", 0.61, 0.6)
+    assert not adds_nothing(None, "positive", 0.2, 0.6)  # odd values take the full path

@@ -231,7 +231,13 @@ def test_serve_writes_an_access_log(tmp_path):
             time.sleep(0.05)
     finally:
         process.terminate()
-        process.communicate(timeout=30)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            # Not left running into the next tests (as happened on a loaded CI machine).
+            process.kill()
+            process.communicate()
+            raise
     (entry,) = log.read_text().splitlines()
     address, ident, user, rest = entry.split(" ", 3)
     assert (address, ident, user) == ("127.0.0.1", "-", "-")

@@ -100,6 +100,13 @@ def _number(value: float, default: float) -> float:
     return default if math.isnan(value) else value
 
 
+def _clamped(value: Any, low: float, high: float, default: float) -> float:
+    """``value`` as a float in low..high (see :func:`_number` for odd values)."""
+    if type(value) is float and low <= value <= high:
+        return value  # the usual case, without the conversions (re-prioritising 1M scores)
+    return min(high, max(low, _number(value, default)))
+
+
 def compute_priority(
     compound: float,
     sentiment_label: str,
@@ -117,9 +124,9 @@ def compute_priority(
     odd scores. Equal contributions are ordered by reason text, so the result
     does not depend on the order of ``flags``.
     """
-    compound = min(1.0, max(-1.0, _number(compound, 0.0)))
-    drift = min(1.0, max(0.0, _number(drift, 0.0)))
-    threshold = min(1.0, max(0.0, _number(off_topic_threshold, 0.6)))
+    compound = _clamped(compound, -1.0, 1.0, 0.0)
+    drift = _clamped(drift, 0.0, 1.0, 0.0)
+    threshold = _clamped(off_topic_threshold, 0.0, 1.0, 0.6)
     contributions: list[tuple[float, str]] = []
 
     if sentiment_label == "negative" and compound < 0:
@@ -143,6 +150,22 @@ def compute_priority(
     contributions.sort(key=lambda item: (-item[0], item[1]))
     score = math.fsum(amount for amount, _ in contributions)
     return Priority(score=round(score, 3), reasons=[reason for _, reason in contributions])
+
+
+def adds_nothing(
+    compound: Any, sentiment_label: str, drift: Any, off_topic_threshold: float
+) -> bool:
+    """True when, without flags, :func:`compute_priority` would certainly give 0 and no
+    reason: the sentiment is not negative and the drift is not over the threshold.
+
+    A shortcut for re-prioritising a million stored scores, many of which have nothing to
+    add; False means only "compute it" (odd values such as None or NaN always take the full
+    path), so the two never disagree.
+    """
+    if type(compound) is not float or type(drift) is not float:
+        return False
+    threshold = _clamped(off_topic_threshold, 0.0, 1.0, 0.6)
+    return (sentiment_label != "negative" or compound >= 0) and drift <= threshold
 
 
 def config_hash(*configs: Any) -> str:
