@@ -443,8 +443,12 @@ def search_condition(
             sa.select(Comment.id).where(matching).limit(POSTGRES_FROM_MATCHES_UP_TO + 1)
         ).all()
         if len(ids) <= POSTGRES_FROM_MATCHES_UP_TO:
-            # One array parameter, not thousands of them (each adapted and bound).
-            return Comment.id == sa.any_(sa.literal(ids, postgresql.ARRAY(sa.Integer))), False
+            # One array parameter, not thousands of them (each adapted and bound), as a
+            # set of rows: "id = ANY(array)" is a filter the planner still put on the
+            # walk (2,518 matches at 1M: 19,000 rows walked, 15,000 pages read, 70-200
+            # ms); "id IN (unnest)" it joins by primary key (2,518 probes, 24-42 ms).
+            array = sa.literal(ids, postgresql.ARRAY(sa.Integer))
+            return Comment.id.in_(sa.select(sa.func.unnest(array))), False
         return matching, False
     query = search_syntax.fts5_query(terms)
     matches = session.scalar(
