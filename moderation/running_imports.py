@@ -51,9 +51,7 @@ def running_batches(session: so.Session) -> RunningBatches:
     if remembered is not None and remembered[0] is session.get_transaction() and not unflushed:
         return remembered[1]
     rows = session.execute(
-        sa.select(ImportBatch.id, ImportBatch.status_counts).where(
-            ImportBatch.status == "running"
-        )
+        sa.select(ImportBatch.id, ImportBatch.status_counts).where(ImportBatch.status == "running")
     ).all()
     counts: Counter[str] = Counter()
     for row in rows:
