@@ -285,6 +285,29 @@ def test_postgresql_pages_start_from_few_matches_and_walk_through_many(app, monk
     assert sorted(db.session.scalars(sa.select(Comment.id).where(many))) == expected
 
 
+def test_postgresql_counts_matches_within_the_view(app, monkeypatch):
+    """A search in a view (a tab, an article) takes its matches within it: few there,
+    the page is picked from their ids, however many match elsewhere."""
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite's FTS5 table knows nothing of the other columns
+    add_comments()
+    approved = ["past", "plural"]
+    db.session.execute(
+        sa.update(Comment).where(Comment.external_id.in_(approved)).values(status="approved")
+    )
+    db.session.commit()
+    monkeypatch.setattr(queue, "POSTGRES_FROM_MATCHES_UP_TO", 2)  # "sanct*" matches 3
+    everywhere, _ = search_condition(db.session, "sanct*")
+    assert "body_search" in str(everywhere.compile(db.engine))
+    view = queue.QueueFilter(tab="approved", q="sanct*")
+    within = queue._conditions(db.session, view)[0]
+    assert "unnest" in " ".join(str(c.compile(db.engine)) for c in within)
+    page = queue.queue_page(db.session, view)
+    assert sorted(item.comment.external_id for item in page.items) == approved
+    pending = queue.queue_page(db.session, queue.QueueFilter(q="sanct*"))
+    assert [item.comment.external_id for item in pending.items] == ["single"]
+
+
 def test_postgresql_stores_each_body_vector_and_keeps_it_in_step(app):
     """The vector is stored in the row (0020), not recomputed per read, and follows an
     edit of the body, as a later import's edit makes it; other updates leave it be."""
