@@ -18,8 +18,9 @@ client approving pending comments of its own, as the page's script posts them).
 
 Printed per case: p50, p95 and p99 latency (ms), requests per second, the number of
 5xx answers, and the CPU time the server's processes spent per request (ms, from
-/proc: the figure that holds when other programs share the machine; on PostgreSQL the
-database server's own CPU is not in it).
+/proc: the figure that holds when other programs share the machine). On a PostgreSQL
+server on this machine, also the CPU time per request of the database's backend
+processes (``db ms``, from /proc, of the backends connected to the bench's database).
 
 The fill's scores are marked current first (see :func:`mark_scores_current`), so that
 the worker beside the server has nothing to rescore while the requests are measured.
@@ -236,6 +237,27 @@ def server_cpu_seconds(master: int) -> float:
     return total
 
 
+def database_cpu_seconds(engine) -> float:
+    """User and system CPU time of the backends connected to the engine's database, when
+    the server runs on this machine (0 otherwise): its connections stay open in the
+    server's pools, so the difference over a case is the CPU that case cost there."""
+    if engine is None:
+        return 0.0
+    with engine.connect() as connection:
+        pids = connection.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).scalars()
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
 def wait_until_idle(master: int, quiet: float = 0.02, longest: float = 120) -> None:
     """Until the server (and the worker beside it) spend under ``quiet`` CPU seconds in
     half a second: the jobs a worker runs once at its start do not count as requests."""
@@ -250,8 +272,9 @@ def wait_until_idle(master: int, quiet: float = 0.02, longest: float = 120) -> N
     print(f"  the server was still busy after {longest:.0f} s; measuring anyway")
 
 
-def run_case(clients: list[Client], request, per_client: int, master: int):
-    """Every client sends ``per_client`` requests at once; latencies, statuses, wall, CPU."""
+def run_case(clients: list[Client], request, per_client: int, master: int, database=None):
+    """Every client sends ``per_client`` requests at once; latencies, statuses, wall, CPU
+    of the server and of the database's backends (see :func:`database_cpu_seconds`)."""
     latencies: list[float] = []
     statuses: list[int] = []
     start_together = threading.Barrier(len(clients) + 1)
@@ -269,6 +292,7 @@ def run_case(clients: list[Client], request, per_client: int, master: int):
     ]
     for thread in threads:
         thread.start()
+    database_before = database_cpu_seconds(database)
     cpu_before = server_cpu_seconds(master)
     start_together.wait()
     started = time.perf_counter()
@@ -276,7 +300,8 @@ def run_case(clients: list[Client], request, per_client: int, master: int):
         thread.join()
     wall = time.perf_counter() - started
     cpu = server_cpu_seconds(master) - cpu_before
-    return latencies, statuses, wall, cpu
+    database_cpu = database_cpu_seconds(database) - database_before
+    return latencies, statuses, wall, cpu, database_cpu
 
 
 @dataclass
@@ -348,8 +373,13 @@ def main() -> None:
 
         return decide
 
+    database = (
+        sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+        if backend.startswith("postgresql")
+        else None
+    )
     header = (f"{'server':9} {'case':24} {'clients':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
-              f"{'req/s':>7} {'5xx':>4} {'cpu ms':>7} {'target':>7}")  # fmt: skip
+              f"{'req/s':>7} {'5xx':>4} {'cpu ms':>7} {'db ms':>7} {'target':>7}")  # fmt: skip
     failed = False
     print(header)
     for server_index, server in enumerate(servers):
@@ -375,8 +405,8 @@ def main() -> None:
                     if case.kind != "decision":
                         # Every process's templates compiled, the database pages read.
                         run_case(clients, request, 1, served.process.pid)
-                    latencies, statuses, wall, cpu = run_case(
-                        clients, request, options.requests, served.process.pid
+                    latencies, statuses, wall, cpu, database_cpu = run_case(
+                        clients, request, options.requests, served.process.pid, database
                     )
                     errors = sum(status >= 500 for status in statuses)
                     unexpected = {s for s in statuses if s not in (200,) and s < 500}
@@ -388,7 +418,8 @@ def main() -> None:
                         f"{server:9} {case.name:24} {count:7d} {percentile(latencies, 0.5):7.1f} "
                         f"{p95:7.1f} {percentile(latencies, 0.99):7.1f} "
                         f"{len(latencies) / wall:7.1f} {errors:4d} "
-                        f"{cpu * 1000 / len(latencies):7.2f} {target:5d}ms {verdict}"
+                        f"{cpu * 1000 / len(latencies):7.2f} "
+                        f"{database_cpu * 1000 / len(latencies):7.2f} {target:5d}ms {verdict}"
                         + (f" (other statuses: {sorted(unexpected)})" if unexpected else "")
                     )
                     print(line, flush=True)

@@ -31,6 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = configuration.sqlite_url(app.instance_path)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = configuration.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    )
 
     db.init_app(app)
     from .queue import include_in_autogenerate

@@ -99,5 +99,21 @@ def from_environment() -> dict[str, str | bool]:
     return values
 
 
+POSTGRES_POOL_SIZE = 16
+"""Connections each process keeps open to PostgreSQL: at least ``serve``'s threads (8 by
+default). With SQLAlchemy's default of 5, the sixth to eighth concurrent requests of a
+process each opened a connection and closed it after (a server process started and
+stopped each time, its prepared statements lost). Set ``pool_size`` in
+SQLALCHEMY_ENGINE_OPTIONS for more threads."""
+
+
+def engine_options(url: str, options: dict) -> dict:
+    """The engine options for ``url``: a pool of :data:`POSTGRES_POOL_SIZE` for
+    PostgreSQL unless the options name one (SQLite's pool depends on the file)."""
+    if url.startswith("postgresql"):
+        return {"pool_size": POSTGRES_POOL_SIZE, **options}
+    return dict(options)
+
+
 def sqlite_url(instance_path: str) -> str:
     return "sqlite:///" + os.path.join(instance_path, "moderation.sqlite")

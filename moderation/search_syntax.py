@@ -73,8 +73,8 @@ def fts5_query(terms: list[Term]) -> str:
 
 
 ENGLISH = sa.literal_column("'english'")
-"""A literal, not a bound parameter: PostgreSQL uses the expression index only when the
-query's ``to_tsvector('english', body)`` is the very expression it was built on."""
+"""A literal, not a bound parameter: the configuration ``comments.body_search`` is
+generated with (migration 0020), written into the statement for all to read."""
 
 
 def tsquery(terms: list[Term]) -> sa.ColumnElement:

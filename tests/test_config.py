@@ -48,3 +48,23 @@ def test_every_sqlite_connection_gets_the_pragmas(tmp_path):
         values = [connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names]
     # synchronous 1 is NORMAL; a negative cache size is in KiB.
     assert values == [1, "wal", 1, -SQLITE_CACHE_KIB]
+
+
+def test_postgresql_pools_as_many_connections_as_serve_has_threads(monkeypatch):
+    """Fewer pooled connections than threads opened a connection per request beyond
+    them, and closed it after; an option given in the configuration stands."""
+    monkeypatch.delenv("MODERATION_DATABASE_URL", raising=False)
+    from moderation.config import POSTGRES_POOL_SIZE, engine_options
+
+    assert POSTGRES_POOL_SIZE >= 8  # serve's default --threads
+    url = "postgresql+psycopg://u@h/d"
+    assert engine_options(url, {"pool_pre_ping": True}) == {
+        "pool_size": POSTGRES_POOL_SIZE,
+        "pool_pre_ping": True,
+    }
+    assert engine_options(url, {"pool_size": 3})["pool_size"] == 3
+    assert engine_options("sqlite:///x.sqlite", {"pool_pre_ping": True}) == {"pool_pre_ping": True}
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == POSTGRES_POOL_SIZE
+    with app.app_context():
+        assert db.engine.pool.size() == POSTGRES_POOL_SIZE

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from moderation import queue
+from moderation import queue, running_imports
 from moderation.extensions import db
-from moderation.models import Article, Comment, CommentStatusCount
+from moderation.models import Article, Comment, CommentStatusCount, ImportBatch
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 EXTERNAL_IDS = itertools.count()
@@ -327,5 +327,41 @@ def test_matching_targets_follow_the_view(app, scored_thread):
 def test_autogenerate_ignores_the_hand_made_search_objects():
     for name in ["comments_fts", "comments_fts_data", "ix_comments_body_search"]:
         assert not queue.include_in_autogenerate(name, "table", {})
+    assert not queue.include_in_autogenerate("body_search", "column", {"table_name": "comments"})
     for name in ["comments", "comment_status_counts", "ix_comments_queue"]:
         assert queue.include_in_autogenerate(name, "table", {})
+
+
+def test_running_batches_are_read_once_per_transaction_until_it_writes(app):
+    """A queue page asks for the running imports three times: one statement answers, and
+    a write of the session (an import's batch starting or ending) or the transaction's
+    end makes the next asking read them again."""
+    statements = []
+
+    def count(connection, cursor, statement, *args):
+        if "FROM import_batches" in statement and "import_batches.status =" in statement:
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        batch = ImportBatch(source_name="running", status_counts={"pending": 2})
+        db.session.add(batch)
+        db.session.commit()
+        assert running_imports.running_batch_ids(db.session) == [batch.id]
+        assert running_imports.running_status_counts(db.session) == {"pending": 2}
+        view = queue.QueueFilter(q=None, article=1)
+        queue.queue_page(db.session, view)
+        queue.tab_counts(db.session, view)
+        assert len(statements) == 1
+        batch.status = "succeeded"  # not flushed yet: the next asking must see it
+        assert running_imports.running_batch_ids(db.session) == []
+        assert len(statements) == 2
+        db.session.execute(
+            sa.update(ImportBatch).where(ImportBatch.id == batch.id).values(status="running")
+        )
+        assert running_imports.running_batch_ids(db.session) == [batch.id]
+        db.session.commit()
+        assert running_imports.running_batch_ids(db.session) == [batch.id]
+        assert len(statements) == 4
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
