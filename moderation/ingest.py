@@ -300,18 +300,22 @@ class _Ingester:
                     self.counts.articles_updated += 1
         self.new_articles.update(unresolved)
 
-    def _insert_new_articles(self) -> None:
+    def _insert_new_articles(self) -> set[int]:
+        """Insert the chunk's new articles; their ids."""
         if not self.new_articles:
-            return
+            return set()
         now = utcnow()
         created = {"created_at": now, "updated_at": now, "import_batch_id": self.batch_id}
         rows = self.session.connection().execute(
             _INSERT_ARTICLES, [values | created for values in self.new_articles.values()]
         )
+        inserted = set()
         for key, article_id in rows:
             self.article_ids[key] = article_id
+            inserted.add(article_id)
         self.counts.articles_new += len(self.new_articles)
         self.new_articles = {}
+        return inserted
 
     # Comments -----------------------------------------------------------------
 
@@ -359,8 +363,8 @@ class _Ingester:
         if not self.sqlite:
             self.session.execute(_ASYNCHRONOUS_COMMIT)
         self._resolve_articles(articles)
-        self._insert_new_articles()
-        known = self._known_comments(pending)
+        articles_inserted = self._insert_new_articles()
+        known = self._known_comments(pending, articles_inserted)
         new_comments, changed = [], []
         for (article_key, external_id), comment in pending.items():
             article_id = self.article_ids[article_key]
@@ -438,8 +442,26 @@ class _Ingester:
     def _highest_comment_id(self) -> int:
         return self.session.scalar(sa.select(sa.func.max(Comment.id))) or 0
 
-    def _known_comments(self, pending) -> dict[tuple[int, str], sa.Row]:
-        keys = [(self.article_ids[key], external_id) for key, external_id in pending]
+    def _known_comments(
+        self, pending, articles_inserted: set[int]
+    ) -> dict[tuple[int, str], sa.Row]:
+        """The stored comments among the chunk's, by (article id, external id).
+
+        Not looked for under the articles this chunk inserted: until it commits no one
+        else sees them, and a comment repeated within a chunk ends the chunk first (see
+        :meth:`_add_comment`), so none of theirs is stored yet. In a fresh import that
+        is most comments, whose look-up cost the server an index probe each and this
+        process their ids packed into the statement's arrays.
+        """
+        keys = [
+            (article_id, external_id)
+            for article_id, external_id in (
+                (self.article_ids[key], external_id) for key, external_id in pending
+            )
+            if article_id not in articles_inserted
+        ]
+        if not keys:
+            return {}
         known: dict[tuple[int, str], sa.Row] = {}
         connection = self.session.connection()
         if not self.sqlite:

@@ -210,6 +210,41 @@ def test_repeats_across_chunk_boundaries_are_not_duplicated(app):
     )
 
 
+def _known_comment_look_ups(statement: str) -> bool:
+    return (
+        statement.lstrip().startswith("SELECT")
+        and "content_hash" in statement
+        and ("FROM comments" in statement)
+    )
+
+
+def test_comments_of_an_article_new_in_their_chunk_are_not_looked_up(app):
+    looked_up = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if _known_comment_look_ups(statement):
+            looked_up.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        run(lines(ARTICLE, comment("1", "first"), comment("2", "second")))
+        assert looked_up == []
+        # Known now: the same file again looks its comments up, and adds nothing.
+        batch = run(lines(ARTICLE, comment("1", "first"), comment("2", "second"))).batch
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert len(looked_up) == 1
+    assert (batch.comments_new, batch.comments_unchanged) == (0, 2)
+    assert count(Comment) == 2
+
+
+def test_a_new_comment_on_a_known_thread_is_added_beside_the_stored_ones(app):
+    run(lines(ARTICLE, comment("1", "first")))
+    batch = run(lines(ARTICLE, comment("1", "first"), comment("2", "later reply"))).batch
+    assert (batch.comments_new, batch.comments_unchanged, batch.articles_new) == (1, 1, 0)
+    assert count(Comment) == 2
+
+
 def test_dates_are_stored_and_returned_in_utc(app):
     posted = datetime(2024, 3, 1, 23, 30, tzinfo=UTC)
     run(lines(ARTICLE, comment("1", "late")))
