@@ -72,41 +72,56 @@ def synthetic_text(rng: random.Random, topic: list[str], words: int) -> str:
     return " ".join(out).capitalize() + "."
 
 
-def fill(comments: int, articles: int, seed: int = 0) -> list[str]:
+def synthetic_threads(
+    comments: int, articles: int, seed: int = 0
+) -> list[tuple[str, str, list[str], list[str]]]:
+    """Articles with their comments, as (title, body, comment texts, author names)."""
     rng = random.Random(seed)
     per_article = comments // articles
-    article_rows = []
+    heads = []
     for number in range(articles):
         topic = TOPICS[number % len(TOPICS)]
         body = synthetic_text(rng, topic, 400)
-        article_rows.append(
-            {
-                "site": "bench",
-                "key": f"a{number}",
-                "title": f"{topic[0].title()} {topic[1]} story {number}",
-                "body": body,
-                "content_hash": hashlib.sha256(body.encode()).hexdigest(),
-            }
-        )
+        heads.append((f"{topic[0].title()} {topic[1]} story {number}", body))
+    threads = []
+    for number, (title, body) in enumerate(heads):
+        topic = TOPICS[number % len(TOPICS)] if rng.random() < 0.8 else rng.choice(TOPICS)
+        texts, authors = [], []
+        for _ in range(per_article):
+            texts.append(synthetic_text(rng, topic, rng.randint(10, 300)))
+            authors.append(f"reader{rng.randint(1, 5000)}")
+        threads.append((title, body, texts, authors))
+    return threads
+
+
+def fill(comments: int, articles: int, seed: int = 0) -> list[str]:
+    threads = synthetic_threads(comments, articles, seed)
+    article_rows = [
+        {
+            "site": "bench",
+            "key": f"a{number}",
+            "title": title,
+            "body": body,
+            "content_hash": hashlib.sha256(body.encode()).hexdigest(),
+        }
+        for number, (title, body, _, _) in enumerate(threads)
+    ]
     db.session.execute(sa.insert(Article), article_rows)
     ids = db.session.scalars(sa.select(Article.id).order_by(Article.id)).all()
     texts = []
-    for number, article_id in enumerate(ids):
-        topic = TOPICS[number % len(TOPICS)] if rng.random() < 0.8 else rng.choice(TOPICS)
-        rows = []
-        for position in range(per_article):
-            text = synthetic_text(rng, topic, rng.randint(10, 300))
-            texts.append(text)
-            rows.append(
-                {
-                    "article_id": article_id,
-                    "external_id": str(position),
-                    "position": position,
-                    "author_name": f"reader{rng.randint(1, 5000)}",
-                    "body": text,
-                    "content_hash": hashlib.sha256(text.encode()).hexdigest(),
-                }
-            )
+    for article_id, (_, _, thread_texts, authors) in zip(ids, threads, strict=True):
+        texts.extend(thread_texts)
+        rows = [
+            {
+                "article_id": article_id,
+                "external_id": str(position),
+                "position": position,
+                "author_name": author,
+                "body": text,
+                "content_hash": hashlib.sha256(text.encode()).hexdigest(),
+            }
+            for position, (text, author) in enumerate(zip(thread_texts, authors, strict=True))
+        ]
         db.session.execute(sa.insert(Comment), rows)
     db.session.commit()
     return texts
