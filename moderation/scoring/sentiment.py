@@ -558,7 +558,7 @@ class SentimentScorer:
         """
         return tuple(
             [
-                SentenceScore(sentence, round(vader.normalize(total), 4))
+                SentenceScore(sentence, _sentence_compound(total))
                 for sentence, total in self._sentence_valences(text, whole)
             ]
         )
@@ -603,6 +603,27 @@ class SentimentScorer:
             counts = [len(sentence.split()) for sentence in sentences]
         ends = list(itertools.accumulate(counts))
         return ends if ends[-1] == token_count else None
+
+
+_SENTENCE_COMPOUNDS: dict[float, float] = {}
+_SENTENCE_COMPOUNDS_LIMIT = 50_000
+
+
+def _sentence_compound(total: float) -> float:
+    """``round(vader.normalize(total), 4)``, memoised: sentences of one or two sentiment
+    words give the same few sums again and again.
+
+    A zero (two in five sentences have no sentiment word) is its own answer, and is
+    never looked up, so 0.0 and -0.0 (equal as keys) cannot be confused.
+    """
+    if total == 0:
+        return total  # normalize(±0.0) is ±0.0, and so is its rounding
+    compound = _SENTENCE_COMPOUNDS.get(total)
+    if compound is None:
+        if len(_SENTENCE_COMPOUNDS) >= _SENTENCE_COMPOUNDS_LIMIT:
+            _SENTENCE_COMPOUNDS.clear()
+        compound = _SENTENCE_COMPOUNDS[total] = round(vader.normalize(total), 4)
+    return compound
 
 
 def _sum_by_sentence(positions: list[int], valences: list[float], ends: list[int]) -> list[float]:
