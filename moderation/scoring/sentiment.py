@@ -72,6 +72,14 @@ _IDIOM_WORDS = frozenset(
     for word in key.split(" ")
 )
 
+# Every pair of neighbouring words in those keys: an n-gram can only match where two
+# neighbouring tokens form one of these pairs.
+_IDIOM_PAIRS = frozenset(
+    pair
+    for key in (*vader.SPECIAL_CASES, *vader.BOOSTER_DICT)
+    if " " in key
+    for pair in itertools.pairwise(key.split(" "))
+)
 # Lowercased tokens that change the valence of a lexicon word one to three tokens after
 # them, by a rule of sentiment_valence: the "no" rules, boosters (scalar_inc_dec),
 # negations, "never so"/"never this", "so"/"this" two tokens on, "without doubt" and
@@ -287,12 +295,12 @@ class SentimentScorer:
         self._valenced_words = frozenset(self._lexicon).difference(vader.BOOSTER_DICT)
         self._pieces = _PieceCache()
         # Lexicon words whose own valence no rule changes when no modifier comes before
-        # them (see _valences): not "no", not part of an idiom ("kind" of "kind of"),
-        # and not valued 0, whose sign an added 0.0 could change.
+        # them and no idiom is near (see _valences): not "no", and not valued 0, whose
+        # sign an added 0.0 could change. ("kind" before "of" is an idiom's pair.)
         self._plain_words = frozenset(
             word
             for word in self._valenced_words
-            if word not in _MODIFIERS and word not in _IDIOM_WORDS and self._lexicon[word] != 0
+            if word not in _MODIFIERS and self._lexicon[word] != 0
         )
 
     # -- public API ---------------------------------------------------------------
@@ -420,13 +428,21 @@ class SentimentScorer:
             if (
                 lowered[i] in plain_words
                 and _MODIFIERS.isdisjoint(lowered[start:i])
-                and (i < 2 or lowered[i - 2] not in _IDIOM_WORDS)
                 and not (any_nt and any("n't" in word for word in lowered[start:i]))
+                and (
+                    (
+                        lowered[i] not in _IDIOM_WORDS
+                        and (i < 2 or lowered[i - 2] not in _IDIOM_WORDS)
+                    )
+                    or _IDIOM_PAIRS.isdisjoint(itertools.pairwise(lowered[start : i + 3]))
+                )
             ):
-                # No rule of sentiment_valence applies (see _MODIFIERS and _plain_words;
-                # the idiom check needs an idiom word at i - 2 or i): the word keeps its
-                # lexicon valence, with the ALL CAPS emphasis. The library then adds 0.0
-                # for each earlier token, which leaves a non-zero float unchanged.
+                # No rule of sentiment_valence applies (see _MODIFIERS and _plain_words):
+                # the word keeps its lexicon valence, with the ALL CAPS emphasis. The idiom
+                # check cannot change it either: its n-grams all hold position i - 2 or i,
+                # and all lie within i - 3 .. i + 2, where no neighbours form an idiom's
+                # pair. The library adds 0.0 for each earlier token, which leaves a
+                # non-zero float unchanged.
                 valence = lexicon[lowered[i]]
                 if is_cap_diff and words[i].isupper():
                     valence = valence + vader.C_INCR if valence > 0 else valence - vader.C_INCR
