@@ -232,10 +232,12 @@ def comment_signals(
     lexical: Sequence[DriftResult],
     article: ArticleVectors,
     vectors: np.ndarray,
+    tokens: Sequence[list[str]] | None = None,
 ) -> list[dict[str, float]]:
     """Every comment's signals, in thread order; thread signals over the thread so far:
-    `comments` are (text, index of the parent or None), as for `score_thread`. The
-    thread's cosines, ranks and running means are computed at once with numpy."""
+    `comments` are (text, index of the parent or None), as for `score_thread`, and
+    `tokens`, if given, each text's `tokenize`. The thread's cosines, ranks and running
+    means are computed at once with numpy."""
     if not comments:
         return []
     vectors = vectors[: len(comments)]
@@ -251,7 +253,7 @@ def comment_signals(
     seen_authors: set[str] = set()
     name_words: set[str] = set()
     for index, (text, parent) in enumerate(comments):
-        words = tokenize(text)
+        words = tokenize(text) if tokens is None else tokens[index]
         length = math.log1p(len(words))
         author = authors[index].strip().casefold() if index < len(authors) else ""
         form = _form(text, words)
@@ -409,8 +411,10 @@ def score_thread(
     embedder = embedder or default_embedder()
     texts = [text for text, _ in comments]
     vectors = embedder.embed([*ArticleVectors.texts(title, body), *texts])
-    lexical = score_thread_lexically(comments, article, stats)
+    # Tokenised once, for the lexical score and the comment's form.
+    tokens = list(map(tokenize, texts))
+    lexical = score_thread_lexically(comments, article, stats, tokens)
     signals = comment_signals(
-        comments, authors, lexical, ArticleVectors.from_rows(vectors), vectors[3:]
+        comments, authors, lexical, ArticleVectors.from_rows(vectors), vectors[3:], tokens
     )
     return [combine(result, values) for result, values in zip(lexical, signals, strict=True)]
