@@ -48,7 +48,7 @@ from .models import (
 )
 from .scoring.drift import ArticleProfile, CorpusStats, find_derail_point
 from .scoring.drift_model import score_thread
-from .scoring.duplicates import DuplicateInfo, fingerprint_of_normalised, normalise_for_matching
+from .scoring.duplicates import DuplicateInfo, fingerprint_of_normalised, normalised_words
 from .scoring.flags import compute_flags, duplicate_flag
 from .scoring.near_duplicates import band_keys, near_duplicate_keys_of_normalised
 from .scoring.priority import Priority, adds_nothing, compute_priority
@@ -210,13 +210,14 @@ class ThreadScorer:
             if task.stale[index]:
                 is_comment = task.kinds[index] == CommentKind.COMMENT
                 # Exact and near duplicates compare the same normalised text.
-                normalised = normalise_for_matching(task.texts[index]) if is_comment else None
+                words = normalised_words(task.texts[index]) if is_comment else None
+                normalised = " ".join(words) if words is not None else None
                 row, codes = self._comment_scores(task, index, drift, scored_at, normalised)
                 scores.append(row)
                 flags.extend((row[0], code) for code in codes)
                 keys = None
                 if self.near_duplicates and normalised is not None:
-                    keys = near_duplicate_keys_of_normalised(normalised)
+                    keys = near_duplicate_keys_of_normalised(normalised, words)
                 if keys is not None:
                     signatures.append((row[0], keys.signature))
                     band_keys.extend((key, row[0]) for key in keys.band_keys)
