@@ -196,6 +196,8 @@ class ThreadScorer:
     def score(self, task: ThreadTask, scored_at: object) -> ThreadResult:
         """Score a thread; ``scored_at`` is the time as the database driver takes it."""
         profile = ArticleProfile.build(task.title, task.body, self.stats)
+        # Split once: the embedding and the sentiment both start from each text's pieces.
+        pieces = list(map(str.split, task.texts))
         drifts = score_thread(
             list(zip(task.texts, task.parent_indexes, strict=True)),
             task.title,
@@ -204,6 +206,7 @@ class ThreadScorer:
             self.stats,
             authors=task.authors,
             embedder=self.embedder,
+            pieces=pieces,
         )
         scores, flags, signatures, band_keys = [], [], [], []
         for index, drift in enumerate(drifts):
@@ -212,7 +215,9 @@ class ThreadScorer:
                 # Exact and near duplicates compare the same normalised text.
                 words = normalised_words(task.texts[index]) if is_comment else None
                 normalised = " ".join(words) if words is not None else None
-                row, codes = self._comment_scores(task, index, drift, scored_at, normalised)
+                row, codes = self._comment_scores(
+                    task, index, drift, scored_at, normalised, pieces[index]
+                )
                 scores.append(row)
                 flags.extend((row[0], code) for code in codes)
                 keys = None
@@ -242,11 +247,18 @@ class ThreadScorer:
         )
 
     def _comment_scores(
-        self, task: ThreadTask, index: int, drift, scored_at: object, normalised: str | None
+        self,
+        task: ThreadTask,
+        index: int,
+        drift,
+        scored_at: object,
+        normalised: str | None,
+        pieces: list[str],
     ) -> tuple[tuple, list[str]]:
-        """The comment's score row (SCORE_COLUMNS order) and its flag codes."""
+        """The comment's score row (SCORE_COLUMNS order) and its flag codes (``pieces``:
+        the text's ``split()``)."""
         text, kind = task.texts[index], task.kinds[index]
-        sentiment = self.sentiment.score(text)
+        sentiment = self.sentiment.score(text, pieces=pieces)
         flags = compute_flags(text, kind, self.config.flags, self.watchlist)
         priority = compute_priority(
             sentiment.compound,

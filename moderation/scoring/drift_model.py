@@ -403,14 +403,19 @@ def score_thread(
     stats: CorpusStats,
     authors: Sequence[str] = (),
     embedder: Embedder | None = None,
+    pieces: Sequence[list[str]] | None = None,
 ) -> list[DriftResult]:
     """Score every comment of an article, in thread order: `comments` as for the lexical
-    `moderation.scoring.drift.score_thread`, `authors` their authors' names (or none)."""
+    `moderation.scoring.drift.score_thread`, `authors` their authors' names (or none).
+    `pieces`, if given, holds each comment's ``text.split()`` (the caller has them)."""
     if not comments:
         return []
     embedder = embedder or default_embedder()
     texts = [text for text, _ in comments]
-    vectors = embedder.embed([*ArticleVectors.texts(title, body), *texts])
+    if pieces is None:
+        pieces = list(map(str.split, texts))
+    article_pieces = list(map(str.split, ArticleVectors.texts(title, body)))
+    vectors = embedder.embed_words([*article_pieces, *pieces])
     # Tokenised once, for the lexical score and the comment's form.
     tokens = list(map(tokenize, texts))
     lexical = score_thread_lexically(comments, article, stats, tokens)

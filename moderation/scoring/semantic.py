@@ -64,12 +64,16 @@ class Embedder:
         The tokenizer never merges across spaces (a token starts a word or continues
         one), so a text's token vectors are those of its space-separated words, each
         tokenised once and its vectors' sum kept: a comment then costs a look-up a word."""
-        out = np.zeros((len(texts), MODEL_DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(texts), _TEXTS_AT_ONCE):
-            words_of = list(map(str.split, texts[start : start + _TEXTS_AT_ONCE]))
-            self._learn(set(itertools.chain.from_iterable(words_of)))
+        return self.embed_words(list(map(str.split, texts)))
+
+    def embed_words(self, words_of: Sequence[list[str]]) -> np.ndarray:
+        """`embed` of texts given as their ``str.split()`` (for a caller that has them)."""
+        out = np.zeros((len(words_of), MODEL_DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(words_of), _TEXTS_AT_ONCE):
+            words_of_chunk = words_of[start : start + _TEXTS_AT_ONCE]
+            self._learn(set(itertools.chain.from_iterable(words_of_chunk)))
             row_of = self._word_row.__getitem__
-            for index, words in enumerate(words_of, start):
+            for index, words in enumerate(words_of_chunk, start):
                 if words:
                     # Each text's rows summed in order, one ndarray.sum per text: one sum
                     # over many texts (np.add.reduceat) adds in another order, and its

@@ -231,9 +231,10 @@ class _PieceCache:
         self._token: dict[str, str] = {}
         self._lowered: dict[str, str] = {}
 
-    def tokens(self, text: str) -> tuple[list[str], list[str]]:
-        """``_tokens(text)`` and the same tokens lowercased."""
-        pieces = text.split()
+    def tokens(self, text: str, pieces: list[str] | None = None) -> tuple[list[str], list[str]]:
+        """``_tokens(text)`` and the same tokens lowercased (``pieces``: ``text.split()``)."""
+        if pieces is None:
+            pieces = text.split()
         words = list(map(self._token.get, pieces))
         if None not in words:
             return words, list(map(self._lowered.__getitem__, pieces))
@@ -305,16 +306,19 @@ class SentimentScorer:
 
     # -- public API ---------------------------------------------------------------
 
-    def score(self, text: str, *, with_sentences: bool = True) -> SentimentResult:
+    def score(
+        self, text: str, *, with_sentences: bool = True, pieces: list[str] | None = None
+    ) -> SentimentResult:
         """Score one comment: VADER's scores, label, sentences and contributing words.
 
         The sentence breakdown reuses the comment's own analysis and costs little;
-        ``with_sentences=False`` skips it (``sentences`` is then empty).
+        ``with_sentences=False`` skips it (``sentences`` is then empty). ``pieces``, if
+        given, must be ``text.split()``: a caller that has them saves splitting again.
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
         text, truncated = truncate_text(text, self.max_chars)
-        analysis = self._analyse(text)
+        analysis = self._analyse(text, None if truncated else pieces)
         scores = analysis.scores
         return SentimentResult(
             compound=scores["compound"],
@@ -344,8 +348,9 @@ class SentimentScorer:
 
     # -- the algorithm ------------------------------------------------------------
 
-    def _analyse(self, text: str) -> _Analysis:
-        """``polarity_scores`` for ``text``, keeping the per-word valences."""
+    def _analyse(self, text: str, pieces: list[str] | None = None) -> _Analysis:
+        """``polarity_scores`` for ``text``, keeping the per-word valences (``pieces``: as
+        for :meth:`score`)."""
         if self._has_emoji(text):
             words = self._words(text)
             text = self._describe_emojis(text)
@@ -354,7 +359,7 @@ class SentimentScorer:
             lowered = list(map(str.lower, words))
         else:
             # Without emoji, the text is its own description and the tokens are _tokens'.
-            words, lowered = self._pieces.tokens(text)
+            words, lowered = self._pieces.tokens(text, pieces)
         positions, valences = self._valences(words, lowered)
         scores = self._score_valence(valences, len(words), text)
         return _Analysis(words, lowered, positions, valences, scores)
