@@ -49,6 +49,7 @@ from .models import (
 from .scoring.drift import ArticleProfile, CorpusStats, find_derail_point
 from .scoring.drift_model import score_thread
 from .scoring.duplicates import DuplicateInfo, fingerprint_of_normalised, normalised_words
+from .scoring.everyday import adopt_everyday_weights, everyday_weights
 from .scoring.flags import compute_flags, duplicate_flag
 from .scoring.near_duplicates import band_keys, near_duplicate_keys_of_normalised
 from .scoring.priority import Priority, adds_nothing, compute_priority
@@ -311,9 +312,14 @@ _worker_scorer: ThreadScorer | None = None
 
 
 def _init_worker(
-    stats: dict, config: ScoringConfig, config_hash: str, near_duplicates: bool
+    stats: dict,
+    config: ScoringConfig,
+    config_hash: str,
+    near_duplicates: bool,
+    everyday: dict[str, float],
 ) -> None:
     global _worker_scorer
+    adopt_everyday_weights(everyday)  # the parent's table, not built again
     _worker_scorer = ThreadScorer(
         CorpusStats.from_dict(stats), config, config_hash, near_duplicates
     )
@@ -869,7 +875,7 @@ def _score_with_workers(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_worker,
-        initargs=(stats.to_dict(), config, config_hash, near_duplicates),
+        initargs=(stats.to_dict(), config, config_hash, near_duplicates, everyday_weights()),
     ) as pool:
         in_flight: list[Future] = []
         try:

@@ -160,6 +160,19 @@ def test_everyday_weight_falls_from_one_to_its_floor_with_frequency():
     assert "because" not in weights and "although" not in weights
 
 
+def test_a_worker_adopts_its_parents_everyday_weights(monkeypatch):
+    from moderation.scoring import everyday
+
+    built = everyday_weights()
+    monkeypatch.setattr(everyday, "_ADOPTED", None)
+    try:
+        everyday.adopt_everyday_weights({**built, "sourdough": 0.5})
+        assert everyday_weights()["sourdough"] == 0.5  # the adopted table, not a fresh one
+        assert CorpusStats(1, {}).idf("sourdough") == 0.5 * CorpusStats(1, {}).idf("qwzx")
+    finally:
+        everyday_weights.cache_clear()  # the next caller builds the real table again
+
+
 def test_corpus_stats_record_each_terms_highest_salience_in_any_article():
     stats = CorpusStats.from_articles(ARTICLES.values())
     profiles = [ArticleProfile.build(title, body, stats) for title, body in ARTICLES.values()]
