@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import operator
 import os
 import statistics
 import time
@@ -493,10 +494,16 @@ class _Writer:
         """Pairs of near copies found by this run, joined into campaigns at its end."""
         self.left_campaigns: set[int] = set()
         """Campaigns that comments scored again were in: their flags may have to go."""
-        self.set_priority = (
+        set_priority = (
             sa.update(Comment.__table__)
             .where(Comment.id == sa.bindparam("comment_id"))
             .values(priority=sa.bindparam("new_priority"))
+        ).compile(dialect=dialect)
+        # Handed to the driver's executemany as they are, as DriverInsert does: the values
+        # are an int and a float, which no type of either column converts.
+        self.set_priority_sql = set_priority.string
+        self.set_priority_order = (
+            tuple(set_priority.positiontup) if set_priority.positional else None
         )
 
     def now(self) -> object:
@@ -515,10 +522,7 @@ class _Writer:
             self.score_insert.execute(session, scores)
             self.flag_insert.execute(session, [flag for result in results for flag in result.flags])
             self._write_signatures(results, ids)
-            session.execute(
-                self.set_priority,
-                [{"comment_id": score[0], "new_priority": score[PRIORITY]} for score in scores],
-            )
+            self._set_priorities(scores)
         article_ids = [result.article_id for result in results]
         session.execute(sa.delete(ThreadSummary).where(ThreadSummary.article_id.in_(article_ids)))
         session.execute(
@@ -534,6 +538,16 @@ class _Writer:
             ],
         )
         return len(scores)
+
+    def _set_priorities(self, scores: list[tuple]) -> None:
+        """Each scored comment's priority, copied onto the comment (the queue's order)."""
+        if self.set_priority_order is None:  # named parameters (PostgreSQL)
+            rows = [{"comment_id": score[0], "new_priority": score[PRIORITY]} for score in scores]
+        else:  # positional (SQLite): each row's values in the statement's order
+            column = {"comment_id": 0, "new_priority": PRIORITY}
+            pick = operator.itemgetter(*(column[name] for name in self.set_priority_order))
+            rows = list(map(pick, scores))
+        self.session.connection().exec_driver_sql(self.set_priority_sql, rows)
 
     def _write_signatures(self, results: list[ThreadResult], ids: list[int]) -> None:
         """Replace the comments' signatures and band keys; old keys are found from the old
