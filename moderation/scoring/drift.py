@@ -589,10 +589,9 @@ def _score_terms(
 
 def _heaviest_first(weights: Mapping[str, float]) -> list[str]:
     """Terms with a positive weight, heaviest first, ties alphabetical (deterministic)."""
-    return sorted(
-        (term for term, weight in weights.items() if weight > 0.0),
-        key=lambda term: (-weights[term], term),
-    )
+    # The (-weight, term) pairs sort as the key (-weights[term], term) would, compared in C.
+    ranked = sorted([(-weight, term) for term, weight in weights.items() if weight > 0.0])
+    return [term for _, term in ranked]
 
 
 def _rounded(value: float | None) -> float | None:
