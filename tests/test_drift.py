@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -33,7 +34,7 @@ from moderation.scoring.everyday import (
     everyday_weights,
     weight_at_zipf,
 )
-from moderation.scoring.terms import STOP_WORDS, content_terms, stem, tokenize
+from moderation.scoring.terms import STOP_WORDS, content_terms, has_digit, stem, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_FILE = ROOT / "tests" / "data" / "offtopic_eval.jsonl"
@@ -659,3 +660,8 @@ def test_scoring_a_hundred_word_comment_is_cheap():
 def test_corpus_statistics_read_the_articles_twice_so_an_iterator_is_refused():
     with pytest.raises(TypeError, match="twice"):
         CorpusStats.from_articles(iter(ARTICLES.values()))
+
+
+@given(st.text(alphabet=st.sampled_from("a 09x٣①²") | st.characters(), max_size=40))
+def test_has_digit_finds_what_the_expression_finds(text):
+    assert has_digit(text) == (re.search(r"\d", text) is not None)

@@ -63,7 +63,7 @@ import numpy as np
 from .drift import SELF_LABEL_FLOOR, ArticleProfile, CorpusStats, DriftResult, article_text
 from .drift import score_thread as score_thread_lexically
 from .semantic import Embedder, default_embedder
-from .terms import tokenize
+from .terms import has_digit, tokenize
 
 # Fitted by bench/fit_drift.py (see the module docstring); paste its output here.
 INTERCEPT = -2.9408
@@ -143,7 +143,6 @@ _PHRASES_BY_FIRST_WORD: Mapping[str, tuple[tuple[str | None, str], ...]] = {
 }
 _SMILEY = re.compile(r"[:;]-?[)(pPdD](?!\w)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
-_DIGIT = re.compile(r"\d")
 _LONG_NUMBER = re.compile(r"\b\d[\d\s-]{5,}\d\b")
 _CAPITALISED = re.compile(r"\s[A-Z]")
 
@@ -155,7 +154,7 @@ def _gives_details(text: str, lower: str) -> bool:
         or "https://" in lower
         or "www." in lower
         or ("@" in text and _EMAIL.search(text) is not None)
-        or (_DIGIT.search(text) is not None and _LONG_NUMBER.search(text) is not None)
+        or (has_digit(text) and _LONG_NUMBER.search(text) is not None)
     )
 
 

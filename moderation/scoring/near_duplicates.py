@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from rensa import RMinHash
 
 from moderation.scoring.duplicates import normalise_for_matching
+from moderation.scoring.terms import has_digit
 
 MIN_WORDS = 6
 """Texts with fewer words are never near copies of anything (see the module's docstring)."""
@@ -59,7 +60,6 @@ SEED = 19
 and needs a new SCORER_VERSION (moderation.scoring_runner)."""
 SIGNATURE_BYTES = NUM_PERM * 4
 _PACK = struct.Struct(f"<{NUM_PERM}I")
-_DIGIT = re.compile(r"\d")
 _WORD_WITH_DIGIT = re.compile(r"\w*\d\w*")
 _BANDS = struct.Struct(f"<{BANDS * ROWS}I")
 KEY_BITS = 31
@@ -93,7 +93,7 @@ def shingles(text: str) -> list[str]:
 def shingles_of_normalised(normalised: str, words: list[str] | None = None) -> list[str]:
     """:func:`shingles` of a text already normalised (the scorer normalises once);
     ``words``, if given, are ``normalised.split()``."""
-    if _DIGIT.search(normalised):
+    if has_digit(normalised):
         words = _WORD_WITH_DIGIT.sub("0", normalised).split()
     elif words is None:
         words = normalised.split()
