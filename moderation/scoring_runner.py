@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import operator
 import os
 import statistics
 import time
@@ -48,7 +49,8 @@ from .models import (
 )
 from .scoring.drift import ArticleProfile, CorpusStats, find_derail_point
 from .scoring.drift_model import score_thread
-from .scoring.duplicates import DuplicateInfo, fingerprint_of_normalised, normalise_for_matching
+from .scoring.duplicates import DuplicateInfo, fingerprint_of_normalised, normalised_words
+from .scoring.everyday import adopt_everyday_weights, everyday_weights
 from .scoring.flags import compute_flags, duplicate_flag
 from .scoring.near_duplicates import band_keys, near_duplicate_keys_of_normalised
 from .scoring.priority import Priority, adds_nothing, compute_priority
@@ -196,6 +198,8 @@ class ThreadScorer:
     def score(self, task: ThreadTask, scored_at: object) -> ThreadResult:
         """Score a thread; ``scored_at`` is the time as the database driver takes it."""
         profile = ArticleProfile.build(task.title, task.body, self.stats)
+        # Split once: the embedding and the sentiment both start from each text's pieces.
+        pieces = list(map(str.split, task.texts))
         drifts = score_thread(
             list(zip(task.texts, task.parent_indexes, strict=True)),
             task.title,
@@ -204,19 +208,23 @@ class ThreadScorer:
             self.stats,
             authors=task.authors,
             embedder=self.embedder,
+            pieces=pieces,
         )
         scores, flags, signatures, band_keys = [], [], [], []
         for index, drift in enumerate(drifts):
             if task.stale[index]:
                 is_comment = task.kinds[index] == CommentKind.COMMENT
                 # Exact and near duplicates compare the same normalised text.
-                normalised = normalise_for_matching(task.texts[index]) if is_comment else None
-                row, codes = self._comment_scores(task, index, drift, scored_at, normalised)
+                words = normalised_words(task.texts[index]) if is_comment else None
+                normalised = " ".join(words) if words is not None else None
+                row, codes = self._comment_scores(
+                    task, index, drift, scored_at, normalised, pieces[index]
+                )
                 scores.append(row)
                 flags.extend((row[0], code) for code in codes)
                 keys = None
                 if self.near_duplicates and normalised is not None:
-                    keys = near_duplicate_keys_of_normalised(normalised)
+                    keys = near_duplicate_keys_of_normalised(normalised, words)
                 if keys is not None:
                     signatures.append((row[0], keys.signature))
                     band_keys.extend((key, row[0]) for key in keys.band_keys)
@@ -241,11 +249,18 @@ class ThreadScorer:
         )
 
     def _comment_scores(
-        self, task: ThreadTask, index: int, drift, scored_at: object, normalised: str | None
+        self,
+        task: ThreadTask,
+        index: int,
+        drift,
+        scored_at: object,
+        normalised: str | None,
+        pieces: list[str],
     ) -> tuple[tuple, list[str]]:
-        """The comment's score row (SCORE_COLUMNS order) and its flag codes."""
+        """The comment's score row (SCORE_COLUMNS order) and its flag codes (``pieces``:
+        the text's ``split()``)."""
         text, kind = task.texts[index], task.kinds[index]
-        sentiment = self.sentiment.score(text)
+        sentiment = self.sentiment.score(text, pieces=pieces)
         flags = compute_flags(text, kind, self.config.flags, self.watchlist)
         priority = compute_priority(
             sentiment.compound,
@@ -298,9 +313,14 @@ _worker_scorer: ThreadScorer | None = None
 
 
 def _init_worker(
-    stats: dict, config: ScoringConfig, config_hash: str, near_duplicates: bool
+    stats: dict,
+    config: ScoringConfig,
+    config_hash: str,
+    near_duplicates: bool,
+    everyday: dict[str, float],
 ) -> None:
     global _worker_scorer
+    adopt_everyday_weights(everyday)  # the parent's table, not built again
     _worker_scorer = ThreadScorer(
         CorpusStats.from_dict(stats), config, config_hash, near_duplicates
     )
@@ -474,10 +494,16 @@ class _Writer:
         """Pairs of near copies found by this run, joined into campaigns at its end."""
         self.left_campaigns: set[int] = set()
         """Campaigns that comments scored again were in: their flags may have to go."""
-        self.set_priority = (
+        set_priority = (
             sa.update(Comment.__table__)
             .where(Comment.id == sa.bindparam("comment_id"))
             .values(priority=sa.bindparam("new_priority"))
+        ).compile(dialect=dialect)
+        # Handed to the driver's executemany as they are, as DriverInsert does: the values
+        # are an int and a float, which no type of either column converts.
+        self.set_priority_sql = set_priority.string
+        self.set_priority_order = (
+            tuple(set_priority.positiontup) if set_priority.positional else None
         )
 
     def now(self) -> object:
@@ -496,10 +522,7 @@ class _Writer:
             self.score_insert.execute(session, scores)
             self.flag_insert.execute(session, [flag for result in results for flag in result.flags])
             self._write_signatures(results, ids)
-            session.execute(
-                self.set_priority,
-                [{"comment_id": score[0], "new_priority": score[PRIORITY]} for score in scores],
-            )
+            self._set_priorities(scores)
         article_ids = [result.article_id for result in results]
         session.execute(sa.delete(ThreadSummary).where(ThreadSummary.article_id.in_(article_ids)))
         session.execute(
@@ -515,6 +538,16 @@ class _Writer:
             ],
         )
         return len(scores)
+
+    def _set_priorities(self, scores: list[tuple]) -> None:
+        """Each scored comment's priority, copied onto the comment (the queue's order)."""
+        if self.set_priority_order is None:  # named parameters (PostgreSQL)
+            rows = [{"comment_id": score[0], "new_priority": score[PRIORITY]} for score in scores]
+        else:  # positional (SQLite): each row's values in the statement's order
+            column = {"comment_id": 0, "new_priority": PRIORITY}
+            pick = operator.itemgetter(*(column[name] for name in self.set_priority_order))
+            rows = list(map(pick, scores))
+        self.session.connection().exec_driver_sql(self.set_priority_sql, rows)
 
     def _write_signatures(self, results: list[ThreadResult], ids: list[int]) -> None:
         """Replace the comments' signatures and band keys; old keys are found from the old
@@ -856,7 +889,7 @@ def _score_with_workers(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_worker,
-        initargs=(stats.to_dict(), config, config_hash, near_duplicates),
+        initargs=(stats.to_dict(), config, config_hash, near_duplicates, everyday_weights()),
     ) as pool:
         in_flight: list[Future] = []
         try:

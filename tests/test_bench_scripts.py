@@ -33,6 +33,8 @@ pytestmark = pytest.mark.slow
         ("bench_neardup.py", ["--articles", "6"], "planted variants grouped"),
         ("bench_scoring.py", ["--comments", "300", "--articles", "3", "--workers", "1"],
          "after a weight change"),
+        ("cpu_scoring.py", ["--comments", "300", "--articles", "3", "--profile", "5"],
+         "ms CPU a comment"),
     ],
 )  # fmt: skip
 def test_a_bench_script_runs_on_a_small_data_set(tmp_path, script, options, expected):

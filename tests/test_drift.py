@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -33,7 +34,7 @@ from moderation.scoring.everyday import (
     everyday_weights,
     weight_at_zipf,
 )
-from moderation.scoring.terms import STOP_WORDS, content_terms, stem, tokenize
+from moderation.scoring.terms import STOP_WORDS, content_terms, has_digit, stem, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_FILE = ROOT / "tests" / "data" / "offtopic_eval.jsonl"
@@ -158,6 +159,19 @@ def test_everyday_weight_falls_from_one_to_its_floor_with_frequency():
     assert all(MIN_EVERYDAY_WEIGHT <= weight < 1.0 for weight in weights.values())
     assert {"town", "best", stem("summer")} <= weights.keys()
     assert "because" not in weights and "although" not in weights
+
+
+def test_a_worker_adopts_its_parents_everyday_weights(monkeypatch):
+    from moderation.scoring import everyday
+
+    built = everyday_weights()
+    monkeypatch.setattr(everyday, "_ADOPTED", None)
+    try:
+        everyday.adopt_everyday_weights({**built, "sourdough": 0.5})
+        assert everyday_weights()["sourdough"] == 0.5  # the adopted table, not a fresh one
+        assert CorpusStats(1, {}).idf("sourdough") == 0.5 * CorpusStats(1, {}).idf("qwzx")
+    finally:
+        everyday_weights.cache_clear()  # the next caller builds the real table again
 
 
 def test_corpus_stats_record_each_terms_highest_salience_in_any_article():
@@ -646,3 +660,8 @@ def test_scoring_a_hundred_word_comment_is_cheap():
 def test_corpus_statistics_read_the_articles_twice_so_an_iterator_is_refused():
     with pytest.raises(TypeError, match="twice"):
         CorpusStats.from_articles(iter(ARTICLES.values()))
+
+
+@given(st.text(alphabet=st.sampled_from("a 09x٣①²") | st.characters(), max_size=40))
+def test_has_digit_finds_what_the_expression_finds(text):
+    assert has_digit(text) == (re.search(r"\d", text) is not None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
 from pathlib import Path
@@ -12,6 +13,7 @@ import wordllama
 
 from moderation.scoring import drift_model
 from moderation.scoring.drift import ArticleProfile, CorpusStats
+from moderation.scoring.drift import score_thread as score_thread_lexically
 from moderation.scoring.semantic import Embedder, cosine, default_embedder
 
 TITLE = "Bus lanes approved"
@@ -126,6 +128,18 @@ def test_weights_and_typical_values_cover_the_same_signals():
     )
     assert set(signals[0]) == set(drift_model.SIGNALS)
     assert 0.0 < drift_model.combined_drift(signals[0]) < 1.0
+
+
+def test_combining_keeps_every_other_field_of_the_lexical_result():
+    texts = ["Bus lanes will help", "A bit off topic, but did anyone see the snooker? lol"]
+    lexical = score_thread_lexically([(text, None) for text in texts], PROFILE, STATS)
+    for result, combined in zip(lexical, score(texts), strict=True):
+        replaced = {"score", "reasons", "meaning_similarity"}
+        for field in dataclasses.fields(result):
+            if field.name not in replaced:
+                assert getattr(combined, field.name) == getattr(result, field.name), field.name
+        assert combined.reasons[: len(result.reasons)] == result.reasons
+        assert combined.meaning_similarity is not None
 
 
 @pytest.mark.parametrize("texts", [[], ["+1"], [""]])

@@ -2,6 +2,10 @@
 
 import random
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from moderation.scoring.duplicates import normalise_for_matching, normalised_words
 from moderation.scoring.flags import near_duplicate_flag
 from moderation.scoring.near_duplicates import (
     BANDS,
@@ -10,7 +14,9 @@ from moderation.scoring.near_duplicates import (
     are_near_copies,
     estimated_similarity,
     near_duplicate_keys,
+    near_duplicate_keys_of_normalised,
     shingles,
+    shingles_of_normalised,
 )
 
 SPAM = (
@@ -105,3 +111,13 @@ def test_the_flag_names_its_campaign_and_how_widely_it_spread():
     assert flag.detail["campaign"] == 42 and flag.weight_key == "near_duplicate"
     two = near_duplicate_flag(7, size=2, threads=1, authors=2)
     assert two.reason == "near-duplicate of 1 comment in campaign #7, by 2 authors"
+
+
+@given(st.text(alphabet=st.sampled_from("ab1 ٣é.\n") | st.characters(), max_size=60))
+def test_the_scorers_words_give_the_shingles_of_the_text(text):
+    # The scorer hands over the normalised text's words rather than have them split again.
+    words = normalised_words(text)
+    normalised = normalise_for_matching(text)
+    assert " ".join(words) == normalised
+    assert shingles_of_normalised(normalised, words) == shingles(text)
+    assert near_duplicate_keys_of_normalised(normalised, words) == near_duplicate_keys(text)

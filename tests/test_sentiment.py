@@ -748,3 +748,22 @@ def test_sentence_breakdown_can_be_skipped() -> None:
         full.neg,
         full.words,
     )
+
+
+def test_pieces_handed_over_give_the_same_result() -> None:
+    long_text = "good day " * (MAX_CHARS // 8)  # truncated: its pieces are not the cut text's
+    texts = [*_generated_texts(300, seed=5), long_text]
+    assert all(SCORER.score(t, pieces=t.split()) == SCORER.score(t) for t in texts)
+    assert SCORER.score(long_text, pieces=long_text.split()).truncated
+
+
+def test_the_piece_cache_stays_bounded_and_right(monkeypatch) -> None:
+    monkeypatch.setattr(sentiment._PieceCache, "LIMIT", 50)
+    scorer = SentimentScorer()
+    texts = _generated_texts(500, seed=6)
+    for text in texts * 2:  # the second time round, from a cache emptied again and again
+        assert scorer.polarity_scores(text) == LIBRARY.polarity_scores(text)
+        assert len(scorer._pieces._token) <= 50 + len(text.split())
+    overlong = "x" * (sentiment._PieceCache.MAX_PIECE + 1)
+    scorer.polarity_scores(f"{overlong} good")
+    assert overlong not in scorer._pieces._token

@@ -436,23 +436,28 @@ class DriftResult:
         }
 
 
-def _read_comment(text: str) -> tuple[dict[str, str], str | None]:
+def _read_comment(text: str, tokens: list[str] | None = None) -> tuple[dict[str, str], str | None]:
     """A comment's distinct terms (as `_comment_terms`) and its self-label. The label's own
     words ("a bit off topic, but", "changing the subject") say what the comment is, not what
-    it is about: they are not among its terms."""
+    it is about: they are not among its terms. ``tokens``, if given, are ``tokenize(text)``
+    (the drift model tokenises each comment once for every signal)."""
     found = _find_self_label(text)
     if found is None:
-        return _comment_terms(text), None
+        return _terms_of_tokens(tokenize(text) if tokens is None else tokens), None
     label, start, end = found
     return _comment_terms(f"{text[:start]} {text[end:]}"), label
 
 
 def _comment_terms(text: str) -> dict[str, str]:
     """Distinct terms of a comment, each with the first form the commenter wrote it in."""
-    tokens = tokenize(text)
-    tokens.reverse()
+    return _terms_of_tokens(tokenize(text))
+
+
+def _terms_of_tokens(tokens: list[str]) -> dict[str, str]:
+    """`_comment_terms` of a text's tokens (left as they are)."""
     # Built back to front so that each term ends up with its first written form.
-    terms = dict(zip(terms_of(tokens), tokens, strict=True))
+    backwards = tokens[::-1]
+    terms = dict(zip(terms_of(backwards), backwards, strict=True))
     terms.pop("", None)
     return terms
 
@@ -584,10 +589,9 @@ def _score_terms(
 
 def _heaviest_first(weights: Mapping[str, float]) -> list[str]:
     """Terms with a positive weight, heaviest first, ties alphabetical (deterministic)."""
-    return sorted(
-        (term for term, weight in weights.items() if weight > 0.0),
-        key=lambda term: (-weights[term], term),
-    )
+    # The (-weight, term) pairs sort as the key (-weights[term], term) would, compared in C.
+    ranked = sorted([(-weight, term) for term, weight in weights.items() if weight > 0.0])
+    return [term for _, term in ranked]
 
 
 def _rounded(value: float | None) -> float | None:
@@ -626,14 +630,21 @@ def score_thread(
     comments: Sequence[tuple[str, int | None]],
     article: ArticleProfile,
     stats: CorpusStats,
+    tokens: Sequence[list[str]] | None = None,
 ) -> list[DriftResult]:
     """Score every comment of an article, in thread order.
 
     `comments` holds (text, index of the parent comment in this sequence or None). Each
     comment is compared with its parent (or, for a top-level comment, the comment before it)
-    and with all comments before it. Each text is read once.
+    and with all comments before it. Each text is read once; `tokens`, if given, holds
+    `tokenize` of each text, so that it is not tokenised again.
     """
-    read = [_read_comment(text) for text, _ in comments]
+    if tokens is None:
+        read = [_read_comment(text) for text, _ in comments]
+    else:
+        read = [
+            _read_comment(text, words) for (text, _), words in zip(comments, tokens, strict=True)
+        ]
     comment_terms = [terms for terms, _ in read]
     earlier: set[str] = set()
     results = []

@@ -80,8 +80,14 @@ class DuplicateInfo:
 def normalise_for_matching(text: str) -> str:
     """Text reduced to what stays the same across copies: "Buy NOW!! http://x.com/a?id=7"
     becomes "buy now x com"."""
+    return " ".join(normalised_words(text))
+
+
+def normalised_words(text: str) -> list[str]:
+    """The words of :func:`normalise_for_matching`, which joins them with single spaces
+    (the near-duplicate shingles need them split, and need not split them again)."""
     if not isinstance(text, str):
-        return ""
+        return []
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     text = text.casefold()
@@ -91,7 +97,7 @@ def normalise_for_matching(text: str) -> str:
     if "://" in text:
         text = _SCHEME.sub(" ", text)
     text = text.translate(_ASCII_NOT_WORD_TO_SPACE) if text.isascii() else _NOT_WORD.sub(" ", text)
-    return " ".join(text.split())
+    return text.split()
 
 
 def fingerprint(text: str) -> str:

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from rensa import RMinHash
 
 from moderation.scoring.duplicates import normalise_for_matching
+from moderation.scoring.terms import has_digit
 
 MIN_WORDS = 6
 """Texts with fewer words are never near copies of anything (see the module's docstring)."""
@@ -59,7 +60,6 @@ SEED = 19
 and needs a new SCORER_VERSION (moderation.scoring_runner)."""
 SIGNATURE_BYTES = NUM_PERM * 4
 _PACK = struct.Struct(f"<{NUM_PERM}I")
-_DIGIT = re.compile(r"\d")
 _WORD_WITH_DIGIT = re.compile(r"\w*\d\w*")
 _BANDS = struct.Struct(f"<{BANDS * ROWS}I")
 KEY_BITS = 31
@@ -90,11 +90,13 @@ def shingles(text: str) -> list[str]:
     return shingles_of_normalised(normalise_for_matching(text))
 
 
-def shingles_of_normalised(normalised: str) -> list[str]:
-    """:func:`shingles` of a text already normalised (the scorer normalises once)."""
-    if _DIGIT.search(normalised):
-        normalised = _WORD_WITH_DIGIT.sub("0", normalised)
-    words = normalised.split()
+def shingles_of_normalised(normalised: str, words: list[str] | None = None) -> list[str]:
+    """:func:`shingles` of a text already normalised (the scorer normalises once);
+    ``words``, if given, are ``normalised.split()``."""
+    if has_digit(normalised):
+        words = _WORD_WITH_DIGIT.sub("0", normalised).split()
+    elif words is None:
+        words = normalised.split()
     if len(words) < MIN_WORDS:
         return []
     return list(map(" ".join, zip(words, words[1:], words[2:], strict=False)))
@@ -122,9 +124,12 @@ def near_duplicate_keys(text: str) -> NearDuplicateKeys | None:
     return near_duplicate_keys_of_normalised(normalise_for_matching(text))
 
 
-def near_duplicate_keys_of_normalised(normalised: str) -> NearDuplicateKeys | None:
-    """:func:`near_duplicate_keys` of a text already normalised."""
-    grams = shingles_of_normalised(normalised)
+def near_duplicate_keys_of_normalised(
+    normalised: str, words: list[str] | None = None
+) -> NearDuplicateKeys | None:
+    """:func:`near_duplicate_keys` of a text already normalised (``words``: as for
+    :func:`shingles_of_normalised`)."""
+    grams = shingles_of_normalised(normalised, words)
     if not grams:
         return None
     packed = signature(grams)

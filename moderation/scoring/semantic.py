@@ -16,6 +16,7 @@ Pure apart from loading the model once per process (`default_embedder`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -63,13 +64,21 @@ class Embedder:
         The tokenizer never merges across spaces (a token starts a word or continues
         one), so a text's token vectors are those of its space-separated words, each
         tokenised once and its vectors' sum kept: a comment then costs a look-up a word."""
-        out = np.zeros((len(texts), MODEL_DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(texts), _TEXTS_AT_ONCE):
-            words_of = [text.split() for text in texts[start : start + _TEXTS_AT_ONCE]]
-            self._learn({word for words in words_of for word in words})
-            for index, words in enumerate(words_of, start):
+        return self.embed_words(list(map(str.split, texts)))
+
+    def embed_words(self, words_of: Sequence[list[str]]) -> np.ndarray:
+        """`embed` of texts given as their ``str.split()`` (for a caller that has them)."""
+        out = np.zeros((len(words_of), MODEL_DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(words_of), _TEXTS_AT_ONCE):
+            words_of_chunk = words_of[start : start + _TEXTS_AT_ONCE]
+            self._learn(set(itertools.chain.from_iterable(words_of_chunk)))
+            row_of = self._word_row.__getitem__
+            for index, words in enumerate(words_of_chunk, start):
                 if words:
-                    rows = [self._word_row[word] for word in words]
+                    # Each text's rows summed in order, one ndarray.sum per text: one sum
+                    # over many texts (np.add.reduceat) adds in another order, and its
+                    # float32 results differ in the last bits.
+                    rows = list(map(row_of, words))
                     self._word_sums.take(rows, axis=0).sum(axis=0, out=out[index])
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)

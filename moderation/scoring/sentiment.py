@@ -72,6 +72,22 @@ _IDIOM_WORDS = frozenset(
     for word in key.split(" ")
 )
 
+# Every pair of neighbouring words in those keys: an n-gram can only match where two
+# neighbouring tokens form one of these pairs.
+_IDIOM_PAIRS = frozenset(
+    pair
+    for key in (*vader.SPECIAL_CASES, *vader.BOOSTER_DICT)
+    if " " in key
+    for pair in itertools.pairwise(key.split(" "))
+)
+# Lowercased tokens that change the valence of a lexicon word one to three tokens after
+# them, by a rule of sentiment_valence: the "no" rules, boosters (scalar_inc_dec),
+# negations, "never so"/"never this", "so"/"this" two tokens on, "without doubt" and
+# "least" (tokens holding "n't" negate too; see _plain_valences). "no" also changes
+# its own valence before a lexicon word.
+_MODIFIERS = frozenset(
+    {*vader.NEGATE, *vader.BOOSTER_DICT, "no", "never", "so", "this", "without", "doubt", "least"}
+)
 # The documented rule is ``[.!?…][.!?…"'”’)\]]*(?=\s)|\n``. Written with one leading
 # character class instead of a top-level "|", it matches the same spans, but lets
 # the regex engine skip ahead to candidate characters: split_sentences runs twice as fast.
@@ -197,6 +213,43 @@ def _tokens(text: str) -> list[str]:
     ]
 
 
+class _PieceCache:
+    """Each whitespace-separated piece's token (as :func:`_tokens` makes it) and that
+    token lowercased, memoised: comments are made of the same few thousand pieces, and a
+    dictionary look-up per piece (two C-level ``map`` calls per text) costs a fraction
+    of stripping and lowercasing each piece again.
+
+    Both are pure functions of the piece, so a cached answer is the answer. Pieces
+    longer than ``MAX_PIECE`` are not kept, and the cache is emptied when it holds
+    ``LIMIT`` pieces, so hostile input cannot grow it without bound.
+    """
+
+    LIMIT = 100_000
+    MAX_PIECE = 40
+
+    def __init__(self) -> None:
+        self._token: dict[str, str] = {}
+        self._lowered: dict[str, str] = {}
+
+    def tokens(self, text: str, pieces: list[str] | None = None) -> tuple[list[str], list[str]]:
+        """``_tokens(text)`` and the same tokens lowercased (``pieces``: ``text.split()``)."""
+        if pieces is None:
+            pieces = text.split()
+        words = list(map(self._token.get, pieces))
+        if None not in words:
+            return words, list(map(self._lowered.__getitem__, pieces))
+        words = _tokens(text)
+        lowered = list(map(str.lower, words))
+        if len(self._token) + len(pieces) > self.LIMIT:
+            self._token.clear()
+            self._lowered.clear()
+        for piece, word, lower in zip(pieces, words, lowered, strict=True):
+            if len(piece) <= self.MAX_PIECE:
+                self._token[piece] = word
+                self._lowered[piece] = lower
+        return words, lowered
+
+
 def _is_negation(lowered_word: str) -> bool:
     """``vader.negated([word])`` for one already-lowercased word.
 
@@ -241,19 +294,31 @@ class SentimentScorer:
         # polarity_scores checks BOOSTER_DICT before the lexicon: a booster never
         # gets a valence of its own, even if the lexicon lists it.
         self._valenced_words = frozenset(self._lexicon).difference(vader.BOOSTER_DICT)
+        self._pieces = _PieceCache()
+        # Lexicon words whose own valence no rule changes when no modifier comes before
+        # them and no idiom is near (see _valences): not "no", and not valued 0, whose
+        # sign an added 0.0 could change. ("kind" before "of" is an idiom's pair.)
+        self._plain_words = frozenset(
+            word
+            for word in self._valenced_words
+            if word not in _MODIFIERS and self._lexicon[word] != 0
+        )
 
     # -- public API ---------------------------------------------------------------
 
-    def score(self, text: str, *, with_sentences: bool = True) -> SentimentResult:
+    def score(
+        self, text: str, *, with_sentences: bool = True, pieces: list[str] | None = None
+    ) -> SentimentResult:
         """Score one comment: VADER's scores, label, sentences and contributing words.
 
         The sentence breakdown reuses the comment's own analysis and costs little;
-        ``with_sentences=False`` skips it (``sentences`` is then empty).
+        ``with_sentences=False`` skips it (``sentences`` is then empty). ``pieces``, if
+        given, must be ``text.split()``: a caller that has them saves splitting again.
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
         text, truncated = truncate_text(text, self.max_chars)
-        analysis = self._analyse(text)
+        analysis = self._analyse(text, None if truncated else pieces)
         scores = analysis.scores
         return SentimentResult(
             compound=scores["compound"],
@@ -283,13 +348,18 @@ class SentimentScorer:
 
     # -- the algorithm ------------------------------------------------------------
 
-    def _analyse(self, text: str) -> _Analysis:
-        """``polarity_scores`` for ``text``, keeping the per-word valences."""
-        words = self._words(text)
-        text = self._describe_emojis(text)
-        # Lowercased once per text; the library re-lowercases the whole token list
-        # up to five times for every sentiment word.
-        lowered = list(map(str.lower, words))
+    def _analyse(self, text: str, pieces: list[str] | None = None) -> _Analysis:
+        """``polarity_scores`` for ``text``, keeping the per-word valences (``pieces``: as
+        for :meth:`score`)."""
+        if self._has_emoji(text):
+            words = self._words(text)
+            text = self._describe_emojis(text)
+            # Lowercased once per text; the library re-lowercases the whole token list
+            # up to five times for every sentiment word.
+            lowered = list(map(str.lower, words))
+        else:
+            # Without emoji, the text is its own description and the tokens are _tokens'.
+            words, lowered = self._pieces.tokens(text, pieces)
         positions, valences = self._valences(words, lowered)
         scores = self._score_valence(valences, len(words), text)
         return _Analysis(words, lowered, positions, valences, scores)
@@ -352,9 +422,38 @@ class SentimentScorer:
         known: dict[_Window, float] = {}
         positions: list[int] = []
         valences: list[float] = []
+        lexicon = self._lexicon
+        plain_words = self._plain_words
+        # Tokens holding "n't" are negations; most texts have none (the joined text holds
+        # every token, so when it has no "n't", no token has).
+        any_nt = "n't" in "".join(lowered)
         looked_up = map(self._valenced_words.__contains__, lowered)
         for i in itertools.compress(itertools.count(), looked_up):
             start = i - 3 if i > 3 else 0
+            if (
+                lowered[i] in plain_words
+                and _MODIFIERS.isdisjoint(lowered[start:i])
+                and not (any_nt and any("n't" in word for word in lowered[start:i]))
+                and (
+                    (
+                        lowered[i] not in _IDIOM_WORDS
+                        and (i < 2 or lowered[i - 2] not in _IDIOM_WORDS)
+                    )
+                    or _IDIOM_PAIRS.isdisjoint(itertools.pairwise(lowered[start : i + 3]))
+                )
+            ):
+                # No rule of sentiment_valence applies (see _MODIFIERS and _plain_words):
+                # the word keeps its lexicon valence, with the ALL CAPS emphasis. The idiom
+                # check cannot change it either: its n-grams all hold position i - 2 or i,
+                # and all lie within i - 3 .. i + 2, where no neighbours form an idiom's
+                # pair. The library adds 0.0 for each earlier token, which leaves a
+                # non-zero float unchanged.
+                valence = lexicon[lowered[i]]
+                if is_cap_diff and words[i].isupper():
+                    valence = valence + vader.C_INCR if valence > 0 else valence - vader.C_INCR
+                positions.append(i)
+                valences.append(valence)
+                continue
             window = (i - start, *words[start : i + 3])
             valence = known.get(window)
             if valence is None:
@@ -480,7 +579,7 @@ class SentimentScorer:
         """
         return tuple(
             [
-                SentenceScore(sentence, round(vader.normalize(total), 4))
+                SentenceScore(sentence, _sentence_compound(total))
                 for sentence, total in self._sentence_valences(text, whole)
             ]
         )
@@ -525,6 +624,27 @@ class SentimentScorer:
             counts = [len(sentence.split()) for sentence in sentences]
         ends = list(itertools.accumulate(counts))
         return ends if ends[-1] == token_count else None
+
+
+_SENTENCE_COMPOUNDS: dict[float, float] = {}
+_SENTENCE_COMPOUNDS_LIMIT = 50_000
+
+
+def _sentence_compound(total: float) -> float:
+    """``round(vader.normalize(total), 4)``, memoised: sentences of one or two sentiment
+    words give the same few sums again and again.
+
+    A zero (two in five sentences have no sentiment word) is its own answer, and is
+    never looked up, so 0.0 and -0.0 (equal as keys) cannot be confused.
+    """
+    if total == 0:
+        return total  # normalize(±0.0) is ±0.0, and so is its rounding
+    compound = _SENTENCE_COMPOUNDS.get(total)
+    if compound is None:
+        if len(_SENTENCE_COMPOUNDS) >= _SENTENCE_COMPOUNDS_LIMIT:
+            _SENTENCE_COMPOUNDS.clear()
+        compound = _SENTENCE_COMPOUNDS[total] = round(vader.normalize(total), 4)
+    return compound
 
 
 def _sum_by_sentence(positions: list[int], valences: list[float], ends: list[int]) -> list[float]:

@@ -69,6 +69,21 @@ _STOP_WORD_LIST = """
 STOP_WORDS: frozenset[str] = frozenset(_STOP_WORD_LIST.split())
 
 
+_DIGIT = re.compile(r"\d")
+_NOT_ASCII_DIGIT = bytes(code for code in range(128) if not 0x30 <= code <= 0x39)
+
+
+def has_digit(text: str) -> bool:
+    """Whether ``text`` holds a decimal digit (what ``\\d`` matches).
+
+    Most comments are ASCII, where ``\\d`` is 0-9 alone, and ``bytes.translate``
+    drops every other byte in C several times faster than the expression scans.
+    """
+    if text.isascii():
+        return bool(text.encode("ascii").translate(None, _NOT_ASCII_DIGIT))
+    return _DIGIT.search(text) is not None
+
+
 def tokenize(text: str) -> list[str]:
     """Split text into lower-case word tokens with apostrophes removed.
 
