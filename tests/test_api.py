@@ -239,6 +239,22 @@ def test_posted_comments_are_stored_scored_and_idempotent(app, tokens):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 3
 
 
+def test_a_posted_lone_surrogate_is_refused_and_nothing_is_stored(app, tokens):
+    # JSON escapes can spell half a UTF-16 pair, which no database column can hold (a file
+    # import drops it); the API refuses the body, naming where it is.
+    body = '[{"comment_id": "c1", "article_url": "https://example.org/rain", "text": "\\ud800"}]'
+    response = tokens["ingest"].client.post(
+        API + "/comments",
+        data=body,
+        content_type="application/json",
+        headers=tokens["ingest"].headers(),
+    )
+    assert response.status_code == 400
+    message = error_of(response)["message"]
+    assert "Invalid JSON" in message and "line 1 column" in message
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
+
+
 def test_article_fields_a_post_leaves_out_keep_their_stored_values(app, tokens):
     assert tokens["ingest"].post("/comments", json=record(1)).status_code == 200
     bare = {"comment_id": "c2", "article_url": "https://example.org/rain", "text": "More rain."}
