@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
 from bench_queue import fill, percentile  # noqa: E402
-from filled_database import open_filled  # noqa: E402
+from filled_database import open_filled, pending_article_and_undecided  # noqa: E402
 
 from moderation import create_app  # noqa: E402
 from moderation.accounts import hash_password  # noqa: E402
@@ -159,17 +159,7 @@ def prepare(app, decisions_needed: int) -> tuple[int, list[int]]:
                 User(username=USERNAME, role="admin", password_hash=hash_password(PASSWORD))
             )
             db.session.commit()
-        article = db.session.scalar(
-            sa.select(Comment.article_id).where(Comment.status == "pending").limit(1)
-        )
-        undecided = list(
-            db.session.scalars(
-                sa.select(Comment.id)
-                .where(Comment.status == "pending", Comment.version == 1)
-                .order_by(Comment.id.desc())
-                .limit(decisions_needed)
-            )
-        )
+        article, undecided = pending_article_and_undecided(decisions_needed)
         db.session.remove()
     if len(undecided) < decisions_needed:
         raise SystemExit(f"only {len(undecided)} undecided pending comments left; use a new --db")

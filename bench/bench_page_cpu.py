@@ -29,12 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
 from bench_queue import fill  # noqa: E402
-from filled_database import open_filled  # noqa: E402
+from filled_database import open_filled, pending_article_and_undecided  # noqa: E402
 
 import moderation  # noqa: E402
 from moderation.accounts import hash_password  # noqa: E402
 from moderation.extensions import db  # noqa: E402
-from moderation.models import Comment, User  # noqa: E402
+from moderation.models import User  # noqa: E402
 
 USERNAME = "bench-page-cpu"
 PASSWORD = "bench page cpu password"
@@ -73,18 +73,9 @@ def main() -> None:
     app, _ = open_filled(options.db, "bench-page-cpu-", options.comments, options.articles, fill)
     print(f"code: {Path(moderation.__file__).parent}")
     with app.app_context():
-        article = db.session.scalar(
-            sa.select(Comment.article_id).where(Comment.status == "pending").limit(1)
-        )
         needed = options.requests * options.rounds + 1 if options.decisions else 0
-        undecided = iter(
-            db.session.scalars(
-                sa.select(Comment.id)
-                .where(Comment.status == "pending", Comment.version == 1)
-                .order_by(Comment.id.desc())
-                .limit(needed)
-            ).all()
-        )
+        article, to_decide = pending_article_and_undecided(needed)
+        undecided = iter(to_decide)
         db.session.remove()
     client, token = signed_in_client(app)
 

@@ -62,6 +62,21 @@ def open_filled(
     return app, workdir
 
 
+def pending_article_and_undecided(count: int) -> tuple[int | None, list[int]]:
+    """An article with pending comments, and the newest ``count`` pending comments no one
+    has decided yet (version 1): a bench decision takes one each, and never conflicts."""
+    article = db.session.scalar(
+        sa.select(Comment.article_id).where(Comment.status == "pending").limit(1)
+    )
+    undecided = db.session.scalars(
+        sa.select(Comment.id)
+        .where(Comment.status == "pending", Comment.version == 1)
+        .order_by(Comment.id.desc())
+        .limit(count)
+    ).all()
+    return article, list(undecided)
+
+
 def timed_with_cpu(function, repeats: int, before=None) -> tuple[list[float], list[float]]:
     """Milliseconds per call (as :func:`timed`), and beside them this process's CPU
     milliseconds (on SQLite they include the database engine's work)."""
