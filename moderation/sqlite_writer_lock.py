@@ -1,0 +1,176 @@
+"""SQLite writers take turns on a file lock, so the next one is woken as the last commits.
+
+SQLite lets one writer at a time; one kept waiting retries on the busy handler's timer,
+sleeping longer each time (up to 100 ms), so a writer often sleeps through the moment
+the database came free: at 16 clients over 2 server processes the decision POSTs' p95
+was 190-290 ms for 5 ms of CPU each (issue #17, :mod:`moderation.write_turns`).
+
+So every connection to a SQLite file (the web app's, the import's, the scoring's) takes
+an exclusive ``flock`` on ``<database>.writer-lock`` just before its transaction's first
+write (when the driver begins the transaction: see :func:`begins_write`) and lets it go
+as the transaction commits or rolls back. A writer kept waiting blocks in the kernel,
+which wakes it as the lock is let go. Reads never take it: WAL lets them read meanwhile.
+
+The lock is taken on a file opened for that transaction (a ``flock`` belongs to an open
+file, so two threads of one process, or a process and its fork, each have their own and
+exclude each other) and closed after. Waiting gives up after the connection's busy
+timeout (the driver's ``timeout``, 5 s) with SQLite's own "database is locked", which
+the web app answers 503 "busy" as before (:func:`moderation.database.database_is_busy`).
+A writer that does not take the lock (the ``sqlite3`` shell, an older version) is still
+waited for by SQLite's busy handler. PostgreSQL connections are not touched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import sqlite3
+import threading
+
+import sqlalchemy as sa
+
+LOCK_SUFFIX = ".writer-lock"
+
+_BEGINS_WRITE = re.compile(
+    r"\s*(INSERT|UPDATE|DELETE|REPLACE|BEGIN\s+(IMMEDIATE|EXCLUSIVE))\b", re.I
+)
+"""The statements the driver begins a transaction for (its "DML"), and explicit write
+transactions."""
+
+
+def begins_write(connection: sqlite3.Connection, statement: str) -> bool:
+    """Whether ``statement`` would start a write transaction on ``connection``."""
+    return not connection.in_transaction and _BEGINS_WRITE.match(statement) is not None
+
+
+def lock_path(database: str) -> str | None:
+    """The lock file of a database file; None for a database that is not a plain file
+    (in memory, or given as a URI)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database + LOCK_SUFFIX
+
+
+def take(path: str, timeout: float) -> int:
+    """The lock, held on a file descriptor of its own (close it to let go); SQLite's
+    "database is locked" after ``timeout`` seconds."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return descriptor
+    except BlockingIOError:
+        pass
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return _wait_for(descriptor, timeout)
+
+
+def _wait_for(descriptor: int, timeout: float) -> int:
+    # flock has no timeout: a thread blocks in it, and this one waits for that thread up
+    # to ``timeout``. A thread given up on lets the lock go as soon as it gets it.
+    state = threading.Lock()
+    done = threading.Event()
+    failed: list[OSError] = []
+    given_up = False
+
+    def block() -> None:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except OSError as error:
+            failed.append(error)
+        with state:
+            if given_up:
+                os.close(descriptor)
+            else:
+                done.set()
+
+    threading.Thread(target=block, name="sqlite writer lock", daemon=True).start()
+    done.wait(timeout)
+    with state:
+        if not done.is_set():
+            given_up = True
+            raise sqlite3.OperationalError("database is locked")
+    if failed:
+        os.close(descriptor)
+        raise failed[0]
+    return descriptor
+
+
+class WriterLockCursor(sqlite3.Cursor):
+    """A cursor that takes its connection's writer lock before a write begins."""
+
+    connection: WriterLockConnection
+
+    def execute(self, statement, *parameters):
+        self.connection._before(statement)
+        try:
+            return super().execute(statement, *parameters)
+        finally:
+            self.connection._after_statement()
+
+    def executemany(self, statement, rows):
+        self.connection._before(statement)
+        try:
+            return super().executemany(statement, rows)
+        finally:
+            self.connection._after_statement()
+
+
+class WriterLockConnection(sqlite3.Connection):
+    """A SQLite connection whose write transactions hold the database's writer lock."""
+
+    def __init__(self, database, timeout=5.0, *args, **kwargs):
+        super().__init__(database, timeout, *args, **kwargs)
+        self._lock_path = lock_path(os.fsdecode(database))
+        self._timeout = timeout
+        self._held: int | None = None
+
+    def cursor(self, factory=WriterLockCursor):
+        return super().cursor(factory)
+
+    def execute(self, statement, *parameters):
+        return self.cursor().execute(statement, *parameters)
+
+    def executemany(self, statement, rows):
+        return self.cursor().executemany(statement, rows)
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self._after_statement()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._after_statement()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self._let_go()
+
+    def _before(self, statement) -> None:
+        if self._lock_path and self._held is None and begins_write(self, statement):
+            self._held = take(self._lock_path, self._timeout)
+
+    def _after_statement(self) -> None:
+        # Once no transaction is open (committed, rolled back, or the write that would
+        # have begun one failed), the lock is let go.
+        if self._held is not None and not self.in_transaction:
+            self._let_go()
+
+    def _let_go(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held, None
+            os.close(held)
+
+
+@sa.event.listens_for(sa.engine.Engine, "do_connect")
+def _use_writer_lock(dialect, connection_record, cargs, cparams) -> None:
+    if dialect.name == "sqlite" and dialect.driver == "pysqlite":
+        cparams.setdefault("factory", WriterLockConnection)
