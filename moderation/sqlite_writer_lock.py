@@ -14,8 +14,9 @@ which wakes it as the lock is let go. Reads never take it: WAL lets them read me
 The lock is taken on a file opened for that transaction (a ``flock`` belongs to an open
 file, so two threads of one process, or a process and its fork, each have their own and
 exclude each other) and closed after. Waiting gives up after the connection's busy
-timeout (the driver's ``timeout``, 5 s) with SQLite's own "database is locked", which
-the web app answers 503 "busy" as before (:func:`moderation.database.database_is_busy`).
+timeout (the driver's ``timeout``, 5 s, or as ``PRAGMA busy_timeout`` set it) with
+SQLite's own "database is locked", which the web app answers 503 "busy" as before
+(:func:`moderation.database.database_is_busy`).
 A writer that does not take the lock (the ``sqlite3`` shell, an older version) is still
 waited for by SQLite's busy handler. PostgreSQL connections are not touched.
 """
@@ -124,7 +125,6 @@ class WriterLockConnection(sqlite3.Connection):
     def __init__(self, database, timeout=5.0, *args, **kwargs):
         super().__init__(database, timeout, *args, **kwargs)
         self._lock_path = lock_path(os.fsdecode(database))
-        self._timeout = timeout
         self._held: int | None = None
 
     def cursor(self, factory=WriterLockCursor):
@@ -156,7 +156,12 @@ class WriterLockConnection(sqlite3.Connection):
 
     def _before(self, statement) -> None:
         if self._lock_path and self._held is None and begins_write(self, statement):
-            self._held = take(self._lock_path, self._timeout)
+            self._held = take(self._lock_path, self._busy_timeout())
+
+    def _busy_timeout(self) -> float:
+        # Read each time: the driver's ``timeout`` sets it, and a PRAGMA may change it.
+        (milliseconds,) = sqlite3.Connection.execute(self, "PRAGMA busy_timeout").fetchone()
+        return milliseconds / 1000
 
     def _after_statement(self) -> None:
         # Once no transaction is open (committed, rolled back, or the write that would
