@@ -28,6 +28,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 
 import sqlalchemy as sa
 
@@ -53,19 +54,42 @@ def lock_path(database: str) -> str | None:
     return database + LOCK_SUFFIX
 
 
+_process_locks: dict[str, threading.Lock] = {}
+"""A lock a database file in this process, in front of the file lock: threads of one
+process queue on it, so at most one of them waits in the kernel."""
+_process_locks_made = threading.Lock()
+# A fork has none of its parent's threads, so none of the locks they held.
+os.register_at_fork(after_in_child=_process_locks.clear)
+
+
 def take(path: str, timeout: float) -> int:
-    """The lock, held on a file descriptor of its own (close it to let go); SQLite's
+    """The lock, held on a file descriptor of its own (:func:`let_go` it); SQLite's
     "database is locked" after ``timeout`` seconds."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    started = time.monotonic()
+    with _process_locks_made:
+        in_process = _process_locks.setdefault(path, threading.Lock())
+    if not in_process.acquire(timeout=timeout):
+        raise sqlite3.OperationalError("database is locked")
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return descriptor
-    except BlockingIOError:
-        pass
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return descriptor
+        except BlockingIOError:
+            pass
+        except BaseException:
+            os.close(descriptor)
+            raise
+        return _wait_for(descriptor, max(timeout - (time.monotonic() - started), 0.0))
     except BaseException:
-        os.close(descriptor)
+        in_process.release()
         raise
-    return _wait_for(descriptor, timeout)
+
+
+def let_go(path: str, descriptor: int) -> None:
+    """Let the lock :func:`take` gave go."""
+    os.close(descriptor)
+    _process_locks[path].release()
 
 
 def _wait_for(descriptor: int, timeout: float) -> int:
@@ -172,7 +196,7 @@ class WriterLockConnection(sqlite3.Connection):
     def _let_go(self) -> None:
         if self._held is not None:
             held, self._held = self._held, None
-            os.close(held)
+            let_go(self._lock_path, held)
 
 
 @sa.event.listens_for(sa.engine.Engine, "do_connect")

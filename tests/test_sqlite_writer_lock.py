@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import Comment
-from moderation.sqlite_writer_lock import LOCK_SUFFIX, WriterLockConnection, take
+from moderation.sqlite_writer_lock import LOCK_SUFFIX, WriterLockConnection, let_go, take
 
 HOLD_SECONDS = 0.4
 
@@ -92,6 +92,7 @@ def test_two_processes_writers_take_turns_and_the_second_wakes_at_once(database)
         mine.close()
     finally:
         other.wait(timeout=10)
+        other.stdout.close()
     assert word == "committing"
     # Served in turn: this writer began only after the other one began to commit ...
     assert wrote_at - started > HOLD_SECONDS / 2
@@ -116,7 +117,7 @@ def test_a_writer_kept_waiting_past_its_busy_timeout_gets_database_is_locked(dat
         assert 0.15 < time.monotonic() - started < 1.0
         assert not waiting.in_transaction
     finally:
-        os.close(held)
+        let_go(database + LOCK_SUFFIX, held)
     # The waiter given up on lets the lock go as soon as it gets it; the next one gets it.
     waiting.execute("INSERT INTO t VALUES ('later')")
     waiting.commit()
@@ -135,7 +136,7 @@ def test_the_lock_timeout_is_the_busy_timeout_as_a_pragma_sets_it(database):
         assert time.monotonic() - started < 1.0
         waiting.close()
     finally:
-        os.close(held)
+        let_go(database + LOCK_SUFFIX, held)
 
 
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
@@ -161,7 +162,7 @@ def test_a_decision_while_another_writer_holds_the_lock_says_busy(auth, scored_t
         )
     finally:
         sa.event.remove(db.engine, "checkout", wait_briefly)
-        os.close(held)
+        let_go(db.engine.url.database + LOCK_SUFFIX, held)
     assert as_json.status_code == 503 and as_json.get_json()["category"] == "busy"
     db.session.rollback()
     assert db.session.get(Comment, comment_id).status == "pending"
