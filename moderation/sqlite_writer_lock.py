@@ -150,6 +150,10 @@ class WriterLockConnection(sqlite3.Connection):
         super().__init__(database, timeout, *args, **kwargs)
         self._lock_path = lock_path(os.fsdecode(database))
         self._held: int | None = None
+        if self._lock_path:
+            # SQLite checkpoints the WAL inside a commit, which would keep the lock held
+            # meanwhile (SQLite's own write lock is free by then): done after it instead.
+            sqlite3.Connection.execute(self, "PRAGMA wal_autocheckpoint = 0")
 
     def cursor(self, factory=WriterLockCursor):
         return super().cursor(factory)
@@ -197,6 +201,21 @@ class WriterLockConnection(sqlite3.Connection):
         if self._held is not None:
             held, self._held = self._held, None
             let_go(self._lock_path, held)
+            _checkpoint_now_and_then(self)
+
+
+CHECKPOINT_SECONDS = 0.5
+"""How often a process checkpoints the WAL after a write, at most (SQLite's own, turned
+off on these connections, checkpoints every 1000 pages written)."""
+_last_checkpoint = [0.0]
+
+
+def _checkpoint_now_and_then(connection: sqlite3.Connection) -> None:
+    now = time.monotonic()
+    if now - _last_checkpoint[0] >= CHECKPOINT_SECONDS and not connection.in_transaction:
+        _last_checkpoint[0] = now
+        # PASSIVE: copies what no reader still needs, waits for no one.
+        sqlite3.Connection.execute(connection, "PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 @sa.event.listens_for(sa.engine.Engine, "do_connect")
