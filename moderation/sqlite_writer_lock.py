@@ -180,7 +180,7 @@ class WriterLockConnection(sqlite3.Connection):
         try:
             super().close()
         finally:
-            self._let_go()
+            self._let_go(checkpoint=False)
 
     def _before(self, statement) -> None:
         if self._lock_path and self._held is None and begins_write(self, statement):
@@ -197,11 +197,12 @@ class WriterLockConnection(sqlite3.Connection):
         if self._held is not None and not self.in_transaction:
             self._let_go()
 
-    def _let_go(self) -> None:
+    def _let_go(self, checkpoint: bool = True) -> None:
         if self._held is not None:
             held, self._held = self._held, None
             let_go(self._lock_path, held)
-            _checkpoint_now_and_then(self)
+            if checkpoint:
+                _checkpoint_now_and_then(self)
 
 
 CHECKPOINT_SECONDS = 0.5

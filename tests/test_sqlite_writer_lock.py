@@ -13,6 +13,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from moderation import sqlite_writer_lock
 from moderation.extensions import db
 from moderation.models import Comment
 from moderation.sqlite_writer_lock import LOCK_SUFFIX, WriterLockConnection, let_go, take
@@ -166,3 +167,46 @@ def test_a_decision_while_another_writer_holds_the_lock_says_busy(auth, scored_t
     assert as_json.status_code == 503 and as_json.get_json()["category"] == "busy"
     db.session.rollback()
     assert db.session.get(Comment, comment_id).status == "pending"
+
+
+def test_the_wal_is_checkpointed_after_the_lock_is_let_go_not_inside_the_commit(
+    database, monkeypatch
+):
+    checkpointed_while_held = []
+    checkpoint = sqlite_writer_lock._checkpoint_now_and_then
+
+    def watched(connection):
+        checkpointed_while_held.append(is_held(database))
+        checkpoint(connection)
+
+    monkeypatch.setattr(sqlite_writer_lock, "_checkpoint_now_and_then", watched)
+    monkeypatch.setattr(sqlite_writer_lock, "_last_checkpoint", [0.0])
+    connection = sqlite3.connect(database, factory=WriterLockConnection)
+    assert connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    connection.executemany("INSERT INTO t VALUES (?)", [("row",)] * 100)
+    connection.commit()
+    assert checkpointed_while_held == [False]
+    # Nothing left in the WAL that was not copied into the database.
+    busy, in_log, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and in_log == copied
+    # Within CHECKPOINT_SECONDS, the next commit does not checkpoint again.
+    last = sqlite_writer_lock._last_checkpoint[0]
+    assert last > 0
+    connection.execute("INSERT INTO t VALUES ('again')")
+    connection.commit()
+    assert checkpointed_while_held == [False, False]
+    assert sqlite_writer_lock._last_checkpoint[0] == last
+    connection.close()
+
+
+def test_closing_a_connection_in_a_write_lets_the_lock_go(database):
+    connection = sqlite3.connect(database, factory=WriterLockConnection)
+    connection.execute("INSERT INTO t VALUES ('unfinished')")
+    assert is_held(database)
+    connection.close()
+    assert not is_held(database)
+    other = sqlite3.connect(database, factory=WriterLockConnection)
+    other.execute("INSERT INTO t VALUES ('next')")  # the process's lock was let go too
+    other.commit()
+    assert other.execute("SELECT writer FROM t").fetchall() == [("next",)]
+    other.close()
