@@ -12,12 +12,14 @@ as the transaction commits or rolls back. A writer kept waiting blocks in the ke
 which wakes it as the lock is let go. Reads never take it: WAL lets them read meanwhile.
 
 The lock is taken on a file opened for that transaction (a ``flock`` belongs to an open
-file, so two threads of one process, or a process and its fork, each have their own and
-exclude each other) and closed after. Waiting gives up after the connection's busy
-timeout (the driver's ``timeout``, 5 s, or as ``PRAGMA busy_timeout`` set it) with
-SQLite's own "database is locked", which the web app answers 503 "busy" as before
-(:func:`moderation.database.database_is_busy`).
-A writer that does not take the lock (the ``sqlite3`` shell, an older version) is still
+file, so a process and its fork each have their own) and closed after; threads of one
+process queue on a ``threading.Lock`` in front of it. Waiting gives up after the
+connection's busy timeout (the driver's ``timeout``, 5 s, or as ``PRAGMA busy_timeout``
+set it) with SQLite's own "database is locked", which the web app answers 503 "busy" as
+before (:func:`moderation.database.database_is_busy`). SQLite's own checkpoint of the WAL
+runs inside a commit, under the lock, and kept every other writer waiting (p95 worse than
+without the lock): these connections checkpoint after letting the lock go instead. A
+writer that does not take the lock (the ``sqlite3`` shell, an older version) is still
 waited for by SQLite's busy handler. PostgreSQL connections are not touched.
 """
 
