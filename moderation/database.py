@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
+from . import sqlite_writer_lock  # noqa: F401  (SQLite writers take turns on a file lock)
 from .extensions import db, migrate
 
 SQLITE_CACHE_KIB = 32 * 1024

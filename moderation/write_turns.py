@@ -6,7 +6,8 @@ retry woken late on a busy machine misses it, and waits another turn (measured: 
 1.5 s, several gaps missed in a row). So a job leaves the database free
 :data:`GAP_SECONDS` after each commit, and sizes its next unit of work (comments
 imported, comments removed) to take about :data:`WRITE_SECONDS`, however loaded the
-machine.
+machine. (The app's own writers now wait on a file lock that wakes them at once,
+:mod:`moderation.sqlite_writer_lock`; the gap is kept: it is what lets them in.)
 """
 
 from __future__ import annotations
