@@ -142,6 +142,14 @@ def test_combining_keeps_every_other_field_of_the_lexical_result():
         assert combined.meaning_similarity is not None
 
 
+def test_a_lone_surrogate_is_embedded_not_refused():
+    # No UTF-8 input holds one, but a Python string can; it must not fail the batch.
+    vectors = default_embedder().embed(["caf\ud800 lanes", "buses and lanes"])
+    assert np.isfinite(vectors).all()
+    assert cosine(vectors[0], vectors[0]) == 1.0
+    assert cosine(vectors[0], vectors[1]) > 0
+
+
 @pytest.mark.parametrize("texts", [[], ["+1"], [""]])
 def test_degenerate_threads_score(texts):
     results = score(texts)

@@ -96,14 +96,22 @@ class Embedder:
                 self._word_sums = np.zeros((len(new), MODEL_DIMENSIONS), dtype=np.float32)
         for start in range(0, len(new), _BATCH):
             batch = new[start : start + _BATCH]
-            for word, encoding in zip(
-                batch, self._tokenizer.encode_batch(batch, add_special_tokens=False), strict=True
-            ):
+            encodings = self._tokenizer.encode_batch(
+                [word if word.isascii() else _encodable(word) for word in batch],
+                add_special_tokens=False,
+            )
+            for word, encoding in zip(batch, encodings, strict=True):
                 row = len(self._word_row)
                 self._word_sums[row] = self._vectors.take(encoding.ids, axis=0, mode="clip").sum(
                     axis=0
                 )
                 self._word_row[word] = row
+
+
+def _encodable(word: str) -> str:
+    """The word as the tokenizer can take it: a lone surrogate (which no UTF-8 text holds,
+    but a Python string can) refused the whole batch; it is tokenised as "?"."""
+    return word.encode("utf-8", "replace").decode("utf-8")
 
 
 @lru_cache(maxsize=1)
