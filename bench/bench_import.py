@@ -187,7 +187,9 @@ def seed_for_decisions(folder: str, url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=int, action="append", help="multiple of 1,000 articles")
+    parser.add_argument(
+        "--scale", type=float, action="append", help="multiple of 1,000 articles (0.01: 10)"
+    )
     parser.add_argument("--database-url", help="PostgreSQL to import into: it is EMPTIED first")
     parser.add_argument("--decide", action="store_true", help="decide in a loop meanwhile")
     arguments = parser.parse_args()
@@ -196,7 +198,7 @@ def main() -> None:
     for scale in arguments.scale or [1]:
         with tempfile.TemporaryDirectory() as folder:
             export = Path(folder, "export.xml")
-            articles = ARTICLES * scale
+            articles = max(1, round(ARTICLES * scale))
             write_wxr(export, articles, COMMENTS_PER_ARTICLE, seed=0)
             comments = articles * COMMENTS_PER_ARTICLE
             size_mb = export.stat().st_size / 1e6

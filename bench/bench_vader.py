@@ -1,6 +1,7 @@
 """Throughput of bare vaderSentiment vs moderation.scoring.sentiment, single core.
 
-Run: ``python bench/bench_vader.py`` (from the repository root, venv active).
+Run: ``python bench/bench_vader.py`` (from the repository root, venv active;
+``--rounds N``: best of N rounds, 9 by default).
 
 For comments of 20, 60, 150, 200 and 1,000 words, an emoji-heavy 4 KB comment and
 a 20,000-character comment it prints comments/s for the bare library's
@@ -15,6 +16,7 @@ are generated deterministically, so runs are comparable.
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import sys
@@ -88,15 +90,15 @@ def per_second(function: Callable[[str], object], texts: list[str], min_seconds:
 
 
 def best_rates(
-    functions: list[Callable[[str], object]], texts: list[str], min_seconds: float
+    functions: list[Callable[[str], object]], texts: list[str], min_seconds: float, rounds: int
 ) -> list[float]:
-    """Best of ROUNDS interleaved rounds per function, so load drift hits all alike.
+    """Best of ``rounds`` interleaved rounds per function, so load drift hits all alike.
 
     On a shared, loaded machine many short rounds beat few long ones: each function
     gets more chances to run through a quiet spell.
     """
     best = [0.0] * len(functions)
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for index, function in enumerate(functions):
             best[index] = max(best[index], per_second(function, texts, min_seconds))
     return best
@@ -126,6 +128,9 @@ def worst_emojis(bare: vader.SentimentIntensityAnalyzer) -> list[str]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="best of this many")
+    rounds = parser.parse_args().rounds
     rng = random.Random(20240611)
     bare = vader.SentimentIntensityAnalyzer()
     ours = SentimentScorer()
@@ -145,7 +150,7 @@ def main() -> None:
         ("20,000 chars", [make_comment(rng, 3300, lexicon)[:MAX_CHARS] for _ in range(2)], 0.0),
     ]
     print(f"Python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.1f} on")
-    print(f"{os.cpu_count()} CPUs; single process; comments per CPU second (best of {ROUNDS})")
+    print(f"{os.cpu_count()} CPUs; single process; comments per CPU second (best of {rounds})")
     print("  scores = polarity_scores() equivalent; lean = score(with_sentences=False);")
     print("  full = score() with per-sentence scores; full/lean = cost of full over lean")
     header = (
@@ -157,9 +162,8 @@ def main() -> None:
     for name, texts, min_seconds in cases:
         for text in texts:  # the equivalence the speed-up is worth having for
             assert ours.polarity_scores(text) == bare.polarity_scores(text), name
-        bare_rate, *rates = best_rates(
-            [bare.polarity_scores, ours.polarity_scores, lean, ours.score], texts, min_seconds
-        )
+        functions = [bare.polarity_scores, ours.polarity_scores, lean, ours.score]
+        bare_rate, *rates = best_rates(functions, texts, min_seconds, rounds)
         cells = "".join(f"{rate:>10.1f}{rate / bare_rate:>6.1f}" for rate in rates)
         lean_rate, full_rate = rates[1], rates[2]
         print(f"{name:<14}{bare_rate:>9.1f}{cells}{lean_rate / full_rate:>11.2f}")

@@ -35,6 +35,10 @@ pytestmark = pytest.mark.slow
          "after a weight change"),
         ("cpu_scoring.py", ["--comments", "300", "--articles", "3", "--profile", "5"],
          "ms CPU a comment"),
+        ("bench_vader.py", ["--rounds", "1"], "costliest emoji floods"),
+        ("bench_import.py", ["--scale", "0.01", "--decide"], "decisions during the import"),
+        ("bench_webhooks.py", ["--articles", "3", "--rounds", "1"], "delivery of 1,000 events"),
+        ("bench_swap.py", ["--worst", "2"], "most repeated scores"),
     ],
 )  # fmt: skip
 def test_a_bench_script_runs_on_a_small_data_set(tmp_path, script, options, expected):
