@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -186,6 +187,8 @@ def figures(name: str, values: list[float]) -> str:
 
 
 def main() -> None:
+    # A SIGTERM (a timeout, kill) unwinds like Ctrl-C: the server it started is stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=1)

@@ -35,6 +35,7 @@ import argparse
 import http.client
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -317,15 +318,22 @@ def start_server(database_url: str, server: str, options) -> Server:
     process = subprocess.Popen(
         command, env=environment, text=True, stdout=subprocess.PIPE, stderr=log.open("w")
     )
-    for line in process.stdout:
-        if line.startswith("serving on "):
-            print(f"  {server}: {line.strip()}; its errors in {log}")
-            port = int(line.split()[2].rstrip("/").rsplit(":", 1)[1])
-            return Server(process, port)
-    raise SystemExit(f"moderation serve --server {server} did not start")
+    try:
+        for line in process.stdout:
+            if line.startswith("serving on "):
+                print(f"  {server}: {line.strip()}; its errors in {log}")
+                port = int(line.split()[2].rstrip("/").rsplit(":", 1)[1])
+                return Server(process, port)
+        raise SystemExit(f"moderation serve --server {server} did not start")
+    except BaseException:  # stopped while it starts: it is not left running
+        process.terminate()
+        process.wait(timeout=60)
+        raise
 
 
 def main() -> None:
+    # A SIGTERM (a timeout, kill) unwinds like Ctrl-C: the server it started is stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--comments", type=int, default=1_000_000)
     parser.add_argument("--articles", type=int, default=5_000)

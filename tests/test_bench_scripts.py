@@ -3,9 +3,11 @@ table and exits 0. Their figures are not judged here (bench/ is for that)."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,67 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("stage", ["starting", "measuring"])
+def test_bench_load_stops_its_server_when_terminated(tmp_path, stage):
+    # A bench killed by a timeout must not leave a server holding the port and the database,
+    # whether it was still starting the server or already measuring.
+    options = [*SMALL, "--clients", "2", "--requests", "200", "--db", str(tmp_path / "t.sqlite")]
+    bench = subprocess.Popen(
+        [sys.executable, str(BENCH / "bench_load.py"), *options],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        server = _server_of(bench.pid)
+        if stage == "measuring":
+            workers = _wait_for(lambda: _children(server), "the server's workers")
+            time.sleep(1)
+        else:
+            workers = []
+        bench.send_signal(signal.SIGTERM)
+        bench.wait(timeout=60)
+    finally:
+        bench.kill()
+    for pid in [server, *workers]:
+        assert _gone(pid), f"process {pid} of the server left running"
+
+
+def _server_of(bench: int) -> int:
+    def server():
+        for child in _children(bench):
+            try:
+                if b"serve" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    return child
+            except FileNotFoundError:
+                continue
+        return None
+
+    return _wait_for(server, "a server")
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children += [int(child) for child in (task / "children").read_text().split()]
+        except FileNotFoundError:  # the thread ended after the listing
+            continue
+    return children
+
+
+def _wait_for(found, what: str, timeout: float = 240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := found():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"bench_load never started {what}")
+
+
+def _gone(pid: int) -> bool:
+    """Ended (a zombie not yet reaped by its parent counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
