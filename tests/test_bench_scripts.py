@@ -119,13 +119,14 @@ def _server_of(bench: int) -> int:
 
 
 def _children(pid: int) -> list[int]:
-    children = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            children += [int(child) for child in (task / "children").read_text().split()]
-        except FileNotFoundError:  # the thread ended after the listing
-            continue
-    return children
+    """Children the process's main thread started (both the bench's server and gunicorn's
+    workers are started by one)."""
+    try:
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except FileNotFoundError:  # it has ended
+        return []
 
 
 def _wait_for(found, what: str, timeout: float = 240):
