@@ -1,4 +1,5 @@
-"""``INSERT`` of many rows handed to the database driver as they are.
+"""``INSERT`` of many rows handed to the database driver as they are (and, with
+:class:`DriverStatement`, any statement run for many rows).
 
 Through SQLAlchemy's usual executemany every row's parameters are rebuilt and
 type-converted in Python, which costs about as much as the insert itself. The
@@ -21,6 +22,7 @@ executemany of the one-row statement is faster still (``multi_row=False``).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from itertools import chain
@@ -125,3 +127,28 @@ class DriverInsert:
             sql = f"{self._head} VALUES {', '.join([self._row] * row_count)}"
             self._multi_row_sql[row_count] = sql
         return sql
+
+
+class DriverStatement:
+    """Any statement (an UPDATE by primary key, say) run for many rows through the
+    driver's executemany, each row a dict of its parameters: none is type-converted on the
+    way, so a row holds what the driver takes (numbers, text, JSON already encoded).
+
+    On SQLite, whose parameters are positional, each dict is made a tuple in the compiled
+    statement's order."""
+
+    def __init__(self, statement: sa.Executable, dialect: sa.Dialect):
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self._tuple_of = None
+        if compiled.positional:
+            names = tuple(compiled.positiontup)
+            pick = operator.itemgetter(*names)
+            self._tuple_of = pick if len(names) > 1 else lambda row: (pick(row),)
+
+    def execute(self, connection: sa.Connection, rows: list[dict]) -> None:
+        if not rows:
+            return
+        if self._tuple_of is not None:
+            rows = list(map(self._tuple_of, rows))
+        connection.exec_driver_sql(self.sql, rows)

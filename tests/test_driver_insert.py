@@ -6,7 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
 
-from moderation.driver_insert import ROWS_PER_STATEMENT, DriverInsert, datetime_to_driver
+from moderation.driver_insert import (
+    ROWS_PER_STATEMENT,
+    DriverInsert,
+    DriverStatement,
+    datetime_to_driver,
+)
 from moderation.extensions import db
 
 
@@ -69,3 +74,29 @@ def test_a_statement_with_clauses_after_its_row_is_refused():
     statement = sqlite.insert(SCRATCH).on_conflict_do_nothing()
     with pytest.raises(RuntimeError, match="cannot repeat"):
         DriverInsert(statement, ("id", "label", "twice"), sqlite.dialect())
+
+
+def test_a_driver_statement_takes_rows_as_dicts_in_any_key_order(scratch_table):
+    DriverInsert(sa.insert(scratch_table), ("id", "label", "twice"), db.engine.dialect).execute(
+        db.session, [(1, "a", 2), (2, "b", 4), (3, "c", 6)]
+    )
+    update = DriverStatement(
+        sa.update(scratch_table)
+        .where(scratch_table.c.id == sa.bindparam("row_id"))
+        .values(twice=sa.bindparam("new_twice"), label=sa.bindparam("new_label")),
+        db.engine.dialect,
+    )
+    rows = [
+        {"new_label": "A", "row_id": 1, "new_twice": 20},
+        {"row_id": 3, "new_twice": 60, "new_label": "C"},
+    ]
+    update.execute(db.session.connection(), rows)
+    # One parameter: each row still goes as a row, not as its one value.
+    delete = DriverStatement(
+        sa.delete(scratch_table).where(scratch_table.c.id == sa.bindparam("row_id")),
+        db.engine.dialect,
+    )
+    delete.execute(db.session.connection(), [{"row_id": 2}])
+    delete.execute(db.session.connection(), [])
+    stored = db.session.execute(sa.select(scratch_table).order_by(scratch_table.c.id)).all()
+    assert [tuple(row) for row in stored] == [(1, "A", 20), (3, "C", 60)]
