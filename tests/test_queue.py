@@ -110,6 +110,30 @@ def test_keyset_pages_list_every_comment_once_in_order(app, priorities, limit):
     )
 
 
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    matching=st.lists(st.one_of(st.none(), st.sampled_from([0.0, 0.5, 1.0])), max_size=30),
+    other=st.lists(st.one_of(st.none(), st.sampled_from([0.0, 0.5, 1.0])), max_size=10),
+    limit=st.integers(1, 7),
+)
+def test_search_pages_list_every_match_once_in_order(app, matching, other, limit):
+    # A search picks its page's ids before joining them to their scores (queue._page).
+    db.session.execute(sa.delete(Comment))
+    db.session.execute(sa.delete(Article))
+    db.session.commit()
+    article = add_article()
+    add_comments(article, matching, body="the council budget")
+    add_comments(article, other, body="a football match")
+    rows = db.session.execute(sa.select(Comment).where(Comment.body.contains("budget"))).scalars()
+    rows = rows.all()
+    assert all_pages(queue.QueueFilter(q="budget"), limit) == expected_order(rows)
+    assert all_pages(queue.QueueFilter(tab="all", q="budget"), limit) == sorted(
+        (r.id for r in rows), reverse=True
+    )
+
+
 def test_filters(app, scored_thread):
     ids = [c.id for c in scored_thread.comments]
 
