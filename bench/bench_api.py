@@ -22,7 +22,6 @@ import json
 import os
 import random
 import re
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -36,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_wxr import WORDS  # noqa: E402
+from signals_held import signals_held, stop_on_sigterm  # noqa: E402
 
 BATCH = 100
 ARTICLES_PER_BATCH = 10
@@ -187,8 +187,7 @@ def figures(name: str, values: list[float]) -> str:
 
 
 def main() -> None:
-    # A SIGTERM (a timeout, kill) unwinds like Ctrl-C: the server it started is stopped.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    stop_on_sigterm()  # then the server it started is stopped
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=1)
@@ -214,10 +213,11 @@ def main() -> None:
         os.environ.setdefault("MODERATION_SECRET_KEY", "bench")
         secret = prepare(database)
         bodies = batches(arguments.comments)
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(database), "--port", str(arguments.port)]
-            + ["--scoring-workers", str(arguments.scoring_workers), "--worker", arguments.worker]
-        )
+        with signals_held():  # a server started is a server stopped (finally, below)
+            command = [sys.executable, __file__, "--serve", str(database)]
+            command += ["--port", str(arguments.port), "--worker", arguments.worker]
+            command += ["--scoring-workers", str(arguments.scoring_workers)]
+            server = subprocess.Popen(command)
         try:
             for _ in range(600):  # a minute at most, on a busy machine
                 try:

@@ -409,13 +409,15 @@ def compact_status_counts(session: so.Session) -> None:
     if engine.dialect.name != "postgresql":
         return  # SQLite's triggers keep one row per status already
     with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "WITH gone AS (DELETE FROM comment_status_counts RETURNING status, delta) "
-                "INSERT INTO comment_status_counts (status, delta) "
-                "SELECT status, sum(delta) FROM gone GROUP BY status"
-            )
-        )
+        connection.execute(FOLD_STATUS_COUNTS)
+
+
+FOLD_STATUS_COUNTS = sa.text(
+    "WITH gone AS (DELETE FROM comment_status_counts RETURNING status, delta) "
+    "INSERT INTO comment_status_counts (status, delta) "
+    "SELECT status, sum(delta) FROM gone GROUP BY status"
+)
+"""PostgreSQL: the counter rows folded into one per status (see compact_status_counts)."""
 
 
 def flag_codes(session: so.Session) -> list[str]:
