@@ -255,21 +255,26 @@ def database_cpu_seconds(engine) -> float:
     return total
 
 
-def wait_until_idle(master: int, database=None, quiet: float = 0.02, longest: float = 120) -> None:
+def wait_until_idle(
+    master: int, database=None, quiet: float = 0.02, longest: float = 120, samples: int = 4
+) -> None:
     """Until the server (and the worker beside it) and the database's backends spend under
-    ``quiet`` CPU seconds in half a second: the jobs a worker runs once at its start do not
-    count as requests. On PostgreSQL those jobs' work is the backends' (a recount of the
-    report summaries ran for 16 s while the worker's own CPU stayed quiet)."""
+    ``quiet`` CPU seconds in each of ``samples`` half seconds in a row: the jobs a worker
+    runs once at its start do not count as requests. On PostgreSQL those jobs' work is the
+    backends' (a recount of the report summaries ran for 16 s while the worker's own CPU
+    stayed quiet). One quiet half second was not enough: the worker's stale count (a
+    scan of a million comments and scores) began after it and ran into the first case."""
 
     def busy() -> float:
         return server_cpu_seconds(master) + database_cpu_seconds(database)
 
     deadline = time.monotonic() + longest
-    before = busy()
+    before, streak = busy(), 0
     while time.monotonic() < deadline:
         time.sleep(0.5)
         now = busy()
-        if now - before < quiet:
+        streak = streak + 1 if now - before < quiet else 0
+        if streak == samples:
             return
         before = now
     print(f"  the server was still busy after {longest:.0f} s; measuring anyway")
