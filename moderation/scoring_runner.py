@@ -494,7 +494,7 @@ class _Writer:
         self.left_campaigns: set[int] = set()
         """Campaigns that comments scored again were in: their flags may have to go."""
         # An int and a float, which no type of either column converts.
-        self.set_priority = DriverStatement(_SET_COMMENT_PRIORITY, dialect)
+        self.set_priority = _driver_statement(_SET_COMMENT_PRIORITY, dialect)
 
     def now(self) -> object:
         """The time to store as scored_at, as the driver takes it (it crosses to the workers)."""
@@ -698,10 +698,12 @@ def _reprioritise_batch(
     else:
         # Through the driver as they are: rebuilding each row's parameters in SQLAlchemy
         # was a tenth of a re-prioritising run at 1M.
-        set_score, set_score_and_reasons, set_comment = _sqlite_priority_writes(connection.dialect)
-        set_score.execute(connection, new_scores)
-        set_score_and_reasons.execute(connection, new_reasons)
-        set_comment.execute(connection, new_comments)
+        for statement, changes in (
+            (_SET_SCORE_PRIORITY, new_scores),
+            (_SET_SCORE_PRIORITY_AND_REASONS, new_reasons),
+            (_SET_COMMENT_PRIORITY, new_comments),
+        ):
+            _driver_statement(statement, connection.dialect).execute(connection, changes)
     first, last = rows[0].comment_id, rows[-1].comment_id
     connection.execute(
         sa.update(CommentScore.__table__)
@@ -715,10 +717,8 @@ def _reprioritise_batch(
     return len(rows), last
 
 
-@functools.cache
-def _sqlite_priority_writes(dialect: sa.Dialect) -> tuple[DriverStatement, ...]:
-    statements = (_SET_SCORE_PRIORITY, _SET_SCORE_PRIORITY_AND_REASONS, _SET_COMMENT_PRIORITY)
-    return tuple(DriverStatement(statement, dialect) for statement in statements)
+_driver_statement = functools.cache(DriverStatement)
+"""A module statement compiled for a dialect once per process, not once per batch."""
 
 
 def _write_priorities_at_once(

@@ -126,8 +126,7 @@ def test_search_pages_list_every_match_once_in_order(app, matching, other, limit
     article = add_article()
     add_comments(article, matching, body="the council budget")
     add_comments(article, other, body="a football match")
-    rows = db.session.execute(sa.select(Comment).where(Comment.body.contains("budget"))).scalars()
-    rows = rows.all()
+    rows = db.session.scalars(sa.select(Comment).where(Comment.body.contains("budget"))).all()
     assert all_pages(queue.QueueFilter(q="budget"), limit) == expected_order(rows)
     assert all_pages(queue.QueueFilter(tab="all", q="budget"), limit) == sorted(
         (r.id for r in rows), reverse=True
