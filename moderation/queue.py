@@ -230,13 +230,14 @@ ROW_COLUMNS = (
     CommentScore.sentiment_label,
     CommentScore.compound,
     CommentScore.drift,
-    CommentScore.flags,
+    sa.cast(CommentScore.flags, sa.Text).label("flags"),
     CommentScore.priority.label("score_priority"),
     AuthorRule.rule.label("author_rule"),
 )
 """What a queue row shows: the comment, the rule in force for its author (None: none),
-and of its score the signals (``scored`` is None for a comment not scored yet). The rest,
-mostly JSON, is read when a row is opened (``/queue/rows/<id>/details``)."""
+and of its score the signals (``scored`` is None for a comment not scored yet; the flags
+as their JSON text, so that a row is hashable: see :mod:`moderation.web.queue_rows`). The
+rest, mostly JSON, is read when a row is opened (``/queue/rows/<id>/details``)."""
 
 
 def queue_page(

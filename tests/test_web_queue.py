@@ -2,6 +2,7 @@
 
 import re
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -94,6 +95,63 @@ def test_every_field_of_a_queue_row_is_escaped(auth, scored_thread, users):
     ]:
         assert expected in row, expected
     assert "<script" not in row and "<b " not in row and "<i>" not in row and "<u>" not in row
+
+
+def queue_row(auth, comment_id, tab="pending") -> str:
+    return row_of(auth.client.get(f"/queue?tab={tab}").get_data(as_text=True), comment_id)
+
+
+def test_a_kept_queue_row_is_rendered_again_when_anything_it_shows_changes(
+    auth, scored_thread, users
+):
+    """A row's markup is kept once rendered (moderation.web.queue_rows): every change to
+    what it shows must still reach the page."""
+    auth.login_as("moderator")
+    first = scored_thread.comments[0]
+    score = db.session.get(CommentScore, first.id)
+    before = queue_row(auth, first.id)
+    assert queue_row(auth, first.id) == before  # kept, and the same markup
+    rule = AuthorRule(author_name="zed", rule="trust", set_by_id=users["admin"].id)
+    changes = [
+        (lambda: setattr(first, "body", "A new <text>"), "<p>A new &lt;text&gt;</p>"),
+        (lambda: setattr(first, "author_name", "zed"), '<span class="row-author">zed</span>'),
+        (lambda: db.session.add(rule), "author-rule-trust"),
+        (lambda: setattr(score, "flags", [{"code": "shouting"}]), ">shouting</span>"),
+        (lambda: setattr(score, "compound", -0.25), ">-0.25</span>"),
+        (lambda: setattr(score, "priority", 0.33), "P 0.33"),
+        (
+            lambda: setattr(first, "posted_at", datetime(2025, 1, 2, 3, 4, tzinfo=UTC)),
+            "2025-01-02 03:04 UTC",
+        ),
+    ]
+    for change, expected in changes:
+        assert expected not in queue_row(auth, first.id)
+        change()
+        db.session.commit()
+        assert expected in queue_row(auth, first.id), expected
+    # A decision: the row in the All tab, kept before, shows the new status and version.
+    assert f'value="{first.id}:1"' in queue_row(auth, first.id, tab="all")
+    assert decide(auth, first.id, "approve").status_code == 302
+    row = queue_row(auth, first.id, tab="all")
+    assert 'data-status="approved"' in row and f'value="{first.id}:2"' in row
+
+
+def test_kept_queue_rows_follow_who_sees_them(auth, scored_thread):
+    for role, selectable in [("analyst", 0), ("moderator", 6), ("analyst", 0)]:
+        auth.login_as(role)
+        html = auth.client.get("/queue").get_data(as_text=True)
+        assert len(card_ids(html)) == 6
+        assert html.count('name="selected"') == selectable, role
+
+
+def test_a_process_keeps_a_bounded_number_of_queue_rows(app, auth, scored_thread, monkeypatch):
+    from moderation.web import queue_rows
+
+    monkeypatch.setattr(queue_rows, "ROW_HEADS_KEPT", 4)
+    auth.login_as("moderator")
+    for _ in range(3):
+        assert len(card_ids(auth.client.get("/queue").get_data(as_text=True))) == 6
+        assert 0 < len(app.extensions["queue_row_heads"]) <= 4
 
 
 def test_a_queue_rows_first_line_is_cut_and_an_unscored_row_says_so(auth, scored_thread):
