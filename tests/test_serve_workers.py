@@ -3,6 +3,7 @@ set-up, sharing its secret key (so sessions and CSRF tokens), and one scorer for
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -12,12 +13,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from gunicorn.sock import create_sockets
 from live_server import CSRF_TOKEN_PATTERN, moderation_serve, request
 
 from moderation.extensions import db
 from moderation.models import Comment
 from moderation.web import commands as web_commands
 from moderation.web import gunicorn_server
+from moderation.web.listen import bind_sockets
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc").is_dir(), reason="finds the worker processes in /proc (Linux)"
@@ -138,3 +141,30 @@ def test_serve_defaults_to_one_gunicorn_worker_per_core(app, runner, monkeypatch
     assert "(6 processes of 3 threads; Ctrl-C to stop)" in result.output
     # Behind the proxy its X-Forwarded headers are believed, and nobody else's.
     assert served == [(6, 8, False), (6, 3, True)]
+
+
+# gunicorn's create_sockets leaves a socket of its own to the garbage collector.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_gunicorn_is_handed_the_listening_descriptors_not_lent_them(app):
+    # gunicorn copies each descriptor it is given and closes the original. Had serve's
+    # socket objects kept it too, closing them would close whatever file took the same
+    # number since: here one put there on purpose.
+    listening = bind_sockets("127.0.0.1", 0)
+    numbers = [sock.fileno() for sock in listening]
+    port = listening[0].getsockname()[1]
+    server = gunicorn_server.GunicornServer(app, listening, {"workers": 1, "threads": 1})
+    other_file = os.open(os.devnull, os.O_RDONLY)
+    listeners = create_sockets(server.cfg, logging.getLogger("gunicorn.error"))  # the arbiter's
+    try:
+        for number in numbers:
+            os.dup2(other_file, number)
+        for sock in listening:
+            sock.close()
+        for number in numbers:
+            os.fstat(number)  # still open: nobody closed it from under its new owner
+            os.close(number)
+        assert [listener.sock.getsockname()[1] for listener in listeners] == [port]
+    finally:
+        os.close(other_file)
+        for listener in listeners:
+            listener.close()

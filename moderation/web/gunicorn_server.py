@@ -51,14 +51,18 @@ class GunicornServer(BaseApplication):
 
     def __init__(self, app: Flask, sockets: list[socket.socket], options: dict):
         self.application = app
-        self.sockets = sockets  # kept open: the workers inherit them by descriptor
+        # gunicorn duplicates each descriptor it is given and closes the original: handed
+        # over, not shared, or closing these socket objects (or their garbage collection)
+        # would close whatever descriptor took the same number since (a pipe of gunicorn's
+        # own, a worker's file).
+        self.descriptors = [sock.detach() for sock in sockets]
         self.options = options
         super().__init__()
 
     def load_config(self) -> None:
         settings = {
             **self.options,
-            "bind": [f"fd://{sock.fileno()}" for sock in self.sockets],
+            "bind": [f"fd://{descriptor}" for descriptor in self.descriptors],
             "worker_class": "gthread",
             "proc_name": "moderation",
             # The app's own access log (--access-log) has the bytes really sent; gunicorn
