@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import waitress
+from waitress import wasyncore
 
 from moderation.extensions import db
 from moderation.web.commands import server_options
@@ -27,17 +28,24 @@ def serving(app, proxy_address: str | None = None):
     """Serve ``app`` on a free loopback port in a thread; yields the port."""
     options = server_options(app, 4, proxy_address)
     server = waitress.create_server(app, host="127.0.0.1", port=0, **options)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def run() -> None:
+        # waitress's own loop, a short poll at a time, so that it can be told to stop
+        # without its trigger pipe; then every socket is closed by this thread, the only
+        # one polling them (close_all lets one already closed pass).
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield server.effective_port
     finally:
-        # Stop the worker threads, then close every socket from the server's own loop
-        # thread (closing them from here would pull them from under its poll); the
-        # loop ends when none is left.
-        server.task_dispatcher.shutdown()
-        server.trigger.pull_trigger(lambda: [s.close() for s in list(server._map.values())])
-        thread.join(timeout=5)
+        stop.set()
+        thread.join(timeout=10)
         assert not thread.is_alive()
 
 
