@@ -45,6 +45,7 @@ from .models import (
     ModerationStatus,
 )
 from .running_imports import running_status_counts, visible_comments
+from .transaction_memo import remembered
 
 ALL = "all"
 TABS: tuple[str, ...] = (
@@ -525,12 +526,10 @@ def search_condition(
             return Comment.id.in_(sa.select(sa.func.unnest(array))), False
         return matching, False
     query = search_syntax.fts5_query(terms)
-    matches = session.scalar(
-        sa.text(
-            "SELECT count(*) FROM (SELECT rowid FROM comments_fts"
-            " WHERE comments_fts MATCH :search LIMIT :enough)"
-        ),
-        {"search": query, "enough": max(sample or 0, SEARCH_FROM_MATCHES_UP_TO) + 1},
+    # Counted once a request, for its rows and its counts alike (as far as either looks).
+    enough = max(sample or 0, SEARCH_COUNT_SAMPLE, SEARCH_FROM_MATCHES_UP_TO) + 1
+    matches = remembered(
+        session, ("search matches", query, enough), lambda: _count_matches(session, query, enough)
     )
     if sample is not None:
         condition = sa.text(
@@ -546,6 +545,15 @@ def search_condition(
         f"{column} IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH :search)"
     ).bindparams(search=query)
     return condition, False
+
+
+def _count_matches(session: so.Session, query: str, enough: int) -> int:
+    """How many comments match the FTS5 ``query``, counted up to ``enough``."""
+    matches = sa.text(
+        "SELECT rowid FROM comments_fts WHERE comments_fts MATCH :search LIMIT :enough"
+    ).columns(sa.column("rowid"))
+    counted = sa.select(sa.func.count()).select_from(matches.subquery())
+    return session.scalar(counted, {"search": query, "enough": enough})
 
 
 def _start_of(day: date) -> datetime:

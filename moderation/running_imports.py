@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from .models import Comment, ImportBatch
+from .transaction_memo import remembered
 
 # Built once: every queue page asks, and building a statement cost more than running it.
 _RUNNING = sa.select(ImportBatch.id, ImportBatch.status_counts).where(
@@ -37,43 +38,18 @@ class RunningBatches:
     status_counts: Counter[str]
 
 
-_REMEMBERED = "moderation.running_batches"
-
-
 def running_batches(session: so.Session) -> RunningBatches:
-    """The running batches, read once per transaction of ``session`` until it writes.
+    """The running batches, read once per transaction of ``session`` until it writes
+    (a queue page asks three times; see :mod:`moderation.transaction_memo`)."""
+    return remembered(session, "running import batches", lambda: _read_running(session))
 
-    A queue page asks three times (its rows, its counts, the counts' correction), and
-    each asking was a round trip to the database. Within one transaction the answer
-    read first stands, as it would have if the three had been asked at once; a write
-    of this session (an import starting or ending its batch) forgets it, and so does
-    the transaction's end."""
-    if isinstance(session, so.scoped_session):
-        session = session()  # the request's own session, whose transaction is asked for
-    remembered = session.info.get(_REMEMBERED)
-    # A change not flushed yet (a batch's status set) would flush before the statement.
-    unflushed = session.new or session.dirty or session.deleted
-    if remembered is not None and remembered[0] is session.get_transaction() and not unflushed:
-        return remembered[1]
+
+def _read_running(session: so.Session) -> RunningBatches:
     rows = session.execute(_RUNNING).all()
     counts: Counter[str] = Counter()
     for row in rows:
         counts.update(row.status_counts or {})
-    batches = RunningBatches(tuple(row.id for row in rows), counts)
-    session.info[_REMEMBERED] = (session.get_transaction(), batches)
-    return batches
-
-
-@sa.event.listens_for(so.Session, "after_flush")
-@sa.event.listens_for(so.Session, "after_transaction_end")
-def _forget(session: so.Session, *_) -> None:
-    session.info.pop(_REMEMBERED, None)
-
-
-@sa.event.listens_for(so.Session, "do_orm_execute")
-def _forget_on_write(state: so.ORMExecuteState) -> None:
-    if not state.is_select:
-        state.session.info.pop(_REMEMBERED, None)
+    return RunningBatches(tuple(row.id for row in rows), counts)
 
 
 def running_batch_ids(session: so.Session) -> list[int]:

@@ -324,6 +324,35 @@ def test_search_counts_and_pages_both_ways(app, monkeypatch, matches):
         assert (counts["pending"].count, counts["pending"].capped) == (matches, False)
 
 
+def test_a_search_page_reads_its_matches_and_the_running_imports_once(app):
+    """Its rows and its counts both ask how many comments match and which imports run:
+    each is one statement, and a write between them makes the next asking read again."""
+    article = add_article()
+    add_comments(article, [0.2, 0.1], body="needle in text")
+    db.session.commit()
+    statements = []
+
+    def record(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    def asked(table: str) -> int:
+        return sum(f"FROM {table}" in statement for statement in statements)
+
+    view = queue.QueueFilter(q="needle")
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert len(queue.queue_row_page(db.session, view).items) == 2
+        assert queue.tab_counts(db.session, view)[0].count == 2
+        assert asked("import_batches") == 1
+        if db.engine.dialect.name == "sqlite":  # PostgreSQL's search counts nothing first
+            assert asked("comments_fts WHERE comments_fts MATCH ? LIMIT ?) AS") == 1
+        add_comments(article, [0.3], body="needle again")  # writes, then commits
+        assert len(queue.queue_row_page(db.session, view).items) == 3
+        assert asked("import_batches") == 2
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
 def test_counts_survive_many_writes_and_compaction(app):
     article = add_article()
     for batch in range(queue.COMPACT_COUNTS_ABOVE + 5):
