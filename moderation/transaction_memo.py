@@ -25,7 +25,8 @@ def remembered(session: so.Session, question: Hashable, read: Callable[[], T]) -
     ``session`` while it does not write."""
     if isinstance(session, so.scoped_session):
         session = session()  # the request's own session, whose transaction is asked for
-    # A change not flushed yet (a batch's status set) would flush before the statement.
+    # A change not flushed yet (an import batch's status set, say) flushes before the
+    # next statement, so what was read before it may no longer hold.
     unflushed = session.new or session.dirty or session.deleted
     kept = session.info.get(_ANSWERS)
     fresh = kept is not None and kept[0] is session.get_transaction() and not unflushed
