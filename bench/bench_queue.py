@@ -95,7 +95,7 @@ def fill(engine, comments: int, articles: int, seed: int = 7) -> None:
             flags = [code for code in FLAG_CODES if rng.random() < 0.03]
             score_rows.append((
                 comment_id, "bench", "bench", "x", compound, max(compound, 0), 0.5,
-                max(-compound, 0), label, "[]", "[]", 0, round(rng.random(), 4), 0.5, None,
+                max(-compound, 0), label, "[]", 0, round(rng.random(), 4), 0.5, None,
                 "[]", "[]", "[]", None, json.dumps([{"code": c, "reason": c} for c in flags]),
                 None, priority, "[]", now,
             ))  # fmt: skip
@@ -110,10 +110,10 @@ def fill(engine, comments: int, articles: int, seed: int = 7) -> None:
             connection.exec_driver_sql(
                 "INSERT INTO comment_scores (comment_id, scorer_version, config_hash,"
                 " content_hash, compound, positive, neutral, negative, sentiment_label,"
-                " sentiment_words, sentences, sentiment_truncated, drift, article_similarity,"
+                " sentiment_words, sentiment_truncated, drift, article_similarity,"
                 " thread_similarity, drift_reasons, shared_terms, missing_terms, self_label,"
                 " flags, fingerprint, priority, priority_reasons, scored_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 score_rows,
             )
             if flag_rows:

@@ -153,10 +153,10 @@ def fill(engine, comments: int, articles: int, seed: int = 11) -> None:
                 connection,
                 "INSERT INTO comment_scores (comment_id, scorer_version, config_hash,"
                 " content_hash, compound, positive, neutral, negative, sentiment_label,"
-                " sentiment_words, sentences, sentiment_truncated, drift, article_similarity,"
+                " sentiment_words, sentiment_truncated, drift, article_similarity,"
                 " drift_reasons, shared_terms, missing_terms, flags, priority,"
                 " priority_reasons, scored_at) VALUES (?, 'bench', 'bench', 'x', ?, ?, ?, ?, ?,"
-                " '[]', '[]', false, ?, 0.5, '[]', '[]', '[]', '[]', ?, '[]', ?)",
+                " '[]', false, ?, 0.5, '[]', '[]', '[]', '[]', ?, '[]', ?)",
                 score_rows,
             )
             run(

@@ -191,8 +191,6 @@ class CommentScore(db.Model):
     sentiment_label: so.Mapped[str] = so.mapped_column(sa.String(10), index=True)
     sentiment_words: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     """[[word, valence], ...], strongest first: the words behind the score."""
-    sentences: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
-    """[[sentence, compound], ...] for comments of several sentences."""
     sentiment_truncated: so.Mapped[bool] = so.mapped_column(default=False)
     drift: so.Mapped[float] = so.mapped_column(index=True)
     article_similarity: so.Mapped[float]

@@ -25,6 +25,7 @@ from moderation.scoring.sentiment import (
     SentimentScorer,
     _apply_but_rule,
     default_scorer,
+    driving_sentence,
     split_sentences,
     truncate_text,
 )
@@ -547,6 +548,17 @@ def test_modifiers_reach_across_sentence_boundaries_as_in_the_comment() -> None:
 
 def test_single_sentence_comment_has_no_sentence_breakdown() -> None:
     assert SCORER.score("Just one sentence here, nothing more!").sentences == ()
+
+
+def test_the_driving_sentence_pulls_hardest_towards_the_label() -> None:
+    text = "The food was good. We met on Tuesday at nine. The service was horrible and rude."
+    good, _, horrible = SCORER.score(text).sentences
+    assert driving_sentence(text, "negative") == horrible
+    assert driving_sentence(text, "positive") == good
+    # Neutral drives nowhere; one sentence is the whole comment; nothing pulls that way.
+    assert driving_sentence(text, "neutral") is None
+    assert driving_sentence("The service was horrible and rude.", "negative") is None
+    assert driving_sentence("Good food. Great wine.", "negative") is None
 
 
 def test_sentences_come_in_text_order_and_repeat_exactly() -> None:

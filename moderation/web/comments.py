@@ -20,6 +20,7 @@ from ..models import (
     ThreadSummary,
     User,
 )
+from ..scoring.sentiment import driving_sentence
 from . import text
 from .access import DECIDERS, EVERYONE, requires
 from .forms import NextForm, safe_next
@@ -90,6 +91,7 @@ def context(comment_id: int):
         comment=comment,
         article=article,
         score=score,
+        driver=driving_sentence(comment.body, score.sentiment_label) if score else None,
         excerpt=text.excerpt(article.body, shared_terms),
         parent=comment.parent,
         neighbours=neighbours,

@@ -30,6 +30,7 @@ from .. import queue as queue_queries
 from ..author_rules import rules_for
 from ..extensions import db
 from ..models import Article, Comment, CommentScore, RejectReason
+from ..scoring.sentiment import driving_sentence
 from .access import DECIDERS, EVERYONE, requires
 from .forms import choices, form_errors, safe_next, selected_targets
 from .responses import bulk_message, respond, undo_message, wants_json
@@ -159,11 +160,13 @@ def row_details(comment_id: int):
     which the page's script fetches when the row is first opened (the page itself stays
     light); without a script, the row links to the comment's page, which shows it all."""
     comment = db.get_or_404(Comment, comment_id)
+    score = db.session.get(CommentScore, comment_id)
     return render_template(
         "queue/row_details.html",
         comment=comment,
         article=db.session.get(Article, comment.article_id),
-        score=db.session.get(CommentScore, comment_id),
+        score=score,
+        driver=driving_sentence(comment.body, score.sentiment_label) if score else None,
         author_rule=rules_for(db.session, [comment.author_name]).get(comment.author_name),
     )
 
