@@ -816,7 +816,7 @@ def driving_sentence(text: str, label: str) -> SentenceScore | None:
     other way or not at all. Worked out when a comment is shown, with the default
     scorer (a sentence's share does not depend on the thresholds): for one comment it
     costs a fraction of a millisecond, while keeping every comment's shares cost a
-    tenth of a scoring run's CPU and a third of each score row.
+    tenth of a scoring run's CPU and half of the score table (migration 0021).
     """
     if label not in (POSITIVE, NEGATIVE):
         return None
