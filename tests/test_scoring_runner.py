@@ -24,7 +24,7 @@ from moderation.models import (
     WatchWordEntry,
 )
 from moderation.scoring.drift import CorpusStats
-from moderation.scoring.sentiment import SentenceScore
+from moderation.scoring.sentiment import SentenceScore, driving_sentence
 from moderation.scoring_runner import count_stale, score_stale
 from moderation.settings import current_scoring_config, update_scoring_settings
 
@@ -63,6 +63,11 @@ def test_every_imported_comment_gets_scores_with_reasons(app):
     cap = scores["cap960"]
     assert cap.sentiment_label == "negative"
     assert "sad" in [word for word, _ in cap.sentiment_words]
+    # The sentence driving it is worked out from the text when the comment is shown.
+    cap_text = db.session.scalar(sa.select(Comment.body).where(Comment.author_name == "cap960"))
+    assert driving_sentence(cap_text, cap.sentiment_label).text == (
+        "What is sad is people believe their lies…"
+    )
     assert [flag["code"] for flag in scores[""].flags] == ["pingback"]
     priorities = dict(db.session.execute(sa.select(Comment.author_name, Comment.priority)).all())
     assert priorities == {author: score.priority for author, score in scores.items()}
