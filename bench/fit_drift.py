@@ -10,6 +10,13 @@ total, so neither is fitted alone and the small one is not drowned. Folds hold o
 threads: a thread is never in training and test at once. The model is L2-regularised
 logistic regression on standardised signals (Newton's method, a few lines of numpy).
 
+Then the ranking trees (`moderation.scoring.drift_trees`): gradient-boosted trees over the
+same signals, fitted with LightGBM's LambdaRank objective to put each thread's on-topic
+comments first (each thread of both sets a group), added to the logistic logit with
+TREES_WEIGHT. They are held out over the same folds, and ``--trees`` writes the trees
+fitted on everything to drift_model's file. LightGBM is needed here only:
+``pip install -e ".[fit]"``.
+
 Prints, for each set, the figures of the held-out scores (what the weights can be expected
 to do on threads they have not seen), then the weights fitted on everything, as Python to
 paste into drift_model.py; `moderation evaluate` then measures them.
@@ -18,6 +25,9 @@ paste into drift_model.py; `moderation evaluate` then measures them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
+import json
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -35,6 +45,7 @@ from moderation.evaluation import (
     swapped_signals,
 )
 from moderation.scoring.drift import DEFAULT_OFF_TOPIC_THRESHOLD, CorpusStats
+from moderation.scoring.drift_trees import RankingTrees
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 L2 = 1.0
@@ -49,12 +60,30 @@ PAIR_WEIGHT = 3.0
 # relevant for MAP either: pairs of one and an on-topic comment of its thread take this
 # share of the pairs' weight.
 NEITHER_SHARE = 0.0
+# The ranking trees, chosen by the held-out figures over folds of whole threads
+# (docs/scoring.md): their size and learning rate, and the weight of their score in the
+# drift's logit (its sign turned: the trees score on-topic comments higher).
+TREES = {
+    "objective": "lambdarank",
+    "num_leaves": 15,
+    "learning_rate": 0.1,
+    "min_data_in_leaf": 20,
+    "verbose": -1,
+    "deterministic": True,
+    "num_threads": 1,
+    "seed": 0,
+}
+TREES_ROUNDS = 100
+TREES_WEIGHT = 2.0
+# One in this many of the comments moved under another article joins that thread's group.
+TREES_MOVED_EVERY = 4
 
 
 def signal_rows(name: str, data, swap_offsets: tuple[int, ...]) -> tuple[list, list]:
     """(set, thread, off topic?, signals) for every comment, and for every comment scored
     under another article (`swap_offsets` articles further on, wrapping round), each such
-    row keyed by the thread the comment came from and by the offset."""
+    row keyed by the thread the comment came from, the offset and the thread it was moved
+    into: (set, thread, offset, other thread, signals)."""
     rows, swapped = [], []
     threads = score_threads(data)
     stats = CorpusStats.from_articles([(a.title, a.body) for a in data.articles])
@@ -67,7 +96,8 @@ def signal_rows(name: str, data, swap_offsets: tuple[int, ...]) -> tuple[list, l
             for offset in swap_offsets:
                 other = threads[(position + offset) % len(threads)]
                 _, values = swapped_signals(comment, thread.vectors[index], other, index, stats)
-                swapped.append((name, key, offset, values))
+                other_key = f"{name}:{other.article.article_id}"
+                swapped.append((name, key, offset, other_key, values))
     return rows, swapped
 
 
@@ -159,6 +189,7 @@ def main() -> None:
         default=NEITHER_SHARE,
         help="share of the pairs' weight given to pairs of a 'neither' and an on-topic comment",
     )
+    parser.add_argument("--trees", type=Path, help="write the trees fitted on everything here")
     arguments = parser.parse_args()
     with open(DATA / "offtopic_eval.jsonl", encoding="utf-8") as handle:
         here = parse_eval_lines(handle)
@@ -225,6 +256,21 @@ def main() -> None:
     print(f"held-out figures, {arguments.folds} folds over {len(threads)} threads:")
     report(rows, swapped, held_out)
 
+    # The ranking trees: each thread a group, its on-topic comments the relevant ones, and
+    # the comments moved into it (as for the logistic fit) among the others.
+    relevant = np.array([row[2] is False for row in rows] + [False] * len(swapped))
+    groups = [row[1] for row in rows] + [row[3] for row in swapped]
+    own = np.arange(len(raw)) < len(rows)
+    # A share of them only: with all, the trees learn the move more than the thread's order.
+    moved_for_trees = moved & (np.cumsum(moved) % TREES_MOVED_EVERY == 0)
+    tree_scores = np.zeros(len(raw))
+    for fold in range(arguments.folds):
+        train = (folds != fold) & (own | moved_for_trees)
+        trees = fit_trees(raw, relevant, groups, train, names)
+        tree_scores[folds == fold] = trees.scores(raw[folds == fold])
+    print("held out, with the ranking trees:")
+    report(rows, swapped, with_trees(held_out, tree_scores, tree_scores[known], weight[known]))
+
     beta = fit_with_pairs(trains, np.ones(len(pairs[0]), dtype=bool))
     slopes = beta[1:] / spread
     intercept = beta[0] - float((slopes * typical).sum())
@@ -240,6 +286,32 @@ def main() -> None:
         print(f'    "{name}": {value:.4f},')
     print("}")
     assert all(math.isfinite(value) for value in slopes)
+    if arguments.trees is not None:
+        trees = fit_trees(raw, relevant, groups, own | moved_for_trees, names)
+        typical_score = float(np.average(trees.scores(raw)[known], weights=weight[known]))
+        trees = dataclasses.replace(trees, typical=typical_score)
+        arguments.trees.write_text(json.dumps(trees.to_dict()), encoding="utf-8")
+        print(f"ranking trees written to {arguments.trees}")
+
+
+def fit_trees(raw, relevant, groups, train, names) -> RankingTrees:
+    """Ranking trees fitted on the rows in ``train``, grouped by ``groups`` (thread keys)."""
+    import lightgbm  # only to fit them
+
+    order = sorted(np.flatnonzero(train), key=lambda index: groups[index])
+    sizes = [len(list(run)) for _, run in itertools.groupby(groups[i] for i in order)]
+    data = lightgbm.Dataset(
+        raw[order], relevant[order].astype(int), group=sizes, feature_name=list(names)
+    )
+    booster = lightgbm.train(TREES, data, num_boost_round=TREES_ROUNDS)
+    return RankingTrees.from_lightgbm(booster.dump_model(), weight=TREES_WEIGHT)
+
+
+def with_trees(logistic, tree_scores, known_scores, known_weight) -> np.ndarray:
+    """The drift with the trees' score (measured from the average comment's) in the logit."""
+    typical_score = np.average(known_scores, weights=known_weight)
+    logit = np.log(logistic / (1.0 - logistic)) - TREES_WEIGHT * (tree_scores - typical_score)
+    return 1.0 / (1.0 + np.exp(-logit))
 
 
 def report(rows, swapped, scores) -> None:

@@ -60,7 +60,7 @@ from .scoring.drift import (
     score_drift,
     score_thread,
 )
-from .scoring.drift_model import ArticleVectors, combine, comment_signals
+from .scoring.drift_model import ArticleVectors, combine, comment_signals, tree_shares
 from .scoring.semantic import Embedder, default_embedder
 from .scoring.sentiment import default_scorer
 
@@ -478,7 +478,10 @@ def score_threads(
             article_vectors,
             comment_vectors,
         )
-        results = [combine(result, values) for result, values in zip(lexical, signals, strict=True)]
+        results = [
+            combine(result, values, shares)
+            for result, values, shares in zip(lexical, signals, tree_shares(signals), strict=True)
+        ]
         scored.append(
             ScoredThread(
                 article=article,
@@ -518,7 +521,8 @@ def swapped_signals(
 def _swapped_score(
     comment: EvalComment, vector: np.ndarray, other: ScoredThread, position: int, stats: CorpusStats
 ) -> float:
-    return combine(*swapped_signals(comment, vector, other, position, stats)).score
+    lexical, signals = swapped_signals(comment, vector, other, position, stats)
+    return combine(lexical, signals, tree_shares([signals])[0]).score
 
 
 def evaluate(data: EvalData, embedder: Embedder | None = None) -> EvaluationReport:

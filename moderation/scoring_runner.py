@@ -60,7 +60,7 @@ from .settings import ScoringConfig, current_scoring_config
 from .watchword_actions import apply_watchword_actions
 from .webhooks.events import emit_comments_scored
 
-SCORER_VERSION = "7"
+SCORER_VERSION = "8"
 """Raise when any scorer's results change, so every stored score becomes stale."""
 
 BATCH_COMMENTS = 2000

@@ -127,7 +127,9 @@ def test_weights_and_typical_values_cover_the_same_signals():
         default_embedder().embed(["x"]),
     )
     assert set(signals[0]) == set(drift_model.SIGNALS)
-    assert 0.0 < drift_model.combined_drift(signals[0]) < 1.0
+    (shares,) = drift_model.tree_shares(signals)
+    assert set(shares) == set(drift_model.SIGNALS)
+    assert 0.0 < drift_model.combined_drift(signals[0], shares) < 1.0
 
 
 def test_combining_keeps_every_other_field_of_the_lexical_result():
@@ -214,3 +216,21 @@ def test_thread_signals_at_once_equal_their_definitions_comment_by_comment():
         expected = cosine(vectors[index], so_far / np.linalg.norm(so_far)) if index else 0.0
         assert values["meaning_to_thread"] == pytest.approx(expected, abs=1e-4)
     assert meanings[3] == meanings[0]  # the tie was there to be counted half
+
+
+def test_a_reason_names_its_signals_weight_and_trees_share_together():
+    signals = {name: drift_model.TYPICAL[name] for name in drift_model.SIGNALS}
+    signals["question"] = 1.0  # asks: its weight pushes towards drift
+    logistic_only = drift_model.WEIGHTS["question"] * (1.0 - drift_model.TYPICAL["question"])
+    no_shares = dict.fromkeys(drift_model.SIGNALS, 0.0)
+    assert drift_model.explain(signals, no_shares) == [
+        f"asks a question rather than adds to the article ({logistic_only:+.1f})"
+    ]
+    # The trees' part of a signal adds to its weight's: here it pulls against drift.
+    shares = {**no_shares, "question": -0.5}
+    assert drift_model.explain(signals, shares) == [
+        f"asks a question rather than adds to the article ({logistic_only - 0.5:+.1f})"
+    ]
+    assert drift_model.combined_drift(signals, shares) < drift_model.combined_drift(
+        signals, no_shares
+    )

@@ -3,9 +3,12 @@
 The lexical score (`moderation.scoring.drift`) holds on the articles it was tuned on and
 is near chance on a public set no one here labelled (SemEval-2016 Task 3, issue #16): a
 comment can answer its article in words the article never uses. So drift is now the
-logistic combination of signals, each of which says in a reason what it saw::
+logistic combination of signals, each of which says in a reason what it saw, and of the
+score of ranking trees over the same signals (`moderation.scoring.drift_trees`), which
+count against drift as they rank a comment on topic::
 
-    drift = 1 / (1 + exp(-(INTERCEPT + sum(WEIGHTS[s] * signal[s]))))
+    drift = 1 / (1 + exp(-(INTERCEPT + sum(WEIGHTS[s] * signal[s])
+                           - trees.weight * (trees_score - trees.typical))))
 
 | signal | what it measures |
 |---|---|
@@ -41,9 +44,11 @@ comment (which should rank higher), and each comment moved under another article
 topic), and measures them by five-fold cross-validation with whole threads held out (no
 thread is in training and test at once). It prints each set's held-out figures and the
 weights below; docs/scoring.md has the figures and the trade-off of the two example kinds.
+The same script fits the trees (``--trees``) over the same folds.
 
 **Reasons.** Each signal's contribution is its weight times how far the comment's value
-is from the average comment's (`TYPICAL`), in log-odds. Those of at least `REASON_AT`
+is from the average comment's (`TYPICAL`), in log-odds, plus its part of the trees' score
+(`tree_shares`). Those of at least `REASON_AT`
 are named, largest first, each with its contribution ("asks a question rather than adds
 to the article (+1.7)"), after the lexical reasons (shared and missing terms, words other
 articles are about, the thread, the self-label). A self-labelled comment still
@@ -62,6 +67,7 @@ import numpy as np
 
 from .drift import SELF_LABEL_FLOOR, ArticleProfile, CorpusStats, DriftResult, article_text
 from .drift import score_thread as score_thread_lexically
+from .drift_trees import default_trees
 from .semantic import Embedder, default_embedder
 from .terms import has_digit, tokenize
 
@@ -292,13 +298,25 @@ def comment_signals(
 _WEIGHT_VALUES = tuple(WEIGHTS.values())
 
 
-def combined_drift(signals: Mapping[str, float]) -> float:
-    """The drift (0..1) the weights give these signals."""
+def combined_drift(signals: Mapping[str, float], shares: Mapping[str, float]) -> float:
+    """The drift (0..1) the weights and the ranking trees give these signals (``shares``:
+    the comment's part of the trees' score by signal, from :func:`tree_shares`)."""
     # The same products as WEIGHTS[name] * signals[name], in SIGNALS order, made in C.
-    logit = INTERCEPT + math.fsum(
-        map(operator.mul, _WEIGHT_VALUES, map(signals.__getitem__, SIGNALS))
+    logit = math.fsum(
+        [
+            INTERCEPT,
+            default_trees().offset,
+            *map(operator.mul, _WEIGHT_VALUES, map(signals.__getitem__, SIGNALS)),
+            *shares.values(),
+        ]
     )
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+
+
+def tree_shares(signals: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
+    """Each comment's part of the ranking trees' score, by signal, in the drift's log-odds
+    (see :mod:`moderation.scoring.drift_trees`): computed for a thread at once."""
+    return default_trees().shares(signals)
 
 
 def _signal_reason(name: str, value: float, signals: Mapping[str, float]) -> str | None:
@@ -352,10 +370,11 @@ def _signal_reason(name: str, value: float, signals: Mapping[str, float]) -> str
     return None
 
 
-def explain(signals: Mapping[str, float]) -> list[str]:
-    """Reasons for the signals that moved the drift most, largest first."""
+def explain(signals: Mapping[str, float], shares: Mapping[str, float]) -> list[str]:
+    """Reasons for the signals that moved the drift most, largest first: each signal's
+    weight times its distance from the typical comment's, and its part of the trees' score."""
     contribution_of = {
-        name: WEIGHTS[name] * (signals[name] - TYPICAL[name])
+        name: WEIGHTS[name] * (signals[name] - TYPICAL[name]) + shares.get(name, 0.0)
         for name in SIGNALS
         if name not in ("lexical_drift", "self_label")
     }
@@ -375,9 +394,12 @@ def explain(signals: Mapping[str, float]) -> list[str]:
     return reasons
 
 
-def combine(lexical: DriftResult, signals: Mapping[str, float]) -> DriftResult:
-    """The lexical result with the combined drift and every signal's reasons."""
-    drift = combined_drift(signals)
+def combine(
+    lexical: DriftResult, signals: Mapping[str, float], shares: Mapping[str, float]
+) -> DriftResult:
+    """The lexical result with the combined drift and every signal's reasons (``shares``:
+    as for :func:`combined_drift`)."""
+    drift = combined_drift(signals, shares)
     if lexical.self_label is not None:
         drift = max(drift, SELF_LABEL_FLOOR)
     # Built directly: dataclasses.replace() reads every field through a generic path,
@@ -389,7 +411,7 @@ def combine(lexical: DriftResult, signals: Mapping[str, float]) -> DriftResult:
         shared_terms=lexical.shared_terms,
         missing_terms=lexical.missing_terms,
         self_label=lexical.self_label,
-        reasons=(*lexical.reasons, *explain(signals)),
+        reasons=(*lexical.reasons, *explain(signals, shares)),
         meaning_similarity=signals["meaning"],
     )
 
@@ -421,4 +443,7 @@ def score_thread(
     signals = comment_signals(
         comments, authors, lexical, ArticleVectors.from_rows(vectors), vectors[3:], tokens
     )
-    return [combine(result, values) for result, values in zip(lexical, signals, strict=True)]
+    return [
+        combine(result, values, shares)
+        for result, values, shares in zip(lexical, signals, tree_shares(signals), strict=True)
+    ]
