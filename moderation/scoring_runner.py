@@ -48,6 +48,7 @@ from .models import (
 )
 from .scoring.drift import ArticleProfile, CorpusStats, find_derail_point
 from .scoring.drift_model import score_thread
+from .scoring.drift_trees import default_trees
 from .scoring.duplicates import DuplicateInfo, fingerprint_of_normalised, normalised_words
 from .scoring.everyday import adopt_everyday_weights, everyday_weights
 from .scoring.flags import compute_flags, duplicate_flag
@@ -193,6 +194,7 @@ class ThreadScorer:
             self.config.positive_threshold, self.config.negative_threshold
         )
         self.watchlist = compile_watchwords(self.config.watchwords)
+        default_trees()  # read with the scorer's other tables, not on its first thread
 
     def score(self, task: ThreadTask, scored_at: object) -> ThreadResult:
         """Score a thread; ``scored_at`` is the time as the database driver takes it."""

@@ -46,6 +46,11 @@ class RankingTrees:
     right: np.ndarray
     value: np.ndarray
 
+    def __post_init__(self) -> None:
+        # Worked out when the trees are read (a few milliseconds), not on the first thread.
+        for derived in ("_split_on", "_below", "_children", "_depth", "_leaf_parts"):
+            getattr(self, derived)
+
     @property
     def base(self) -> float:
         """The score of a comment no split moves: the sum of the roots' values."""
