@@ -269,7 +269,10 @@ def main() -> None:
         trees = fit_trees(raw, relevant, groups, train, names)
         tree_scores[folds == fold] = trees.scores(raw[folds == fold])
     print("held out, with the ranking trees:")
-    report(rows, swapped, with_trees(held_out, tree_scores, tree_scores[known], weight[known]))
+    typical_score = float(np.average(tree_scores[known], weights=weight[known]))
+    drift = with_trees(held_out, tree_scores, typical_score, 0.0)
+    shift = calibration(drift[known], y[known], weight[known])
+    report(rows, swapped, with_trees(held_out, tree_scores, typical_score, shift))
 
     beta = fit_with_pairs(trains, np.ones(len(pairs[0]), dtype=bool))
     slopes = beta[1:] / spread
@@ -288,8 +291,12 @@ def main() -> None:
     assert all(math.isfinite(value) for value in slopes)
     if arguments.trees is not None:
         trees = fit_trees(raw, relevant, groups, own | moved_for_trees, names)
-        typical_score = float(np.average(trees.scores(raw)[known], weights=weight[known]))
-        trees = dataclasses.replace(trees, typical=typical_score)
+        scores = trees.scores(raw)
+        typical_score = float(np.average(scores[known], weights=weight[known]))
+        logistic = 1.0 / (1.0 + np.exp(-(x @ beta)))
+        drift = with_trees(logistic, scores, typical_score, 0.0)
+        shift = calibration(drift[known], y[known], weight[known])
+        trees = dataclasses.replace(trees, typical=typical_score, shift=shift)
         arguments.trees.write_text(json.dumps(trees.to_dict()), encoding="utf-8")
         print(f"ranking trees written to {arguments.trees}")
 
@@ -307,11 +314,26 @@ def fit_trees(raw, relevant, groups, train, names) -> RankingTrees:
     return RankingTrees.from_lightgbm(booster.dump_model(), weight=TREES_WEIGHT)
 
 
-def with_trees(logistic, tree_scores, known_scores, known_weight) -> np.ndarray:
-    """The drift with the trees' score (measured from the average comment's) in the logit."""
-    typical_score = np.average(known_scores, weights=known_weight)
+def with_trees(logistic, tree_scores, typical_score: float, shift: float) -> np.ndarray:
+    """The drift with the trees' score (measured from the typical one) and ``shift`` in the
+    logit."""
     logit = np.log(logistic / (1.0 - logistic)) - TREES_WEIGHT * (tree_scores - typical_score)
-    return 1.0 / (1.0 + np.exp(-logit))
+    return 1.0 / (1.0 + np.exp(-(logit + shift)))
+
+
+def calibration(drift, labels, weight) -> float:
+    """The log-odds to add so that the drift is a calibrated probability again over the
+    labelled comments (both sets weighing the same): adding the trees' score moves the
+    scores as a whole, and 0.5 is the threshold (Newton's method on one value)."""
+    logit = np.log(drift / (1.0 - drift))
+    shift = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(logit + shift)))
+        step = np.sum(weight * (p - labels)) / np.sum(weight * p * (1.0 - p))
+        shift -= step
+        if abs(step) < 1e-12:
+            break
+    return float(shift)
 
 
 def report(rows, swapped, scores) -> None:

@@ -57,6 +57,9 @@ def test_shares_count_against_drift_by_the_weight():
     (shares,) = trees.shares([{"meaning": 0.9, "question": 0.0, "ignored": 5.0}])
     assert shares == pytest.approx({"meaning": -0.6, "question": -0.6})
     assert trees.offset == pytest.approx(-2.0 * (0.15 - 0.1))
+    # The calibration's shift adds to it as it is.
+    shifted = RankingTrees.from_dict({**trees.to_dict(), "shift": -1.0})
+    assert shifted.offset == pytest.approx(-2.0 * (0.15 - 0.1) - 1.0)
     assert trees.shares([]) == []
 
 

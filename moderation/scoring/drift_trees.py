@@ -39,6 +39,9 @@ class RankingTrees:
     score on-topic comments higher)."""
     typical: float
     """The trees' average score over the labelled comments they were fitted on."""
+    shift: float
+    """Log-odds added with the trees, so that the drift stays a calibrated probability
+    (fitted on the labelled comments: 0.5 is the off-topic threshold)."""
     roots: np.ndarray
     feature: np.ndarray
     threshold: np.ndarray
@@ -59,8 +62,8 @@ class RankingTrees:
     @property
     def offset(self) -> float:
         """What the trees add to the drift's log-odds besides the signals' parts: their
-        base measured from the typical score."""
-        return -self.weight * (self.base - self.typical)
+        base measured from the typical score, and the calibration's shift."""
+        return -self.weight * (self.base - self.typical) + self.shift
 
     def shares(self, signals: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
         """Each comment's part of the trees' score by signal, in the drift's log-odds."""
@@ -133,6 +136,7 @@ class RankingTrees:
             "signals": list(self.signals),
             "weight": self.weight,
             "typical": self.typical,
+            "shift": self.shift,
             "roots": self.roots.tolist(),
             "feature": self.feature.tolist(),
             "threshold": self.threshold.tolist(),
@@ -147,6 +151,7 @@ class RankingTrees:
             signals=tuple(data["signals"]),
             weight=float(data["weight"]),
             typical=float(data["typical"]),
+            shift=float(data["shift"]),
             roots=np.array(data["roots"], dtype=np.int64),
             feature=np.array(data["feature"], dtype=np.int64),
             threshold=np.array(data["threshold"], dtype=np.float64),
@@ -186,6 +191,7 @@ class RankingTrees:
                 "signals": dump["feature_names"],
                 "weight": weight,
                 "typical": typical,
+                "shift": 0.0,
                 "roots": roots,
                 "feature": feature,
                 "threshold": threshold,
