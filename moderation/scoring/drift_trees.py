@@ -50,16 +50,18 @@ class RankingTrees:
     value: np.ndarray
 
     def __post_init__(self) -> None:
-        # Worked out when the trees are read (a few milliseconds), not on the first thread.
-        for derived in ("_split_on", "_below", "_children", "_depth", "_leaf_parts"):
-            getattr(self, derived)
+        # Worked out when the trees are read (a few milliseconds), not on the first thread;
+        # the offset is added to every comment's drift.
+        derived = ("base", "offset", "_split_on", "_below", "_children", "_depth", "_leaf_parts")
+        for name in derived:
+            getattr(self, name)
 
-    @property
+    @cached_property
     def base(self) -> float:
         """The score of a comment no split moves: the sum of the roots' values."""
         return float(self.value[self.roots].sum())
 
-    @property
+    @cached_property
     def offset(self) -> float:
         """What the trees add to the drift's log-odds besides the signals' parts: their
         base measured from the typical score, and the calibration's shift."""
